@@ -1,0 +1,40 @@
+# Two commands on a fresh Debian 12 / Raspberry Pi OS machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup broker demo test lint typecheck unit clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check "setuptools<81" wheel
+	$(BIN)/pip install --quiet --disable-pip-version-check -e ".[dev,demo]"
+	# Without --no-deps pip would build dlib from source (~20 min); dlib-bin already provides it.
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps "face_recognition==1.3.0"
+	touch $@
+
+broker:
+	@scripts/ensure-mosquitto
+
+demo: setup
+	@scripts/ensure-mosquitto --optional
+	$(BIN)/branchdoor demo
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: setup
+	$(BIN)/mypy
+
+unit: setup
+	$(BIN)/pytest -m "not e2e"
+
+test: setup broker lint typecheck
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) .demo .pytest_cache .mypy_cache .ruff_cache
