@@ -1,0 +1,154 @@
+"""The `branchdoor` command line."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from device import logs
+from device.config import Config
+from device.config_file import ConfigError, config_path, load_config
+from device.events import Consent, Profile
+
+log = logging.getLogger("branchdoor")
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config",
+        metavar="FILE",
+        help="config file (default: $BRANCHDOOR_CONFIG, else /etc/branchdoor/branchdoor.toml)",
+    )
+    parser = argparse.ArgumentParser(
+        prog="branchdoor", description="Edge daemon for a bank branch door: consented face check-in."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    commands.add_parser("run", parents=[common], help="run the daemon (what systemd starts)")
+
+    config = commands.add_parser("config", help="configuration tools")
+    config_commands = config.add_subparsers(dest="config_command", required=True, metavar="ACTION")
+    check = config_commands.add_parser("check", parents=[common], help="validate a config file")
+    check.add_argument("file", nargs="?", help="file to check (default: as for --config)")
+
+    enroll = commands.add_parser(
+        "enroll", parents=[common], help="enroll a consented customer from photos (photos are not kept)"
+    )
+    enroll.add_argument("--customer", required=True, metavar="REF", help="pseudonymous customer reference")
+    enroll.add_argument("--name", required=True, help="greeting name shown to tellers")
+    enroll.add_argument(
+        "--consent-version", required=True, metavar="V", help="version of the notice the customer agreed to"
+    )
+    enroll.add_argument("--consent-channel", default="kiosk-enrollment", metavar="CHANNEL")
+    enroll.add_argument("--language", help="preferred language, e.g. en, zh-CN")
+    enroll.add_argument("--interest", action="append", default=[], help="product interest (repeatable)")
+    enroll.add_argument("--hint", action="append", default=[], help="service hint for tellers (repeatable)")
+    enroll.add_argument("photos", nargs="+", type=Path, metavar="PHOTO")
+
+    forget = commands.add_parser(
+        "forget", parents=[common], help="delete everything held about a customer"
+    )
+    forget.add_argument("customer", metavar="REF")
+
+    demo = commands.add_parser("demo", help="run the daemon end to end on a scripted door scene")
+    demo.add_argument("--workdir", type=Path, default=Path(".demo"), help="state for the demo (default .demo)")
+    return parser
+
+
+def _load(args: argparse.Namespace, explicit: str | None = None) -> Config:
+    return load_config(config_path(explicit or args.config))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 1
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "config":
+        path = config_path(args.file or args.config)
+        config = load_config(path)
+        print(f"{path}: OK (branch {config.branch.id}, device {config.branch.device_id}, camera {config.camera.type})")
+        return 0
+    if args.command == "run":
+        return _run(_load(args))
+    if args.command == "enroll":
+        return _enroll(_load(args), args)
+    if args.command == "forget":
+        return _forget(_load(args), args.customer)
+    if args.command == "demo":
+        from device.demo.run import run_demo  # the demo's extras are not needed by a kiosk
+
+        return run_demo(args.workdir)
+    raise AssertionError(args.command)
+
+
+def _run(config: Config) -> int:
+    from device.daemon import install_signal_handlers, run  # heavy imports (dlib) only when running
+
+    logs.configure(config.logging.level, config.logging.format)
+    stop = threading.Event()
+    install_signal_handlers(stop)
+    return run(config, stop)
+
+
+def _enroll(config: Config, args: argparse.Namespace) -> int:
+    from device.enrollment import EnrollmentError, enroll
+    from device.store import Store
+
+    profile = Profile(
+        customer_ref=args.customer,
+        greeting_name=args.name,
+        language=args.language,
+        interests=tuple(args.interest),
+        service_hints=tuple(args.hint),
+    )
+    consent = Consent(
+        notice_version=args.consent_version, channel=args.consent_channel, granted_at=time.time()
+    )
+    store = Store(config.storage.database)
+    try:
+        result = enroll(store, profile, consent, args.photos)
+    except EnrollmentError as exc:
+        print(f"enrollment refused: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    print(
+        f"enrolled {result.customer_ref}: {result.photos_used} photo(s) used, "
+        f"{result.templates_total} template(s) held; the photos were not stored"
+    )
+    return 0
+
+
+def _forget(config: Config, customer_ref: str) -> int:
+    from device.store import Store
+
+    store = Store(config.storage.database)
+    try:
+        report = store.forget(customer_ref)
+    finally:
+        store.close()
+    if not report.found:
+        print(f"nothing held about {customer_ref}")
+        return 0
+    print(
+        f"forgot {customer_ref}: profile and consent, {report.encodings} template(s), "
+        f"{report.checkins} check-in(s) deleted"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,89 @@
+"""The daemon's whole configuration: typed, validated once at start, pure data (no I/O in the models)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from drivers.camera import CameraConfig
+from drivers.camera.opencv_source import OpenCVCameraConfig
+
+DEFAULT_CONFIG_PATH = Path("/etc/branchdoor/branchdoor.toml")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class BranchConfig(_Section):
+    id: str = Field(
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description="Branch identifier; part of every MQTT topic, so it decides which screens see cues.",
+    )
+    device_id: str = Field("door-1", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+
+
+class RecognitionConfig(_Section):
+    tolerance: float = Field(
+        0.5,
+        gt=0.0,
+        le=0.55,
+        description="Largest face distance accepted as a match. 0.6 (the library default) names 5% of "
+        "strangers on real photos; 0.5 named none.",
+    )
+    detect_width: int = Field(320, ge=160, le=1920, description="Frames are shrunk to this width to detect.")
+    upsample: int = Field(1, ge=0, le=2, description="HOG upsampling: 1 finds faces down to ~40 px.")
+    min_face_px: int = Field(
+        60, ge=20, le=1000, description="Faces smaller than this (full-frame pixels) are not encoded yet."
+    )
+    attempts_per_track: int = Field(3, ge=1, le=20, description="Encodings tried per person before giving up.")
+    track_timeout_s: float = Field(1.5, gt=0, description="A track unseen this long has left the view.")
+
+
+class CheckinConfig(_Section):
+    dedup_window_s: float = Field(
+        1800.0, ge=0, description="A customer seen again within this window is the same visit: no new cue."
+    )
+
+
+class MqttConfig(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(1883, ge=1, le=65535)
+    topic_prefix: str = Field("branchdoor", pattern=r"^[A-Za-z0-9_/-]+$")
+    username: str | None = None
+    password_file: Path | None = Field(None, description="File holding the broker password (never inline).")
+    keepalive_s: int = Field(30, ge=5, le=3600)
+    cue_expiry_s: int = Field(180, ge=10, le=3600, description="Teller cues vanish from the broker after this.")
+    reconnect_min_s: float = Field(1.0, gt=0)
+    reconnect_max_s: float = Field(60.0, gt=0)
+
+    @model_validator(mode="after")
+    def _backoff_range(self) -> MqttConfig:
+        if self.reconnect_max_s < self.reconnect_min_s:
+            raise ValueError("reconnect_max_s must be >= reconnect_min_s")
+        return self
+
+
+class StorageConfig(_Section):
+    state_dir: Path = Field(Path("/var/lib/branchdoor"), description="SQLite database and other state.")
+
+    @property
+    def database(self) -> Path:
+        return self.state_dir / "branchdoor.db"
+
+
+class LoggingConfig(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["json", "text"] = "json"
+
+
+class Config(_Section):
+    branch: BranchConfig
+    camera: CameraConfig = OpenCVCameraConfig()
+    recognition: RecognitionConfig = RecognitionConfig()
+    checkin: CheckinConfig = CheckinConfig()
+    mqtt: MqttConfig = MqttConfig()
+    storage: StorageConfig = StorageConfig()
+    logging: LoggingConfig = LoggingConfig()

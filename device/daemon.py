@@ -1,0 +1,118 @@
+"""`branchdoor run`: assemble the parts, tell systemd when ready, keep the watchdog fed, stop cleanly."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable
+from types import FrameType
+
+from device.checkin import CheckinDesk
+from device.config import Config
+from device.faces import FaceEngine
+from device.gallery import Gallery
+from device.mqtt_link import MqttLink
+from device.pipeline import Pipeline, cue_for
+from device.recognizer import Recognizer
+from device.sdnotify import Notifier, watchdog_interval_s
+from device.store import Store
+from device.topics import Topics
+from drivers.camera import open_camera
+
+log = logging.getLogger(__name__)
+
+READY_WAIT_S = 10.0
+# The recognition thread is healthy while it comes back to its mailbox at least this often.
+WORKER_STALL_S = 30.0
+
+
+def install_signal_handlers(stop: threading.Event) -> None:
+    def handle(signum: int, _frame: FrameType | None) -> None:
+        log.info("received %s, stopping", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handle)
+    signal.signal(signal.SIGINT, handle)
+
+
+def run(config: Config, stop: threading.Event) -> int:
+    notifier = Notifier()
+    topics = Topics(config.mqtt.topic_prefix, config.branch.id, config.branch.device_id)
+    store = Store(config.storage.database)
+    camera = open_camera(config.camera)
+    link = MqttLink(config.mqtt, topics, client_id=f"branchdoor-{config.branch.id}-{config.branch.device_id}")
+    desk = CheckinDesk(store, config.branch.id, config.branch.device_id, config.checkin.dedup_window_s)
+
+    def make_recognizer(gallery: Callable[[], Gallery]) -> Recognizer:
+        engine = FaceEngine(config.recognition.detect_width, config.recognition.upsample)
+        return Recognizer(engine, config.recognition, gallery)
+
+    pipeline = Pipeline(
+        camera,
+        make_recognizer,
+        store,
+        desk,
+        on_checkin=lambda checkin: link.publish_cue(cue_for(checkin, config.mqtt.cue_expiry_s)),
+    )
+    log.info(
+        "starting branch=%s device=%s camera=%s broker=%s:%s",
+        config.branch.id,
+        config.branch.device_id,
+        camera.describe(),
+        config.mqtt.host,
+        config.mqtt.port,
+    )
+    link.start()
+    pipeline.start()
+    try:
+        _announce_ready(notifier, pipeline, link, stop)
+        _supervise(notifier, pipeline, stop)
+    finally:
+        notifier.stopping()
+        pipeline.stop()
+        link.stop()
+        store.close()
+        notifier.close()
+        stats = pipeline.stats
+        log.info(
+            "stopped: frames=%d processed=%d dropped=%d checkins=%d unidentified_visits=%d cues=%d",
+            stats.frames_captured,
+            stats.frames_processed,
+            pipeline.dropped_frames,
+            stats.checkins,
+            stats.unidentified_visits,
+            link.cues_sent,
+        )
+    return 0
+
+
+def _announce_ready(notifier: Notifier, pipeline: Pipeline, link: MqttLink, stop: threading.Event) -> None:
+    deadline = time.monotonic() + READY_WAIT_S
+    while time.monotonic() < deadline and not stop.is_set():
+        if pipeline.stats.frames_captured > 0 and link.connected:
+            break
+        stop.wait(0.05)
+    parts = [
+        f"gallery={len(pipeline.gallery)}",
+        "camera=ok" if pipeline.stats.frames_captured else "camera=waiting",
+        "broker=ok" if link.connected else "broker=waiting",
+    ]
+    status = " ".join(parts)
+    notifier.ready(status)
+    log.info("ready: %s", status)
+
+
+def _supervise(notifier: Notifier, pipeline: Pipeline, stop: threading.Event) -> None:
+    interval = watchdog_interval_s()
+    tick = min(1.0, interval) if interval else 1.0
+    while not stop.is_set():
+        if pipeline.finished:
+            log.info("camera stream finished; stopping")
+            return
+        # Feed the watchdog only while recognition is really making progress: a hung worker must
+        # let systemd restart us instead of being papered over by a healthy-looking main thread.
+        if interval and time.monotonic() - pipeline.worker_heartbeat < WORKER_STALL_S:
+            notifier.watchdog()
+        stop.wait(tick)

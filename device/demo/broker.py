@@ -1,0 +1,92 @@
+"""A private Mosquitto on a free loopback port, for the demo and the tests (never the system broker)."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from types import TracebackType
+
+
+class BrokerUnavailable(RuntimeError):
+    pass
+
+
+def find_mosquitto() -> str | None:
+    return shutil.which("mosquitto") or next(
+        (p for p in ("/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto") if Path(p).exists()), None
+    )
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class MosquittoBroker:
+    def __init__(self, port: int | None = None, extra_config: str = "") -> None:
+        self.host = "127.0.0.1"
+        self.port = port or free_port()
+        self._extra = extra_config
+        self._dir = Path(tempfile.mkdtemp(prefix="branchdoor-mosquitto-"))
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def log_path(self) -> Path:
+        return self._dir / "mosquitto.log"
+
+    def start(self, timeout_s: float = 10.0) -> MosquittoBroker:
+        binary = find_mosquitto()
+        if binary is None:
+            raise BrokerUnavailable(
+                "Mosquitto is not installed. Install it with: sudo apt-get install mosquitto"
+            )
+        config = self._dir / "mosquitto.conf"
+        config.write_text(
+            f"listener {self.port} {self.host}\n"
+            "allow_anonymous true\n"
+            "persistence false\n"
+            f"log_dest file {self.log_path}\n"
+            "log_type error\nlog_type warning\nlog_type notice\n"
+            f"{self._extra}\n"
+        )
+        self._process = subprocess.Popen(
+            [binary, "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                err = self._process.stderr.read().decode() if self._process.stderr else ""
+                raise BrokerUnavailable(f"mosquitto exited at start: {err.strip()}")
+            try:
+                with socket.create_connection((self.host, self.port), timeout=0.2):
+                    return self
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise BrokerUnavailable(f"mosquitto did not listen on {self.host}:{self.port} in {timeout_s}s")
+
+    def stop(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(5)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        if self._process is not None and self._process.stderr:
+            self._process.stderr.close()
+        self._process = None
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+    def __enter__(self) -> MosquittoBroker:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()

@@ -1,0 +1,169 @@
+"""`branchdoor demo`: the real daemon, end to end, on a scripted door scene.
+
+It starts a private Mosquitto, enrolls the demo customer with `branchdoor enroll`, runs
+`branchdoor run` as a subprocess on a scene camera, and listens as a teller screen would.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
+
+from device.demo import faceset
+from device.demo.broker import BrokerUnavailable, MosquittoBroker
+from device.demo.cast import Cast, CastUnavailable, labeled_cast, public_domain_cast, scene_toml
+
+BRANCH = "demo-branch"
+DAEMON_TIMEOUT_S = 120.0
+
+
+def demo_config(workdir: Path, port: int) -> str:
+    return (
+        "# Written by `branchdoor demo`. Every other setting keeps its embedded default.\n"
+        f'[branch]\nid = "{BRANCH}"\ndevice_id = "door-1"\n\n'
+        f'[camera]\ntype = "scene"\nscript = "{workdir / "scene.toml"}"\n\n'
+        f'[mqtt]\nhost = "127.0.0.1"\nport = {port}\ncue_expiry_s = 120\n\n'
+        f'[storage]\nstate_dir = "{workdir / "state"}"\n\n'
+        '[logging]\nformat = "text"\n'
+    )
+
+
+class TellerScreen:
+    """Subscribes to the branch's topics the way a teller dashboard does, and prints what arrives."""
+
+    def __init__(self, port: int) -> None:
+        self.cues: list[dict[str, Any]] = []
+        self.availability: list[str] = []
+        self._subscribed = threading.Event()
+        self._client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="demo-teller-screen", protocol=mqtt.MQTTv5)
+        self._client.on_connect = self._on_connect
+        self._client.on_subscribe = lambda *_: self._subscribed.set()
+        self._client.on_message = self._on_message
+        self._client.connect("127.0.0.1", port)
+        self._client.loop_start()
+        if not self._subscribed.wait(10):
+            raise RuntimeError("teller screen could not subscribe")
+
+    def _on_connect(
+        self, client: mqtt.Client, _u: object, _f: mqtt.ConnectFlags, _rc: ReasonCode, _p: Properties | None
+    ) -> None:
+        client.subscribe(f"branchdoor/{BRANCH}/#", qos=1)
+
+    def _on_message(self, _c: mqtt.Client, _u: object, message: mqtt.MQTTMessage) -> None:
+        if message.topic.endswith("/availability"):
+            state = message.payload.decode()
+            self.availability.append(state)
+            print(f"  [teller screen] kiosk door-1 is {state}", flush=True)
+            return
+        if message.topic.endswith("/cues"):
+            cue = json.loads(message.payload)
+            self.cues.append(cue)
+            extras = ", ".join(cue["interests"] + cue["service_hints"]) or "no preferences on file"
+            print(
+                f"  [teller screen] CUE  Please greet {cue['greeting_name']} "
+                f"(ref {cue['customer_ref']}, {cue['confidence']} confidence, language {cue['language']}) "
+                f"- {extras}; expires {cue['expires_at']}",
+                flush=True,
+            )
+
+    def close(self) -> None:
+        self._client.loop_stop()
+        self._client.disconnect()
+
+
+def _cast() -> Cast:
+    root = faceset.face_data_dir(explicit_only=True)
+    return labeled_cast(root) if root else public_domain_cast()
+
+
+def _branchdoor(*args: str) -> list[str]:
+    return [sys.executable, "-m", "device", *args]
+
+
+def run_demo(workdir: Path) -> int:
+    started = time.monotonic()
+    workdir = workdir.resolve()
+    shutil.rmtree(workdir / "state", ignore_errors=True)
+    workdir.mkdir(parents=True, exist_ok=True)
+    try:
+        cast = _cast()
+    except CastUnavailable as exc:
+        print(f"demo: {exc}", file=sys.stderr)
+        return 1
+    print(f"branchdoor demo - faces: {cast.source}")
+    try:
+        broker = MosquittoBroker().start()
+    except BrokerUnavailable as exc:
+        print(f"demo: {exc}", file=sys.stderr)
+        return 1
+    try:
+        return _run(workdir, cast, broker, started)
+    finally:
+        broker.stop()
+
+
+def _run(workdir: Path, cast: Cast, broker: MosquittoBroker, started: float) -> int:
+    print(f"  broker: Mosquitto on 127.0.0.1:{broker.port}")
+    (workdir / "scene.toml").write_text(scene_toml(cast))
+    config = workdir / "branchdoor.toml"
+    config.write_text(demo_config(workdir, broker.port))
+    subprocess.run(_branchdoor("config", "check", str(config)), check=True)
+
+    customer = cast.customer
+    print(f"  enrolling {customer.name} as {customer.customer_ref} from {len(customer.enroll_photos)} photo(s)")
+    subprocess.run(
+        _branchdoor(
+            "enroll", "--config", str(config), "--customer", customer.customer_ref, "--name", customer.name,
+            "--consent-version", "demo-notice-1", "--language", "en",
+            "--interest", "mortgage advice", "--hint", "prefers a seat",
+            *map(str, customer.enroll_photos),
+        ),
+        check=True,
+    )  # fmt: skip
+    print(f"  scene: {customer.name} walks in, then {cast.stranger.name} (not enrolled)\n")
+
+    screen = TellerScreen(broker.port)
+    log_path = workdir / "daemon.log"
+    with log_path.open("wb") as log_file:
+        daemon = subprocess.Popen(_branchdoor("run", "--config", str(config)), stdout=log_file, stderr=subprocess.STDOUT)
+        try:
+            code = daemon.wait(DAEMON_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            daemon.send_signal(signal.SIGTERM)
+            code = daemon.wait(10)
+    time.sleep(0.3)  # let the last availability message arrive
+    screen.close()
+    return _summary(cast, screen, code, log_path, started)
+
+
+def _summary(cast: Cast, screen: TellerScreen, code: int, log_path: Path, started: float) -> int:
+    named = [cue["greeting_name"] for cue in screen.cues]
+    stranger_named = [n for n in named if n == cast.stranger.name]
+    customer_cues = named.count(cast.customer.name)
+    stopped_line = next((ln for ln in log_path.read_text().splitlines() if "stopped:" in ln), "")
+    print("\nsummary")
+    print(f"  cues received by the teller screen: {len(screen.cues)} ({customer_cues} for {cast.customer.name})")
+    print(f"  cues naming the stranger: {len(stranger_named)}")
+    print(f"  availability seen: {' -> '.join(screen.availability) or 'none'}")
+    print(f"  daemon exit code: {code}; {stopped_line.split('stopped: ')[-1]}")
+    print(f"  daemon log: {log_path}")
+    print(f"  took {time.monotonic() - started:.1f}s")
+    ok = code == 0 and customer_cues >= 1 and not stranger_named
+    print("demo OK" if ok else "demo FAILED")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(run_demo(Path(os.environ.get("BRANCHDOOR_DEMO_DIR", ".demo"))))

@@ -1,0 +1,86 @@
+"""Face detection and encoding: HOG on a reduced frame, templates from the full-resolution picture."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import face_recognition
+import numpy as np
+import numpy.typing as npt
+
+Image = npt.NDArray[np.uint8]
+Template = npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True, slots=True)
+class Box:
+    """A face rectangle in full-frame pixels."""
+
+    top: int
+    right: int
+    bottom: int
+    left: int
+
+    @property
+    def height(self) -> int:
+        return self.bottom - self.top
+
+    @property
+    def width(self) -> int:
+        return self.right - self.left
+
+    @property
+    def area(self) -> int:
+        return max(0, self.width) * max(0, self.height)
+
+    def iou(self, other: Box) -> float:
+        inter = Box(
+            max(self.top, other.top),
+            min(self.right, other.right),
+            min(self.bottom, other.bottom),
+            max(self.left, other.left),
+        )
+        if inter.width <= 0 or inter.height <= 0:
+            return 0.0
+        union = self.area + other.area - inter.area
+        return inter.area / union if union else 0.0
+
+    def as_css(self) -> tuple[int, int, int, int]:
+        return (self.top, self.right, self.bottom, self.left)
+
+
+class FaceEngine:
+    """Wraps face_recognition (dlib). One instance per thread: dlib's models are not shared safely."""
+
+    def __init__(self, detect_width: int = 320, upsample: int = 1) -> None:
+        self.detect_width = detect_width
+        self.upsample = upsample
+
+    def detect(self, image: Image) -> list[Box]:
+        height, width = image.shape[:2]
+        scale = min(1.0, self.detect_width / width)
+        small = image if scale == 1.0 else cv2.resize(image, (0, 0), fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        rgb = cv2.cvtColor(small, cv2.COLOR_BGR2RGB)
+        found = face_recognition.face_locations(rgb, number_of_times_to_upsample=self.upsample, model="hog")
+        boxes = []
+        for top, right, bottom, left in found:
+            boxes.append(
+                Box(
+                    top=max(0, int(top / scale)),
+                    right=min(width, int(right / scale)),
+                    bottom=min(height, int(bottom / scale)),
+                    left=max(0, int(left / scale)),
+                )
+            )
+        return boxes
+
+    def encode(self, image: Image, boxes: list[Box]) -> list[Template]:
+        """128-d templates, one per box, computed from the full-resolution image."""
+        if not boxes:
+            return []
+        rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+        vectors = face_recognition.face_encodings(
+            rgb, known_face_locations=[b.as_css() for b in boxes], num_jitters=1, model="small"
+        )
+        return [np.asarray(v, dtype=np.float32) for v in vectors]

@@ -1,0 +1,267 @@
+"""The device's SQLite state. This module owns every SQL statement; the rest call named methods."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import sqlite_utils
+
+from device.events import CheckIn, Consent, Profile
+
+EMBEDDING_MODEL = "dlib_face_recognition_resnet_model_v1"
+Vectors = npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True, slots=True)
+class ForgetReport:
+    customer_ref: str
+    customers: int
+    encodings: int
+    checkins: int
+
+    @property
+    def found(self) -> bool:
+        return self.customers > 0
+
+
+class Store:
+    """One connection, guarded by a lock, so the pipeline and the control loop can share it."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=5.0)
+        self._db = sqlite_utils.Database(connection)
+        self._lock = threading.RLock()
+        self._db.execute("PRAGMA journal_mode=WAL")
+        # NORMAL with WAL survives power loss up to the last checkpointed transaction; FULL loses nothing.
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._create_schema()
+
+    def _create_schema(self) -> None:
+        with self._lock:
+            self._db.executescript(
+                """
+                CREATE TABLE IF NOT EXISTS customers (
+                    customer_ref TEXT PRIMARY KEY,
+                    greeting_name TEXT NOT NULL,
+                    language TEXT,
+                    interests TEXT NOT NULL DEFAULT '[]',
+                    service_hints TEXT NOT NULL DEFAULT '[]',
+                    enrolled_at REAL NOT NULL,
+                    updated_at REAL NOT NULL
+                );
+                CREATE TABLE IF NOT EXISTS consents (
+                    customer_ref TEXT PRIMARY KEY
+                        REFERENCES customers(customer_ref) ON DELETE CASCADE,
+                    notice_version TEXT NOT NULL,
+                    purpose TEXT NOT NULL,
+                    scope TEXT NOT NULL,
+                    channel TEXT NOT NULL,
+                    granted_at REAL NOT NULL
+                );
+                CREATE TABLE IF NOT EXISTS encodings (
+                    id INTEGER PRIMARY KEY,
+                    customer_ref TEXT NOT NULL
+                        REFERENCES customers(customer_ref) ON DELETE CASCADE,
+                    model TEXT NOT NULL,
+                    vector BLOB NOT NULL,
+                    created_at REAL NOT NULL
+                );
+                CREATE INDEX IF NOT EXISTS encodings_by_customer ON encodings(customer_ref);
+                CREATE TABLE IF NOT EXISTS checkins (
+                    visit_id TEXT PRIMARY KEY,
+                    customer_ref TEXT NOT NULL,
+                    branch_id TEXT NOT NULL,
+                    device_id TEXT NOT NULL,
+                    at REAL NOT NULL,
+                    score_band TEXT NOT NULL
+                );
+                CREATE INDEX IF NOT EXISTS checkins_by_customer ON checkins(customer_ref, at);
+                CREATE TABLE IF NOT EXISTS unidentified_counts (
+                    bin_start REAL PRIMARY KEY,
+                    visits INTEGER NOT NULL
+                );
+                """
+            )
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    # --- customers and their templates -------------------------------------------------------------
+
+    def enroll(self, profile: Profile, consent: Consent, vectors: Vectors, *, replace: bool = False) -> int:
+        """Store a consented customer's templates; re-enrollment adds to them unless `replace`."""
+        now = time.time()
+        with self._transaction():
+            existing = self._db.execute(
+                "SELECT enrolled_at FROM customers WHERE customer_ref = ?", [profile.customer_ref]
+            ).fetchone()
+            self._db.execute(
+                """
+                INSERT INTO customers
+                    (customer_ref, greeting_name, language, interests, service_hints, enrolled_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(customer_ref) DO UPDATE SET
+                    greeting_name = excluded.greeting_name, language = excluded.language,
+                    interests = excluded.interests, service_hints = excluded.service_hints,
+                    updated_at = excluded.updated_at
+                """,
+                [
+                    profile.customer_ref,
+                    profile.greeting_name,
+                    profile.language,
+                    json.dumps(list(profile.interests)),
+                    json.dumps(list(profile.service_hints)),
+                    existing[0] if existing else now,
+                    now,
+                ],
+            )
+            self._db.execute(
+                """
+                INSERT INTO consents (customer_ref, notice_version, purpose, scope, channel, granted_at)
+                VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT(customer_ref) DO UPDATE SET
+                    notice_version = excluded.notice_version, purpose = excluded.purpose,
+                    scope = excluded.scope, channel = excluded.channel, granted_at = excluded.granted_at
+                """,
+                [
+                    profile.customer_ref,
+                    consent.notice_version,
+                    consent.purpose,
+                    consent.scope,
+                    consent.channel,
+                    consent.granted_at or now,
+                ],
+            )
+            if replace:
+                self._db.execute("DELETE FROM encodings WHERE customer_ref = ?", [profile.customer_ref])
+            for vector in np.asarray(vectors, dtype=np.float32).reshape(-1, 128):
+                self._db.execute(
+                    "INSERT INTO encodings (customer_ref, model, vector, created_at) VALUES (?, ?, ?, ?)",
+                    [profile.customer_ref, EMBEDDING_MODEL, vector.tobytes(), now],
+                )
+            row = self._db.execute(
+                "SELECT COUNT(*) FROM encodings WHERE customer_ref = ?", [profile.customer_ref]
+            ).fetchone()
+        return int(row[0])
+
+    def forget(self, customer_ref: str) -> ForgetReport:
+        """Delete everything held about one customer: profile, consent, templates and check-ins."""
+        with self._transaction():
+            encodings = self._db.execute(
+                "DELETE FROM encodings WHERE customer_ref = ?", [customer_ref]
+            ).rowcount
+            checkins = self._db.execute("DELETE FROM checkins WHERE customer_ref = ?", [customer_ref]).rowcount
+            self._db.execute("DELETE FROM consents WHERE customer_ref = ?", [customer_ref])
+            customers = self._db.execute(
+                "DELETE FROM customers WHERE customer_ref = ?", [customer_ref]
+            ).rowcount
+        return ForgetReport(customer_ref, customers, encodings, checkins)
+
+    def profile(self, customer_ref: str) -> Profile | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT greeting_name, language, interests, service_hints FROM customers "
+                "WHERE customer_ref = ?",
+                [customer_ref],
+            ).fetchone()
+        if row is None:
+            return None
+        return Profile(
+            customer_ref=customer_ref,
+            greeting_name=row[0],
+            language=row[1],
+            interests=tuple(json.loads(row[2])),
+            service_hints=tuple(json.loads(row[3])),
+        )
+
+    def gallery_rows(self) -> tuple[list[str], Vectors]:
+        """Templates of every customer whose consent is on record, one row per template."""
+        with self._lock:
+            rows = self._db.execute(
+                """
+                SELECT e.customer_ref, e.vector FROM encodings e
+                JOIN consents c ON c.customer_ref = e.customer_ref
+                WHERE e.model = ?
+                ORDER BY e.customer_ref, e.id
+                """,
+                [EMBEDDING_MODEL],
+            ).fetchall()
+        refs = [row[0] for row in rows]
+        vectors = np.frombuffer(b"".join(row[1] for row in rows), dtype=np.float32).reshape(-1, 128)
+        return refs, vectors.copy()
+
+    def customer_count(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT COUNT(*) FROM customers").fetchone()[0])
+
+    def data_version(self) -> int:
+        """Changes whenever another connection commits: how the daemon notices `enroll` and `forget`."""
+        with self._lock:
+            return int(self._db.execute("PRAGMA data_version").fetchone()[0])
+
+    # --- visits ------------------------------------------------------------------------------------
+
+    def last_checkin_at(self, customer_ref: str) -> float | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT MAX(at) FROM checkins WHERE customer_ref = ?", [customer_ref]
+            ).fetchone()
+        return None if row is None or row[0] is None else float(row[0])
+
+    def record_checkin(self, checkin: CheckIn) -> None:
+        with self._transaction():
+            self._db.execute(
+                "INSERT INTO checkins (visit_id, customer_ref, branch_id, device_id, at, score_band) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    checkin.visit_id,
+                    checkin.customer_ref,
+                    checkin.branch_id,
+                    checkin.device_id,
+                    checkin.at,
+                    checkin.score_band,
+                ],
+            )
+
+    def checkins(self) -> list[tuple[str, str, float]]:
+        with self._lock:
+            rows = self._db.execute("SELECT visit_id, customer_ref, at FROM checkins ORDER BY at").fetchall()
+        return [(row[0], row[1], float(row[2])) for row in rows]
+
+    def count_unidentified(self, at: float, bin_s: int = 900) -> None:
+        bin_start = at - (at % bin_s)
+        with self._transaction():
+            self._db.execute(
+                "INSERT INTO unidentified_counts (bin_start, visits) VALUES (?, 1) "
+                "ON CONFLICT(bin_start) DO UPDATE SET visits = visits + 1",
+                [bin_start],
+            )
+
+    def unidentified_total(self) -> int:
+        with self._lock:
+            row = self._db.execute("SELECT COALESCE(SUM(visits), 0) FROM unidentified_counts").fetchone()
+        return int(row[0])
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

@@ -1,0 +1,1 @@
+"""Hardware drivers: cameras and serial sensors. They know devices and bytes, nothing of the pipeline."""

@@ -1,0 +1,24 @@
+"""Exponential backoff with full jitter, shared by every reconnecting driver."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Backoff:
+    minimum_s: float
+    maximum_s: float
+    rng: random.Random = field(default_factory=random.Random)
+    _attempt: int = 0
+
+    def next_delay(self) -> float:
+        """Seconds to wait before the next attempt; grows until `maximum_s`."""
+        ceiling = min(self.maximum_s, self.minimum_s * (2**self._attempt))
+        self._attempt += 1
+        # Jitter keeps a branch's devices from hammering a recovering camera or server in step.
+        return self.minimum_s + self.rng.random() * max(0.0, ceiling - self.minimum_s)
+
+    def reset(self) -> None:
+        self._attempt = 0

@@ -1,0 +1,121 @@
+"""Cameras OpenCV can open: a V4L2 device (`/dev/video0` or an index), an RTSP/HTTP stream, a video file."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Literal, Protocol
+
+import cv2
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from drivers.camera.backoff import Backoff
+from drivers.camera.base import Frame, Image
+
+log = logging.getLogger(__name__)
+
+
+class OpenCVCameraConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal["opencv"] = "opencv"
+    source: str | int = Field(
+        "/dev/video0",
+        description="V4L2 device path or index, rtsp:// or http(s):// URL, or a video file path.",
+    )
+    width: int | None = Field(640, gt=0, description="Requested capture width; None keeps the source's.")
+    height: int | None = Field(480, gt=0, description="Requested capture height; None keeps the source's.")
+    fps: float | None = Field(None, gt=0, description="Requested capture rate; None keeps the source's.")
+    reconnect_min_s: float = Field(1.0, gt=0)
+    reconnect_max_s: float = Field(30.0, gt=0)
+    at_end: Literal["reconnect", "stop"] = Field(
+        "reconnect", description="When a file or stream ends: reopen it (live sources) or stop."
+    )
+
+    @model_validator(mode="after")
+    def _backoff_range(self) -> OpenCVCameraConfig:
+        if self.reconnect_max_s < self.reconnect_min_s:
+            raise ValueError("reconnect_max_s must be >= reconnect_min_s")
+        return self
+
+
+class Capture(Protocol):
+    """The part of cv2.VideoCapture the driver uses; tests may hand in another real source."""
+
+    def isOpened(self) -> bool: ...  # noqa: N802 - OpenCV's spelling
+    def read(self) -> tuple[bool, Image | None]: ...
+    def set(self, prop_id: int, value: float) -> bool: ...
+    def release(self) -> None: ...
+
+
+def _open_cv2(source: str | int) -> Capture:
+    if isinstance(source, str) and source.isdigit():
+        source = int(source)
+    capture: Capture = cv2.VideoCapture(source)
+    return capture
+
+
+class OpenCVCamera:
+    def __init__(
+        self,
+        config: OpenCVCameraConfig,
+        open_capture: Callable[[str | int], Capture] = _open_cv2,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._config = config
+        self._open_capture = open_capture
+        self._clock = clock
+        self.reconnects = 0
+
+    def describe(self) -> str:
+        return f"opencv:{self._config.source}"
+
+    def _is_file(self) -> bool:
+        source = self._config.source
+        return isinstance(source, str) and "://" not in source and not source.startswith("/dev/")
+
+    def _open(self) -> Capture | None:
+        if self._is_file() and not Path(str(self._config.source)).exists():
+            return None
+        capture = self._open_capture(self._config.source)
+        if not capture.isOpened():
+            capture.release()
+            return None
+        if self._config.width:
+            capture.set(cv2.CAP_PROP_FRAME_WIDTH, self._config.width)
+        if self._config.height:
+            capture.set(cv2.CAP_PROP_FRAME_HEIGHT, self._config.height)
+        if self._config.fps:
+            capture.set(cv2.CAP_PROP_FPS, self._config.fps)
+        return capture
+
+    def frames(self, stop: threading.Event) -> Iterator[Frame]:
+        backoff = Backoff(self._config.reconnect_min_s, self._config.reconnect_max_s)
+        seq = 0
+        while not stop.is_set():
+            capture = self._open()
+            if capture is None:
+                delay = backoff.next_delay()
+                log.warning("camera %s unavailable, retrying in %.1fs", self.describe(), delay)
+                stop.wait(delay)
+                continue
+            log.info("camera %s opened", self.describe())
+            try:
+                while not stop.is_set():
+                    ok, image = capture.read()
+                    if not ok or image is None:
+                        break
+                    backoff.reset()
+                    seq += 1
+                    yield Frame(image=image, seq=seq, captured_at=self._clock(), monotonic=time.monotonic())
+            finally:
+                capture.release()
+            if stop.is_set() or (self._config.at_end == "stop" and self._is_file()):
+                return
+            self.reconnects += 1
+            delay = backoff.next_delay()
+            log.warning("camera %s lost, reconnecting in %.1fs", self.describe(), delay)
+            stop.wait(delay)

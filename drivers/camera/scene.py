@@ -1,0 +1,180 @@
+"""A scripted camera: door sequences composed from still photos, for tests, benchmarks and the demo.
+
+A script places each actor's photo on a plain background along a straight path, growing as the
+person walks towards the door camera. It speaks the same `Camera` interface as a real device, at
+the scripted frame rate, so the daemon cannot tell the difference.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import tomllib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Literal
+
+import cv2
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from drivers.camera.base import Frame, Image
+
+
+class Pose(BaseModel):
+    """Where the photo's centre sits (fractions of the frame) and how tall it is (fraction of height)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    x: float = Field(0.5, ge=-0.5, le=1.5)
+    y: float = Field(0.5, ge=-0.5, le=1.5)
+    height: float = Field(0.5, gt=0, le=3.0)
+
+
+class Actor(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    photo: Path
+    crop: tuple[int, int, int, int] | None = Field(
+        None, description="left, top, right, bottom in photo pixels: keep one face of a group photo."
+    )
+    enter_s: float = Field(ge=0)
+    leave_s: float = Field(gt=0)
+    start: Pose = Pose(height=0.3)
+    end: Pose = Pose(height=0.7)
+    blur_px: float = Field(0.0, ge=0, description="Gaussian blur sigma, as motion or focus blur.")
+    brightness: float = Field(1.0, gt=0, description="Gain applied to the photo: < 1 darker, > 1 brighter.")
+
+    @model_validator(mode="after")
+    def _leaves_after_entering(self) -> Actor:
+        if self.leave_s <= self.enter_s:
+            raise ValueError("leave_s must be after enter_s")
+        return self
+
+
+class SceneScript(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    width: int = Field(640, gt=0)
+    height: int = Field(480, gt=0)
+    fps: float = Field(15.0, gt=0)
+    duration_s: float = Field(gt=0)
+    background: tuple[int, int, int] = (92, 98, 104)
+    noise: float = Field(2.0, ge=0, description="Sensor noise standard deviation, in grey levels.")
+    seed: int = 0
+    actors: list[Actor] = []
+
+    @classmethod
+    def from_toml(cls, path: Path) -> SceneScript:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+        base = path.parent
+        for actor in data.get("actors", []):
+            if "photo" in actor and not Path(actor["photo"]).is_absolute():
+                actor["photo"] = str(base / actor["photo"])
+        return cls.model_validate(data)
+
+
+class SceneCameraConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal["scene"] = "scene"
+    script: Path = Field(description="TOML scene script (see drivers/camera/scene.py).")
+    realtime: bool = Field(True, description="Pace frames at the script's fps, as a live camera would.")
+    loop: bool = Field(False, description="Start over when the script ends instead of ending the stream.")
+
+
+def _load_photo(actor: Actor) -> Image:
+    image = cv2.imread(str(actor.photo), cv2.IMREAD_COLOR)
+    if image is None:
+        raise FileNotFoundError(f"scene photo cannot be read: {actor.photo}")
+    if actor.crop is not None:
+        left, top, right, bottom = actor.crop
+        image = image[top:bottom, left:right]
+    if actor.brightness != 1.0:
+        image = cv2.convertScaleAbs(image, alpha=actor.brightness, beta=0)
+    return np.ascontiguousarray(image)
+
+
+class SceneRenderer:
+    """Pure rendering: frame number in, picture out. No clock, no threads."""
+
+    def __init__(self, script: SceneScript) -> None:
+        self.script = script
+        self._photos = [_load_photo(actor) for actor in script.actors]
+        self._rng = np.random.default_rng(script.seed)
+        self.frame_count = int(round(script.duration_s * script.fps))
+
+    def actors_at(self, t: float) -> list[int]:
+        return [i for i, a in enumerate(self.script.actors) if a.enter_s <= t < a.leave_s]
+
+    def render(self, index: int) -> Image:
+        script = self.script
+        t = index / script.fps
+        canvas = np.empty((script.height, script.width, 3), dtype=np.uint8)
+        canvas[:] = script.background
+        for i in self.actors_at(t):
+            actor = script.actors[i]
+            progress = (t - actor.enter_s) / (actor.leave_s - actor.enter_s)
+            self._paste(canvas, self._photos[i], actor, progress)
+        if script.noise > 0:
+            noise = self._rng.normal(0.0, script.noise, canvas.shape)
+            canvas = np.clip(canvas.astype(np.float32) + noise, 0, 255).astype(np.uint8)
+        return canvas
+
+    def _paste(self, canvas: Image, photo: Image, actor: Actor, progress: float) -> None:
+        def lerp(a: float, b: float) -> float:
+            return a + (b - a) * progress
+
+        frame_h, frame_w = canvas.shape[:2]
+        target_h = max(2, int(lerp(actor.start.height, actor.end.height) * frame_h))
+        target_w = max(2, int(photo.shape[1] * target_h / photo.shape[0]))
+        interpolation = cv2.INTER_AREA if target_h < photo.shape[0] else cv2.INTER_LINEAR
+        sprite = cv2.resize(photo, (target_w, target_h), interpolation=interpolation)
+        if actor.blur_px > 0:
+            sprite = cv2.GaussianBlur(sprite, (0, 0), actor.blur_px)
+        cx = int(lerp(actor.start.x, actor.end.x) * frame_w)
+        cy = int(lerp(actor.start.y, actor.end.y) * frame_h)
+        left, top = cx - target_w // 2, cy - target_h // 2
+        x0, y0 = max(0, left), max(0, top)
+        x1, y1 = min(frame_w, left + target_w), min(frame_h, top + target_h)
+        if x1 <= x0 or y1 <= y0:
+            return
+        canvas[y0:y1, x0:x1] = sprite[y0 - top : y1 - top, x0 - left : x1 - left]
+
+
+class SceneCamera:
+    def __init__(
+        self,
+        config: SceneCameraConfig,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._config = config
+        self._renderer = SceneRenderer(SceneScript.from_toml(config.script))
+        self._clock = clock
+
+    @property
+    def renderer(self) -> SceneRenderer:
+        return self._renderer
+
+    def describe(self) -> str:
+        return f"scene:{self._config.script.name}"
+
+    def frames(self, stop: threading.Event) -> Iterator[Frame]:
+        period = 1.0 / self._renderer.script.fps
+        seq = 0
+        while not stop.is_set():
+            started = time.monotonic()
+            for index in range(self._renderer.frame_count):
+                if stop.is_set():
+                    return
+                if self._config.realtime:
+                    # Pace against the schedule, not the previous frame, so rendering time never drifts it.
+                    wait = started + index * period - time.monotonic()
+                    if wait > 0:
+                        stop.wait(wait)
+                image = self._renderer.render(index)
+                seq += 1
+                yield Frame(image=image, seq=seq, captured_at=self._clock(), monotonic=time.monotonic())
+            if not self._config.loop:
+                return
