@@ -51,13 +51,13 @@ def _parser() -> argparse.ArgumentParser:
     enroll.add_argument("--hint", action="append", default=[], help="service hint for tellers (repeatable)")
     enroll.add_argument("photos", nargs="+", type=Path, metavar="PHOTO")
 
-    forget = commands.add_parser(
-        "forget", parents=[common], help="delete everything held about a customer"
-    )
+    forget = commands.add_parser("forget", parents=[common], help="delete everything held about a customer")
     forget.add_argument("customer", metavar="REF")
 
     demo = commands.add_parser("demo", help="run the daemon end to end on a scripted door scene")
-    demo.add_argument("--workdir", type=Path, default=Path(".demo"), help="state for the demo (default .demo)")
+    demo.add_argument(
+        "--workdir", type=Path, default=Path(".demo"), help="state for the demo (default .demo)"
+    )
     return parser
 
 
@@ -79,7 +79,10 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "config":
         path = config_path(args.file or args.config)
         config = load_config(path)
-        print(f"{path}: OK (branch {config.branch.id}, device {config.branch.device_id}, camera {config.camera.type})")
+        print(
+            f"{path}: OK (branch {config.branch.id}, device {config.branch.device_id}, "
+            f"camera {config.camera.type})"
+        )
         return 0
     if args.command == "run":
         return _run(_load(args))

@@ -38,7 +38,9 @@ class RecognitionConfig(_Section):
     min_face_px: int = Field(
         60, ge=20, le=1000, description="Faces smaller than this (full-frame pixels) are not encoded yet."
     )
-    attempts_per_track: int = Field(3, ge=1, le=20, description="Encodings tried per person before giving up.")
+    attempts_per_track: int = Field(
+        3, ge=1, le=20, description="Encodings tried per person before giving up."
+    )
     track_timeout_s: float = Field(1.5, gt=0, description="A track unseen this long has left the view.")
 
 
@@ -55,7 +57,9 @@ class MqttConfig(_Section):
     username: str | None = None
     password_file: Path | None = Field(None, description="File holding the broker password (never inline).")
     keepalive_s: int = Field(30, ge=5, le=3600)
-    cue_expiry_s: int = Field(180, ge=10, le=3600, description="Teller cues vanish from the broker after this.")
+    cue_expiry_s: int = Field(
+        180, ge=10, le=3600, description="Teller cues vanish from the broker after this."
+    )
     reconnect_min_s: float = Field(1.0, gt=0)
     reconnect_max_s: float = Field(60.0, gt=0)
 

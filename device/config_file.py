@@ -54,7 +54,12 @@ def parse_config(text: str, path: Path) -> Config:
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(path, [_describe(error, data, text, path) for error in exc.errors()]) from exc
+        located = sorted((_describe(error, data, text) for error in exc.errors()), key=lambda item: item[0])
+        raise ConfigError(path, [_phrase(path, line, message) for line, message in located]) from exc
+
+
+def _phrase(path: Path, line: int, message: str) -> str:
+    return f"{path}:{line}: {message}" if line else f"{path}: {message}"
 
 
 def _decode_error_line(message: str) -> int | None:
@@ -62,12 +67,17 @@ def _decode_error_line(message: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def _describe(error: Mapping[str, Any], data: Mapping[str, Any], text: str, path: Path) -> str:
+def _describe(error: Mapping[str, Any], data: Mapping[str, Any], text: str) -> tuple[int, str]:
+    """(line or 0, "key: what is wrong and what was expected")."""
     loc = _data_path(tuple(error["loc"]), data)
-    key = ".".join(str(part) for part in loc) or "(top level)"
-    line = find_line(text, loc)
-    where = f"{path}:{line}" if line else str(path)
     kind = error["type"]
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        loc = (*loc, str(error.get("ctx", {}).get("discriminator", "type")).strip("'"))
+    key = ".".join(str(part) for part in loc) or "(top level)"
+    return find_line(text, loc) or 0, _what(error, kind, key, loc, data)
+
+
+def _what(error: Mapping[str, Any], kind: str, key: str, loc: Loc, data: Mapping[str, Any]) -> str:
     if kind == "extra_forbidden":
         allowed = _allowed_keys(loc[:-1], data)
         hint = ""
@@ -75,12 +85,12 @@ def _describe(error: Mapping[str, Any], data: Mapping[str, Any], text: str, path
         if close:
             hint = f" (did you mean '{close[0]}'?)"
         expected = ", ".join(allowed) if allowed else "none"
-        return f"{where}: {key}: unknown key{hint}; expected one of: {expected}"
+        return f"{key}: unknown key{hint}; expected one of: {expected}"
     if kind == "missing":
-        return f"{where}: {key}: required key is missing"
+        return f"{key}: required key is missing"
     got = error.get("input")
     shown = "" if isinstance(got, dict | list) else f" (got {got!r})"
-    return f"{where}: {key}: {error['msg']}{shown}"
+    return f"{key}: {error['msg']}{shown}"
 
 
 def _data_path(loc: Loc, data: Any) -> Loc:
@@ -88,20 +98,15 @@ def _data_path(loc: Loc, data: Any) -> Loc:
     kept: list[str | int] = []
     node: Any = data
     for part in loc:
-        if isinstance(node, dict) and part in node:
+        in_table = isinstance(node, dict) and part in node
+        in_array = isinstance(node, list) and isinstance(part, int) and part < len(node)
+        if in_table or in_array:
             node = node[part]
             kept.append(part)
-        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
-            node = node[part]
-            kept.append(part)
-        elif isinstance(node, dict) and part not in node and isinstance(part, str) and _is_last_key(loc, part):
+        elif isinstance(node, dict) and isinstance(part, str) and part == loc[-1]:
             kept.append(part)  # a missing key: name it, point at its table
             break
     return tuple(kept)
-
-
-def _is_last_key(loc: Loc, part: str) -> bool:
-    return loc[-1] == part
 
 
 def _models_in(annotation: Any) -> list[type[BaseModel]]:
@@ -119,9 +124,10 @@ def _allowed_keys(table: Loc, data: Any) -> list[str]:
     model: type[BaseModel] = Config
     node: Any = data
     for part in table:
-        node = node[part] if isinstance(node, dict | list) else None
         if isinstance(part, int):
+            node = node[part] if isinstance(node, list) else None
             continue
+        node = node.get(part) if isinstance(node, dict) else None
         field = model.model_fields.get(part)
         if field is None:
             return []

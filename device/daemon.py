@@ -11,6 +11,7 @@ from types import FrameType
 
 from device.checkin import CheckinDesk
 from device.config import Config
+from device.events import CheckIn
 from device.faces import FaceEngine
 from device.gallery import Gallery
 from device.mqtt_link import MqttLink
@@ -49,13 +50,10 @@ def run(config: Config, stop: threading.Event) -> int:
         engine = FaceEngine(config.recognition.detect_width, config.recognition.upsample)
         return Recognizer(engine, config.recognition, gallery)
 
-    pipeline = Pipeline(
-        camera,
-        make_recognizer,
-        store,
-        desk,
-        on_checkin=lambda checkin: link.publish_cue(cue_for(checkin, config.mqtt.cue_expiry_s)),
-    )
+    def send_cue(checkin: CheckIn) -> None:
+        link.publish_cue(cue_for(checkin, config.mqtt.cue_expiry_s))
+
+    pipeline = Pipeline(camera, make_recognizer, store, desk, on_checkin=send_cue)
     log.info(
         "starting branch=%s device=%s camera=%s broker=%s:%s",
         config.branch.id,

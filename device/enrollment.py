@@ -6,11 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from device.events import Consent, Profile
-from device.faces import FaceEngine, Template
+from device.faces import FaceEngine, Template, read_bgr
 from device.store import Store
 
 # Enrollment photos are often large; detecting at this width still finds faces down to ~40 px.
@@ -29,7 +28,7 @@ class EnrollmentResult:
 
 
 def template_from_photo(engine: FaceEngine, photo: Path) -> Template:
-    image = cv2.imread(str(photo), cv2.IMREAD_COLOR)
+    image = read_bgr(photo)
     if image is None:
         raise EnrollmentError(f"{photo}: cannot read this file as an image")
     boxes = engine.detect(image)

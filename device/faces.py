@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import face_recognition
@@ -50,6 +51,12 @@ class Box:
         return (self.top, self.right, self.bottom, self.left)
 
 
+def read_bgr(path: Path) -> Image | None:
+    """A photo as a BGR image, or None when the file is missing or not an image."""
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    return None if image is None else np.asarray(image, dtype=np.uint8)
+
+
 class FaceEngine:
     """Wraps face_recognition (dlib). One instance per thread: dlib's models are not shared safely."""
 
@@ -60,7 +67,11 @@ class FaceEngine:
     def detect(self, image: Image) -> list[Box]:
         height, width = image.shape[:2]
         scale = min(1.0, self.detect_width / width)
-        small = image if scale == 1.0 else cv2.resize(image, (0, 0), fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        small = (
+            image
+            if scale == 1.0
+            else cv2.resize(image, (0, 0), fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        )
         rgb = cv2.cvtColor(small, cv2.COLOR_BGR2RGB)
         found = face_recognition.face_locations(rgb, number_of_times_to_upsample=self.upsample, model="hog")
         boxes = []

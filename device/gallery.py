@@ -18,7 +18,7 @@ class Match:
 
 
 class Gallery:
-    """Immutable: a changed gallery is a new object swapped in whole, so a search never sees half an update."""
+    """Immutable: a changed gallery is a new object swapped in whole; no search sees half an update."""
 
     def __init__(self, refs: list[str], vectors: Vectors) -> None:
         if len(refs) != len(vectors):

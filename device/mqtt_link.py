@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
@@ -40,9 +41,7 @@ class MqttLink:
         self.last_refusal: str | None = None
         self.cues_sent = 0
         self._stopping = False
-        client = mqtt.Client(
-            mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5
-        )
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
         client.will_set(topics.availability, OFFLINE, qos=1, retain=True)
         if config.username:
             client.username_pw_set(config.username, read_password(config.password_file))
@@ -74,7 +73,9 @@ class MqttLink:
         if reason_code.is_failure:
             # paho retries a refused CONNECT forever; say why so an engineer can fix credentials.
             self.last_refusal = str(reason_code)
-            log.error("broker %s:%s refused the connection: %s", self._config.host, self._config.port, reason_code)
+            log.error(
+                "broker %s:%s refused the connection: %s", self._config.host, self._config.port, reason_code
+            )
             return
         self.last_refusal = None
         self._connected.set()
@@ -98,10 +99,12 @@ class MqttLink:
         remaining = cue.remaining_s(time.time() if now is None else now)
         if remaining <= 0:
             return False
-        properties = Properties(PacketTypes.PUBLISH)
+        properties = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
         properties.MessageExpiryInterval = remaining
         properties.ContentType = "application/json"
-        info = self._client.publish(self._topics.cues, cue.to_json(), qos=1, retain=False, properties=properties)
+        info = self._client.publish(
+            self._topics.cues, cue.to_json(), qos=1, retain=False, properties=properties
+        )
         if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
             log.error("cue %s not queued: %s", cue.cue_id, mqtt.error_string(info.rc))
             return False

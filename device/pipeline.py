@@ -139,6 +139,7 @@ class Pipeline:
                 # Counted, then forgotten: nothing about the face is kept.
                 self.stats.unidentified_visits += 1
                 self._store.count_unidentified(event.at)
+                log.info("unidentified visit counted")
 
 
 def cue_for(checkin: CheckIn, expiry_s: int) -> Cue:

@@ -42,7 +42,9 @@ class Recognizer:
                     track.state = TrackState.IDENTIFIED
                     track.customer_ref = match.customer_ref
                     events.append(
-                        Identification(match.customer_ref, match.distance, match.second_distance, track.track_id)
+                        Identification(
+                            match.customer_ref, match.distance, match.second_distance, track.track_id
+                        )
                     )
                 elif track.attempts >= self._config.attempts_per_track:
                     track.state = TrackState.UNIDENTIFIED
@@ -59,4 +61,8 @@ class Recognizer:
     @staticmethod
     def _ended(tracks: list[Track], wall_time: float) -> list[Event]:
         # A brief false detection (one frame) is not a visitor.
-        return [UnidentifiedVisit(at=wall_time) for t in tracks if t.state is not TrackState.IDENTIFIED and t.hits >= 3]
+        return [
+            UnidentifiedVisit(at=wall_time)
+            for t in tracks
+            if t.state is not TrackState.IDENTIFIED and t.hits >= 3
+        ]

@@ -170,7 +170,9 @@ class Store:
             encodings = self._db.execute(
                 "DELETE FROM encodings WHERE customer_ref = ?", [customer_ref]
             ).rowcount
-            checkins = self._db.execute("DELETE FROM checkins WHERE customer_ref = ?", [customer_ref]).rowcount
+            checkins = self._db.execute(
+                "DELETE FROM checkins WHERE customer_ref = ?", [customer_ref]
+            ).rowcount
             self._db.execute("DELETE FROM consents WHERE customer_ref = ?", [customer_ref])
             customers = self._db.execute(
                 "DELETE FROM customers WHERE customer_ref = ?", [customer_ref]

@@ -5,10 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
-
 from device.demo import faceset
-from device.faces import Box, FaceEngine
+from device.faces import Box, FaceEngine, read_bgr
 
 Crop = tuple[int, int, int, int]
 
@@ -47,11 +45,16 @@ def public_domain_cast() -> Cast:
 def _head_crop(box: Box, width: int, height: int) -> Crop:
     """A head-and-shoulders crop around a face, so a large photo shows the face at door-camera size."""
     mx, my = box.width, box.height
-    return (max(0, box.left - mx), max(0, box.top - my), min(width, box.right + mx), min(height, box.bottom + my))
+    return (
+        max(0, box.left - mx),
+        max(0, box.top - my),
+        min(width, box.right + mx),
+        min(height, box.bottom + my),
+    )
 
 
 def _single_face(engine: FaceEngine, photo: Path) -> Crop | None:
-    image = cv2.imread(str(photo), cv2.IMREAD_COLOR)
+    image = read_bgr(photo)
     if image is None:
         return None
     boxes = engine.detect(image)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
@@ -47,7 +48,9 @@ class TellerScreen:
         self.cues: list[dict[str, Any]] = []
         self.availability: list[str] = []
         self._subscribed = threading.Event()
-        self._client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="demo-teller-screen", protocol=mqtt.MQTTv5)
+        self._client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id="demo-teller-screen", protocol=mqtt.MQTTv5
+        )
         self._client.on_connect = self._on_connect
         self._client.on_subscribe = lambda *_: self._subscribed.set()
         self._client.on_message = self._on_message
@@ -122,7 +125,9 @@ def _run(workdir: Path, cast: Cast, broker: MosquittoBroker, started: float) -> 
     subprocess.run(_branchdoor("config", "check", str(config)), check=True)
 
     customer = cast.customer
-    print(f"  enrolling {customer.name} as {customer.customer_ref} from {len(customer.enroll_photos)} photo(s)")
+    print(
+        f"  enrolling {customer.name} as {customer.customer_ref} from {len(customer.enroll_photos)} photo(s)"
+    )
     subprocess.run(
         _branchdoor(
             "enroll", "--config", str(config), "--customer", customer.customer_ref, "--name", customer.name,
@@ -137,7 +142,9 @@ def _run(workdir: Path, cast: Cast, broker: MosquittoBroker, started: float) -> 
     screen = TellerScreen(broker.port)
     log_path = workdir / "daemon.log"
     with log_path.open("wb") as log_file:
-        daemon = subprocess.Popen(_branchdoor("run", "--config", str(config)), stdout=log_file, stderr=subprocess.STDOUT)
+        daemon = subprocess.Popen(
+            _branchdoor("run", "--config", str(config)), stdout=log_file, stderr=subprocess.STDOUT
+        )
         try:
             code = daemon.wait(DAEMON_TIMEOUT_S)
         except subprocess.TimeoutExpired:
@@ -154,7 +161,9 @@ def _summary(cast: Cast, screen: TellerScreen, code: int, log_path: Path, starte
     customer_cues = named.count(cast.customer.name)
     stopped_line = next((ln for ln in log_path.read_text().splitlines() if "stopped:" in ln), "")
     print("\nsummary")
-    print(f"  cues received by the teller screen: {len(screen.cues)} ({customer_cues} for {cast.customer.name})")
+    print(
+        f"  cues received by the teller screen: {len(screen.cues)} ({customer_cues} for {cast.customer.name})"
+    )
     print(f"  cues naming the stranger: {len(stranger_named)}")
     print(f"  availability seen: {' -> '.join(screen.availability) or 'none'}")
     print(f"  daemon exit code: {code}; {stopped_line.split('stopped: ')[-1]}")

@@ -18,7 +18,7 @@ class Backoff:
         ceiling = min(self.maximum_s, self.minimum_s * (2**self._attempt))
         self._attempt += 1
         # Jitter keeps a branch's devices from hammering a recovering camera or server in step.
-        return self.minimum_s + self.rng.random() * max(0.0, ceiling - self.minimum_s)
+        return float(self.minimum_s + self.rng.random() * max(0.0, ceiling - self.minimum_s))
 
     def reset(self) -> None:
         self._attempt = 0

@@ -7,13 +7,14 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import cv2
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from drivers.camera.backoff import Backoff
-from drivers.camera.base import Frame, Image
+from drivers.camera.base import Frame
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +46,8 @@ class OpenCVCameraConfig(BaseModel):
 class Capture(Protocol):
     """The part of cv2.VideoCapture the driver uses; tests may hand in another real source."""
 
-    def isOpened(self) -> bool: ...  # noqa: N802 - OpenCV's spelling
-    def read(self) -> tuple[bool, Image | None]: ...
+    def isOpened(self) -> bool: ...
+    def read(self) -> tuple[bool, Any]: ...
     def set(self, prop_id: int, value: float) -> bool: ...
     def release(self) -> None: ...
 
@@ -54,8 +55,7 @@ class Capture(Protocol):
 def _open_cv2(source: str | int) -> Capture:
     if isinstance(source, str) and source.isdigit():
         source = int(source)
-    capture: Capture = cv2.VideoCapture(source)
-    return capture
+    return cv2.VideoCapture(source)
 
 
 class OpenCVCamera:
@@ -110,7 +110,12 @@ class OpenCVCamera:
                         break
                     backoff.reset()
                     seq += 1
-                    yield Frame(image=image, seq=seq, captured_at=self._clock(), monotonic=time.monotonic())
+                    yield Frame(
+                        image=np.asarray(image, dtype=np.uint8),
+                        seq=seq,
+                        captured_at=self._clock(),
+                        monotonic=time.monotonic(),
+                    )
             finally:
                 capture.release()
             if stop.is_set() or (self._config.at_end == "stop" and self._is_file()):

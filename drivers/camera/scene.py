@@ -103,7 +103,7 @@ class SceneRenderer:
         self.script = script
         self._photos = [_load_photo(actor) for actor in script.actors]
         self._rng = np.random.default_rng(script.seed)
-        self.frame_count = int(round(script.duration_s * script.fps))
+        self.frame_count = round(script.duration_s * script.fps)
 
     def actors_at(self, t: float) -> list[int]:
         return [i for i, a in enumerate(self.script.actors) if a.enter_s <= t < a.leave_s]

@@ -1,0 +1,87 @@
+"""Shared fixtures: a real Mosquitto on loopback, real portraits, real face templates."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from device.demo import faceset
+from device.demo.broker import MosquittoBroker, find_mosquitto
+from device.faces import FaceEngine, Template, read_bgr
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def broker() -> Iterator[MosquittoBroker]:
+    if find_mosquitto() is None:
+        pytest.fail("Mosquitto is required by the tests: `make test` installs it (apt-get install mosquitto)")
+    with MosquittoBroker() as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def grace_photo() -> Path:
+    path = faceset.grace_hopper()
+    assert path is not None, "matplotlib's grace_hopper.jpg is missing: run `make setup`"
+    return path
+
+
+@pytest.fixture(scope="session")
+def astronaut_photo() -> Path:
+    path = faceset.astronaut()
+    assert path is not None, "scikit-image's astronaut.png is missing: run `make setup`"
+    return path
+
+
+@pytest.fixture(scope="session")
+def astronaut_head(astronaut_photo: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The astronaut portrait cropped to her head (the full photo has a second, false, face)."""
+    image = read_bgr(astronaut_photo)
+    assert image is not None
+    left, top, right, bottom = faceset.ASTRONAUT_HEAD
+    path = tmp_path_factory.mktemp("faces") / "astronaut_head.png"
+    cv2.imwrite(str(path), image[top:bottom, left:right])
+    return path
+
+
+@pytest.fixture(scope="session")
+def engine() -> FaceEngine:
+    return FaceEngine(detect_width=800, upsample=1)
+
+
+def _template(engine: FaceEngine, photo: Path) -> Template:
+    image = read_bgr(photo)
+    assert image is not None
+    boxes = engine.detect(image)
+    assert len(boxes) == 1, f"{photo}: expected one face, found {len(boxes)}"
+    return engine.encode(image, boxes)[0]
+
+
+@pytest.fixture(scope="session")
+def grace_template(engine: FaceEngine, grace_photo: Path) -> Template:
+    return _template(engine, grace_photo)
+
+
+@pytest.fixture(scope="session")
+def astronaut_template(engine: FaceEngine, astronaut_head: Path) -> Template:
+    return _template(engine, astronaut_head)
+
+
+@pytest.fixture(scope="session")
+def face_data() -> Path:
+    root = faceset.face_data_dir()
+    if root is None:
+        pytest.skip(f"no labeled face set: set {faceset.FACE_DATA_ENV} to a folder with labels.csv")
+    return root
+
+
+def random_templates(n: int, seed: int = 0) -> np.ndarray:
+    """Unit-norm-ish vectors shaped like dlib templates, for gallery arithmetic tests."""
+    rng = np.random.default_rng(seed)
+    vectors = rng.normal(0, 0.09, size=(n, 128)).astype(np.float32)
+    return vectors

@@ -1,0 +1,49 @@
+"""One check-in per visit, and none for a customer who is no longer held."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from device.checkin import CheckinDesk
+from device.events import Consent, Identification, Profile
+from device.store import Store
+from tests.conftest import random_templates
+
+
+def desk_with_customer(tmp_path: Path, window_s: float = 600) -> tuple[CheckinDesk, Store]:
+    store = Store(tmp_path / "s.db")
+    store.enroll(Profile("C1", "Grace", "en"), Consent("v1"), random_templates(1))
+    return CheckinDesk(store, "b1", "door-1", dedup_window_s=window_s), store
+
+
+def seen(distance: float = 0.35) -> Identification:
+    return Identification("C1", distance, 0.8, track_id=1)
+
+
+def test_first_sighting_is_a_check_in_with_the_profile(tmp_path: Path) -> None:
+    desk, store = desk_with_customer(tmp_path)
+    checkin = desk.admit(seen(), at=1000.0)
+    assert checkin is not None
+    assert checkin.profile.greeting_name == "Grace" and checkin.branch_id == "b1"
+    assert checkin.score_band == "high"
+    assert [row[1] for row in store.checkins()] == ["C1"]
+
+
+def test_seen_again_within_the_window_is_the_same_visit(tmp_path: Path) -> None:
+    desk, store = desk_with_customer(tmp_path, window_s=600)
+    assert desk.admit(seen(), at=1000.0) is not None
+    assert desk.admit(seen(), at=1599.0) is None
+    assert desk.admit(seen(), at=1601.0) is not None
+    assert len(store.checkins()) == 2
+
+
+def test_customer_forgotten_mid_visit_gets_no_check_in(tmp_path: Path) -> None:
+    desk, store = desk_with_customer(tmp_path)
+    store.forget("C1")
+    assert desk.admit(seen(), at=1000.0) is None
+    assert store.checkins() == []
+
+
+def test_score_band_follows_distance() -> None:
+    assert seen(0.30).score_band == "high"
+    assert seen(0.45).score_band == "medium"

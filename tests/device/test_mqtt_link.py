@@ -1,0 +1,63 @@
+"""The daemon's MQTT link against a real Mosquitto: availability, and cues that expire and are not kept."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+
+from device.config import MqttConfig
+from device.cue import Cue
+from device.demo.broker import MosquittoBroker
+from device.events import CheckIn, Profile
+from device.mqtt_link import MqttLink
+from device.topics import Topics
+from tests.mqtt_helpers import Subscriber
+
+
+def cue(issued_at: float, expiry_s: int = 60) -> Cue:
+    checkin = CheckIn("v1", "C1", "b1", "door-1", issued_at, "high", Profile("C1", "Grace"))
+    return Cue.for_checkin(checkin, issued_at, expiry_s)
+
+
+def test_online_then_cue_then_offline(broker: MosquittoBroker) -> None:
+    branch = f"b-{uuid.uuid4().hex[:8]}"
+    topics = Topics("branchdoor", branch, "door-1")
+    screen = Subscriber(broker.port, f"branchdoor/{branch}/#")
+    link = MqttLink(MqttConfig(port=broker.port), topics, client_id=f"test-{branch}")
+    link.start()
+    try:
+        assert link.wait_connected(5)
+        assert screen.wait_for(lambda: [m.payload for m in screen.on("/availability")] == [b"online"])
+        assert link.publish_cue(cue(time.time(), expiry_s=60))
+        assert screen.wait_for(lambda: len(screen.on("/cues")) == 1)
+        [received] = screen.on("/cues")
+        assert received.topic == f"branchdoor/{branch}/cues"
+        assert received.qos == 1 and not received.retain
+        assert received.expiry is not None and 55 <= received.expiry <= 60
+        assert json.loads(received.payload)["greeting_name"] == "Grace"
+    finally:
+        link.stop()
+    assert screen.wait_for(lambda: [m.payload for m in screen.on("/availability")] == [b"online", b"offline"])
+    screen.close()
+
+    # A screen that connects later sees the retained availability, and no cue at all.
+    late = Subscriber(broker.port, f"branchdoor/{branch}/#")
+    assert late.wait_for(lambda: len(late.on("/availability")) == 1)
+    assert late.on("/availability")[0].payload == b"offline" and late.on("/availability")[0].retain
+    assert late.on("/cues") == []
+    late.close()
+
+
+def test_an_expired_cue_is_not_sent(broker: MosquittoBroker) -> None:
+    link = MqttLink(
+        MqttConfig(port=broker.port), Topics("branchdoor", "bx", "door-1"), client_id="test-expired"
+    )
+    link.start()
+    try:
+        assert link.wait_connected(5)
+        stale = cue(time.time() - 120, expiry_s=60)
+        assert not link.publish_cue(stale)
+        assert link.cues_sent == 0
+    finally:
+        link.stop()

@@ -1,0 +1,74 @@
+"""Recognition on rendered door frames: the enrolled customer is named once, a stranger never."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from device.config import RecognitionConfig
+from device.events import Identification, UnidentifiedVisit
+from device.faces import FaceEngine, Template
+from device.gallery import Gallery
+from device.recognizer import Event, Recognizer
+from drivers.camera.scene import Actor, Pose, SceneRenderer, SceneScript
+
+FPS = 5.0
+
+
+def door_scene(*photos: Path) -> SceneRenderer:
+    actors = [
+        Actor(
+            photo=photo,
+            enter_s=0.2 + 3.0 * i,
+            leave_s=2.6 + 3.0 * i,
+            start=Pose(x=0.45, y=0.55, height=0.45),
+            end=Pose(x=0.5, y=0.5, height=0.85),
+        )
+        for i, photo in enumerate(photos)
+    ]
+    return SceneRenderer(SceneScript(fps=FPS, duration_s=3.0 * len(photos), actors=actors))
+
+
+def run(recognizer: Recognizer, renderer: SceneRenderer) -> list[Event]:
+    events: list[Event] = []
+    for index in range(renderer.frame_count):
+        t = index / FPS
+        events += recognizer.process(renderer.render(index), now=t, wall_time=1000.0 + t)
+    return events + recognizer.flush(2000.0)
+
+
+def recognizer_for(gallery: Gallery, **overrides: object) -> Recognizer:
+    config = RecognitionConfig.model_validate({"track_timeout_s": 0.5, **overrides})
+    return Recognizer(FaceEngine(detect_width=320, upsample=1), config, lambda: gallery)
+
+
+def test_customer_named_once_and_stranger_counted(
+    grace_photo: Path, astronaut_head: Path, grace_template: Template
+) -> None:
+    gallery = Gallery(["CUST-GRACE"], grace_template[np.newaxis])
+    recognizer = recognizer_for(gallery)
+    events = run(recognizer, door_scene(grace_photo, astronaut_head))
+    named = [e for e in events if isinstance(e, Identification)]
+    assert [e.customer_ref for e in named] == ["CUST-GRACE"]
+    assert named[0].distance <= 0.5
+    assert sum(isinstance(e, UnidentifiedVisit) for e in events) == 1
+    # Recognition ran a bounded number of times, not on every frame.
+    assert recognizer.encodings <= 1 + RecognitionConfig().attempts_per_track
+
+
+def test_nobody_is_named_when_the_gallery_holds_someone_else(
+    grace_photo: Path, astronaut_template: Template
+) -> None:
+    gallery = Gallery(["CUST-EILEEN"], astronaut_template[np.newaxis])
+    events = run(recognizer_for(gallery), door_scene(grace_photo))
+    assert not any(isinstance(e, Identification) for e in events)
+    assert sum(isinstance(e, UnidentifiedVisit) for e in events) == 1
+
+
+def test_faces_too_small_are_tracked_but_not_encoded(grace_photo: Path, grace_template: Template) -> None:
+    gallery = Gallery(["CUST-GRACE"], grace_template[np.newaxis])
+    recognizer = recognizer_for(gallery, min_face_px=400)
+    events = run(recognizer, door_scene(grace_photo))
+    assert recognizer.encodings == 0
+    assert not any(isinstance(e, Identification) for e in events)

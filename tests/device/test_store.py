@@ -1,0 +1,91 @@
+"""The SQLite store: consented templates in, everything about a customer out on `forget`."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+
+from device.events import CheckIn, Consent, Profile
+from device.store import Store
+from tests.conftest import random_templates
+
+
+def profile(ref: str = "C1") -> Profile:
+    return Profile(ref, "Ada", "en", ("savings",), ("prefers a seat",))
+
+
+def checkin(ref: str, at: float, visit: str = "v1") -> CheckIn:
+    return CheckIn(visit, ref, "b1", "door-1", at, "high", profile(ref))
+
+
+def test_enroll_keeps_templates_with_consent_and_profile(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    vectors = random_templates(2)
+    assert store.enroll(profile(), Consent("v3", granted_at=1.0), vectors) == 2
+    refs, held = store.gallery_rows()
+    assert refs == ["C1", "C1"]
+    np.testing.assert_array_equal(held, vectors)
+    assert store.profile("C1") == profile()
+
+
+def test_re_enrollment_adds_templates(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    store.enroll(profile(), Consent("v3"), random_templates(2, seed=1))
+    assert store.enroll(profile(), Consent("v4"), random_templates(1, seed=2)) == 3
+
+
+def test_forget_deletes_every_trace(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    store = Store(path)
+    store.enroll(profile("C1"), Consent("v3"), random_templates(2))
+    store.enroll(profile("C2"), Consent("v3"), random_templates(1, seed=5))
+    store.record_checkin(checkin("C1", 10.0))
+    report = store.forget("C1")
+    assert (report.customers, report.encodings, report.checkins) == (1, 2, 1)
+    store.close()
+    with sqlite3.connect(path) as raw:
+        for table in ("customers", "consents", "encodings", "checkins"):
+            count = raw.execute(f"SELECT COUNT(*) FROM {table} WHERE customer_ref = 'C1'").fetchone()[0]  # noqa: S608
+            assert count == 0, table
+        assert raw.execute("SELECT COUNT(*) FROM encodings").fetchone()[0] == 1
+
+
+def test_forgetting_an_unknown_customer_reports_nothing_found(tmp_path: Path) -> None:
+    assert not Store(tmp_path / "s.db").forget("nobody").found
+
+
+def test_templates_without_a_consent_record_are_not_in_the_gallery(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    store = Store(path)
+    store.enroll(profile(), Consent("v3"), random_templates(1))
+    with sqlite3.connect(path) as raw:
+        raw.execute("DELETE FROM consents")
+    refs, _ = store.gallery_rows()
+    assert refs == []
+
+
+def test_another_connections_commit_changes_data_version(tmp_path: Path) -> None:
+    daemon_view, cli_view = Store(tmp_path / "s.db"), Store(tmp_path / "s.db")
+    before = daemon_view.data_version()
+    cli_view.enroll(profile(), Consent("v1"), random_templates(1))
+    assert daemon_view.data_version() != before
+
+
+def test_last_checkin_and_unidentified_counts(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    assert store.last_checkin_at("C1") is None
+    store.record_checkin(checkin("C1", 100.0, "v1"))
+    store.record_checkin(checkin("C1", 200.0, "v2"))
+    assert store.last_checkin_at("C1") == 200.0
+    store.count_unidentified(at=1000.0)
+    store.count_unidentified(at=1010.0)
+    store.count_unidentified(at=2000.0)  # next 15-minute bin
+    assert store.unidentified_total() == 3
+
+
+def test_database_is_in_wal_mode(tmp_path: Path) -> None:
+    Store(tmp_path / "s.db").close()
+    with sqlite3.connect(tmp_path / "s.db") as raw:
+        assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

@@ -1,0 +1,93 @@
+"""Running `branchdoor run` as a real subprocess, the way systemd would, for end-to-end tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+
+class NotifyListener:
+    """Plays systemd's side of sd_notify: a datagram socket that records every message."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.messages: list[str] = []
+        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self._sock.bind(str(path))
+        self._sock.settimeout(0.2)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.messages.append(self._sock.recv(4096).decode())
+            except TimeoutError:
+                continue
+
+    def saw(self, line: str) -> bool:
+        return any(line in message.split("\n") for message in list(self.messages))
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(2)
+        self._sock.close()
+
+
+class Daemon:
+    def __init__(self, config: Path, env: dict[str, str] | None = None) -> None:
+        self.lines: list[dict[str, Any]] = []
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "device", "run", "--config", str(config)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})},
+        )
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for raw in self.process.stdout:
+            try:
+                self.lines.append(json.loads(raw))
+            except json.JSONDecodeError:
+                self.lines.append({"level": "raw", "msg": raw.decode(errors="replace").rstrip()})
+
+    def logged(self, fragment: str) -> int:
+        return sum(fragment in line.get("msg", "") for line in list(self.lines))
+
+    def wait_logged(self, fragment: str, timeout_s: float, count: int = 1) -> bool:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.logged(fragment) >= count:
+                return True
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.05)
+        return self.logged(fragment) >= count
+
+    def terminate(self, timeout_s: float = 5.0) -> tuple[int, float]:
+        """SIGTERM, then how long it took to exit and with what code."""
+        started = time.monotonic()
+        self.process.send_signal(signal.SIGTERM)
+        code = self.process.wait(timeout_s)
+        return code, time.monotonic() - started
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(5)
+        self._reader.join(2)
+
+    def log_text(self) -> str:
+        return "\n".join(str(line.get("msg")) for line in self.lines)

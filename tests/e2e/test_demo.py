@@ -1,0 +1,26 @@
+"""`make demo`'s command as a new user runs it: self-contained, ends by itself, greets only the customer."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+def test_demo_greets_the_customer_and_not_the_stranger(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "BRANCHDOOR_FACE_DATA"}  # the portraits path
+    done = subprocess.run(
+        [sys.executable, "-m", "device", "demo", "--workdir", str(tmp_path / "demo")],
+        capture_output=True, text=True, timeout=180, env=env,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "CUE  Please greet Grace" in done.stdout
+    assert "greet Eileen" not in done.stdout
+    assert "cues naming the stranger: 0" in done.stdout
+    assert "availability seen: online -> offline" in done.stdout
+    assert "demo OK" in done.stdout

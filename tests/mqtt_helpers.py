@@ -1,0 +1,72 @@
+"""A real MQTT subscriber for tests: records every message with its properties."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
+
+
+@dataclass(frozen=True)
+class Received:
+    topic: str
+    payload: bytes
+    qos: int
+    retain: bool
+    expiry: int | None
+    at: float
+
+
+class Subscriber:
+    def __init__(self, port: int, topic: str) -> None:
+        self.messages: list[Received] = []
+        self._lock = threading.Lock()
+        self._ready = threading.Event()
+        self._client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+        self._client.on_connect = lambda c, _u, _f, _rc, _p: c.subscribe(topic, qos=1)
+        self._client.on_subscribe = self._on_subscribe
+        self._client.on_message = self._on_message
+        self._client.connect("127.0.0.1", port)
+        self._client.loop_start()
+        assert self._ready.wait(5), "subscriber could not subscribe"
+
+    def _on_subscribe(
+        self, _c: mqtt.Client, _u: object, _mid: int, _rc: list[ReasonCode], _p: Properties | None
+    ) -> None:
+        self._ready.set()
+
+    def _on_message(self, _c: mqtt.Client, _u: object, message: mqtt.MQTTMessage) -> None:
+        expiry = getattr(message.properties, "MessageExpiryInterval", None) if message.properties else None
+        with self._lock:
+            self.messages.append(
+                Received(
+                    message.topic,
+                    bytes(message.payload),
+                    message.qos,
+                    bool(message.retain),
+                    expiry,
+                    time.time(),
+                )
+            )
+
+    def on(self, suffix: str) -> list[Received]:
+        with self._lock:
+            return [m for m in self.messages if m.topic.endswith(suffix)]
+
+    def wait_for(self, predicate: Callable[[], bool], timeout_s: float = 10.0) -> bool:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if predicate():
+                return True
+            time.sleep(0.05)
+        return predicate()
+
+    def close(self) -> None:
+        self._client.loop_stop()
+        self._client.disconnect()
