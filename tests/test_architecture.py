@@ -45,7 +45,9 @@ def test_every_cli_command_is_in_the_readme() -> None:
     subparsers = next(a for a in parser._actions if a.choices and isinstance(a.choices, dict))
     assert isinstance(subparsers.choices, dict)
     for name in subparsers.choices:
-        assert re.search(rf"branchdoor {name}\b", readme), f"`branchdoor {name}` is not documented in README.md"
+        assert re.search(rf"branchdoor {name}\b", readme), (
+            f"`branchdoor {name}` is not documented in README.md"
+        )
 
 
 def test_readme_shows_the_two_commands_near_the_top() -> None:
