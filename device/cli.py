@@ -121,17 +121,31 @@ def _enroll(config: Config, args: argparse.Namespace) -> int:
         notice_version=args.consent_version, channel=args.consent_channel, granted_at=time.time()
     )
     store = Store(config.storage.database)
+    tolerance = config.recognition.tolerance
     try:
-        result = enroll(store, profile, consent, args.photos)
+        result = enroll(store, profile, consent, args.photos, tolerance=tolerance)
     except EnrollmentError as exc:
-        print(f"enrollment refused: {exc}", file=sys.stderr)
+        print("enrollment refused, nothing was stored:", file=sys.stderr)
+        for problem in str(exc).splitlines():
+            print(f"  {problem}", file=sys.stderr)
         return 1
     finally:
         store.close()
     print(
         f"enrolled {result.customer_ref}: {result.photos_used} photo(s) used, "
-        f"{result.templates_total} template(s) held; the photos were not stored"
+        f"{result.templates_total} template(s) now held; the photos were not stored"
     )
+    if result.max_pairwise_distance is None:
+        print("self-consistency: one template, nothing to compare it with")
+    else:
+        print(
+            f"self-consistency: largest distance between this customer's templates "
+            f"{result.max_pairwise_distance:.2f} (limit {tolerance:.2f})"
+        )
+    for warning in result.warnings:
+        print(f"warning: {warning}")
+    for recommendation in result.recommendations:
+        print(f"recommendation: {recommendation}")
     return 0
 
 

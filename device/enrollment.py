@@ -4,20 +4,38 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import combinations
 from pathlib import Path
 
 import numpy as np
 
 from device.events import Consent, Profile
 from device.faces import FaceEngine, Template, read_bgr
-from device.store import Store
+from device.gallery import Gallery
+from device.photo_quality import assess
+from device.store import Store, Vectors
 
 # Enrollment photos are often large; detecting at this width still finds faces down to ~40 px.
 ENROLL_DETECT_WIDTH = 800
+# One photo is one pose and one lighting; three (front, slightly left, slightly right) let the door match
+# a customer who does not look straight at it.
+RECOMMENDED_PHOTOS = 3
+# The recognition tolerance (recognition.tolerance, default 0.5). Two templates of one customer farther
+# apart than that would not recognise each other: the photos are probably of different people.
+DEFAULT_TOLERANCE = 0.5
+# face_recognition's own default tolerance, at which 4.9 % of strangers matched someone on real photos:
+# a new customer this close to another is one the door could confuse with them.
+LOOKALIKE_DISTANCE = 0.6
 
 
 class EnrollmentError(Exception):
-    """A photo that cannot be used, phrased for the person at the enrollment desk."""
+    """Why nothing was enrolled, phrased for the person at the enrollment desk: one line per problem."""
+
+
+@dataclass(frozen=True, slots=True)
+class Lookalike:
+    customer_ref: str
+    distance: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +43,11 @@ class EnrollmentResult:
     customer_ref: str
     photos_used: int
     templates_total: int
+    # Largest distance between any two templates of this customer (new and already held); None for one.
+    max_pairwise_distance: float | None
+    lookalike: Lookalike | None  # the nearest *other* customer, when closer than LOOKALIKE_DISTANCE
+    warnings: tuple[str, ...] = ()
+    recommendations: tuple[str, ...] = ()
 
 
 def template_from_photo(engine: FaceEngine, photo: Path) -> Template:
@@ -38,7 +61,43 @@ def template_from_photo(engine: FaceEngine, photo: Path) -> Template:
         raise EnrollmentError(
             f"{photo}: {len(boxes)} faces found; use a photo in which the customer is alone"
         )
+    problem = assess(image, boxes[0]).problem
+    if problem is not None:
+        raise EnrollmentError(f"{photo}: {problem}")
     return engine.encode(image, boxes)[0]
+
+
+def widest_pair(vectors: Vectors) -> tuple[float, int, int] | None:
+    """The largest pairwise Euclidean distance and the two rows it is between; None below two rows."""
+    rows = np.asarray(vectors, dtype=np.float64).reshape(-1, 128)
+    pairs = [(float(np.linalg.norm(rows[i] - rows[j])), i, j) for i, j in combinations(range(len(rows)), 2)]
+    return max(pairs) if pairs else None
+
+
+def nearest_other_customer(store: Store, customer_ref: str, vectors: Vectors) -> Lookalike | None:
+    """The consented customer, other than `customer_ref`, closest to any of `vectors`."""
+    refs, held = store.gallery_rows()
+    others = [i for i, ref in enumerate(refs) if ref != customer_ref]
+    gallery = Gallery([refs[i] for i in others], held[others])
+    matches = [match for vector in vectors if (match := gallery.nearest(vector)) is not None]
+    if not matches:
+        return None
+    best = min(matches, key=lambda match: match.distance)
+    return Lookalike(best.customer_ref, best.distance)
+
+
+def _templates(engine: FaceEngine, photos: Sequence[Path]) -> list[Template]:
+    """Every photo is checked, so the desk hears about all the bad ones at once."""
+    templates: list[Template] = []
+    problems: list[str] = []
+    for photo in photos:
+        try:
+            templates.append(template_from_photo(engine, photo))
+        except EnrollmentError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise EnrollmentError("\n".join(problems))
+    return templates
 
 
 def enroll(
@@ -47,11 +106,47 @@ def enroll(
     consent: Consent,
     photos: Sequence[Path],
     engine: FaceEngine | None = None,
+    tolerance: float = DEFAULT_TOLERANCE,
 ) -> EnrollmentResult:
     """All photos must pass before anything is stored: a half-enrolled customer helps nobody."""
     if not photos:
         raise EnrollmentError("at least one photo is needed")
     engine = engine or FaceEngine(detect_width=ENROLL_DETECT_WIDTH, upsample=1)
-    templates = [template_from_photo(engine, photo) for photo in photos]
-    total = store.enroll(profile, consent, np.stack(templates))
-    return EnrollmentResult(profile.customer_ref, len(templates), total)
+    new = np.stack(_templates(engine, photos))
+    held = store.templates_of(profile.customer_ref)
+    labels = [f"a template already held for {profile.customer_ref}"] * len(held) + [str(p) for p in photos]
+    combined = np.concatenate([held, new])
+    widest = widest_pair(combined)
+    if widest is not None and widest[0] > tolerance:
+        distance, i, j = widest
+        raise EnrollmentError(
+            f"{labels[i]} and {labels[j]} are {distance:.2f} apart, more than the recognition tolerance "
+            f"({tolerance:.2f}): they are probably not the same person; check that every photo shows "
+            "this customer"
+        )
+    lookalike = nearest_other_customer(store, profile.customer_ref, combined)
+    if lookalike is not None and lookalike.distance >= LOOKALIKE_DISTANCE:
+        lookalike = None
+    total = store.enroll(profile, consent, new)
+    warnings: list[str] = []
+    if lookalike is not None:
+        warnings.append(
+            f"{profile.customer_ref} looks like existing customer {lookalike.customer_ref} "
+            f"(distance {lookalike.distance:.2f}, below {LOOKALIKE_DISTANCE}): the door may confuse them; "
+            "if they are the same person, keep one reference and forget the other"
+        )
+    recommendations: list[str] = []
+    if total < RECOMMENDED_PHOTOS:
+        recommendations.append(
+            f"only {total} template(s) held for {profile.customer_ref}: enroll at least "
+            f"{RECOMMENDED_PHOTOS} photos (front, slightly left, slightly right) for reliable recognition"
+        )
+    return EnrollmentResult(
+        profile.customer_ref,
+        len(new),
+        total,
+        None if widest is None else widest[0],
+        lookalike,
+        tuple(warnings),
+        tuple(recommendations),
+    )

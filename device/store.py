@@ -212,6 +212,15 @@ class Store:
         vectors = np.frombuffer(b"".join(row[1] for row in rows), dtype=np.float32).reshape(-1, 128)
         return refs, vectors.copy()
 
+    def templates_of(self, customer_ref: str) -> Vectors:
+        """The templates already held for one customer, oldest first (none: a 0x128 array)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT vector FROM encodings WHERE customer_ref = ? AND model = ? ORDER BY id",
+                [customer_ref, EMBEDDING_MODEL],
+            ).fetchall()
+        return np.frombuffer(b"".join(row[0] for row in rows), dtype=np.float32).reshape(-1, 128).copy()
+
     def customer_count(self) -> int:
         with self._lock:
             return int(self._db.execute("SELECT COUNT(*) FROM customers").fetchone()[0])
