@@ -33,15 +33,41 @@ class RecognitionConfig(_Section):
         description="Largest face distance accepted as a match. 0.6 (the library default) names 5% of "
         "strangers on real photos; 0.5 named none.",
     )
-    detect_width: int = Field(320, ge=160, le=1920, description="Frames are shrunk to this width to detect.")
-    upsample: int = Field(1, ge=0, le=2, description="HOG upsampling: 1 finds faces down to ~40 px.")
-    min_face_px: int = Field(
-        60, ge=20, le=1000, description="Faces smaller than this (full-frame pixels) are not encoded yet."
+    margin: float = Field(
+        0.06, ge=0.0, le=0.3, description="The nearest other customer must be at least this much further."
+    )
+    min_votes: int = Field(
+        2, ge=1, le=10, description="Agreeing encodings of one person needed to name them."
     )
     attempts_per_track: int = Field(
-        3, ge=1, le=20, description="Encodings tried per person before giving up."
+        4, ge=1, le=20, description="Encodings tried per person before giving up."
     )
-    track_timeout_s: float = Field(1.5, gt=0, description="A track unseen this long has left the view.")
+    min_face_px: int = Field(
+        64,
+        ge=20,
+        le=1000,
+        description="Faces smaller than this (full-frame pixels) are tracked, not encoded.",
+    )
+    scan_min_face_px: int = Field(
+        56, ge=20, le=1000, description="Smallest face looked for where the picture changed."
+    )
+    scan_interval_s: float = Field(
+        0.2, gt=0, le=5, description="How often changed areas are searched for new faces."
+    )
+    detect_width: int = Field(
+        320,
+        ge=160,
+        le=1920,
+        description="Width for whole-frame detection, used when most of the frame changed.",
+    )
+    upsample: int = Field(1, ge=0, le=2, description="HOG upsampling for whole-frame detection.")
+    track_timeout_s: float = Field(1.0, gt=0, description="A track unseen this long has left the view.")
+
+    @model_validator(mode="after")
+    def _votes_fit_attempts(self) -> RecognitionConfig:
+        if self.min_votes > self.attempts_per_track:
+            raise ValueError("min_votes cannot exceed attempts_per_track")
+        return self
 
 
 class CheckinConfig(_Section):

@@ -11,6 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 Image = npt.NDArray[np.uint8]
+HOG_WINDOW_PX = 80.0  # dlib's frontal face detector scans an 80x80 window
 Template = npt.NDArray[np.float32]
 
 
@@ -50,6 +51,25 @@ class Box:
     def as_css(self) -> tuple[int, int, int, int]:
         return (self.top, self.right, self.bottom, self.left)
 
+    def grown(self, factor: float, width: int, height: int) -> Box:
+        """This box widened by `factor` of its size on every side, clipped to the frame."""
+        dx, dy = int(self.width * factor), int(self.height * factor)
+        return Box(
+            top=max(0, self.top - dy),
+            right=min(width, self.right + dx),
+            bottom=min(height, self.bottom + dy),
+            left=max(0, self.left - dx),
+        )
+
+
+def suppress_overlaps(boxes: list[Box], max_iou: float = 0.4) -> list[Box]:
+    """One box per face when overlapping searches (a track's region, a motion scan) both found it."""
+    kept: list[Box] = []
+    for box in sorted(boxes, key=lambda b: b.area, reverse=True):
+        if all(box.iou(other) <= max_iou for other in kept):
+            kept.append(box)
+    return kept
+
 
 def read_bgr(path: Path) -> Image | None:
     """A photo as a BGR image, or None when the file is missing or not an image."""
@@ -85,6 +105,31 @@ class FaceEngine:
                 )
             )
         return boxes
+
+    def detect_region(self, image: Image, region: Box, min_face_px: float) -> list[Box]:
+        """Faces of at least `min_face_px` inside `region` only: the cost follows the region's area.
+
+        HOG's window is 80 px at upsample 0, so the crop is scaled by 80 / min_face_px.
+        """
+        if region.width < 8 or region.height < 8:
+            return []
+        scale = min(2.0, HOG_WINDOW_PX / max(min_face_px, 1.0))
+        crop = image[region.top : region.bottom, region.left : region.right]
+        if scale != 1.0:
+            interpolation = cv2.INTER_AREA if scale < 1.0 else cv2.INTER_LINEAR
+            crop = np.asarray(cv2.resize(crop, (0, 0), fx=scale, fy=scale, interpolation=interpolation))
+        rgb = cv2.cvtColor(crop, cv2.COLOR_BGR2RGB)
+        found = face_recognition.face_locations(rgb, number_of_times_to_upsample=0, model="hog")
+        height, width = image.shape[:2]
+        return [
+            Box(
+                top=max(0, region.top + int(top / scale)),
+                right=min(width, region.left + int(right / scale)),
+                bottom=min(height, region.top + int(bottom / scale)),
+                left=max(0, region.left + int(left / scale)),
+            )
+            for top, right, bottom, left in found
+        ]
 
     def encode(self, image: Image, boxes: list[Box]) -> list[Template]:
         """128-d templates, one per box, computed from the full-resolution image."""

@@ -148,9 +148,11 @@ class SceneCamera:
         self,
         config: SceneCameraConfig,
         clock: Callable[[], float] = time.time,
+        script: SceneScript | None = None,
     ) -> None:
+        """`script`, when given, is used instead of reading `config.script` (benchmarks build their own)."""
         self._config = config
-        self._renderer = SceneRenderer(SceneScript.from_toml(config.script))
+        self._renderer = SceneRenderer(script or SceneScript.from_toml(config.script))
         self._clock = clock
 
     @property

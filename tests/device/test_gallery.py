@@ -57,3 +57,38 @@ def test_membership_and_sizes() -> None:
 def test_refs_and_vectors_must_pair_up() -> None:
     with pytest.raises(ValueError, match="one customer reference per template"):
         Gallery(["A"], random_templates(2))
+
+
+def clustered(customers: int, per_customer: int = 3, seed: int = 0) -> tuple[list[str], np.ndarray]:
+    """Templates that behave like faces: each customer's close together, customers far apart."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(0, 0.09, size=(customers, 128)).astype(np.float32)
+    vectors = np.repeat(centres, per_customer, axis=0) + rng.normal(0, 0.02, (customers * per_customer, 128))
+    return [f"C{i // per_customer}" for i in range(len(vectors))], vectors.astype(np.float32)
+
+
+def brute_force(refs: list[str], vectors: np.ndarray, probe: np.ndarray) -> list[tuple[float, str]]:
+    per: dict[str, float] = {}
+    for ref, d in zip(refs, reference_distances(vectors, probe), strict=True):
+        per[ref] = min(per.get(ref, np.inf), float(d))
+    return sorted((d, ref) for ref, d in per.items())
+
+
+@pytest.mark.parametrize("kind", ["enrolled", "stranger", "between two customers"])
+def test_a_large_gallery_finds_exactly_the_same_best_customer(kind: str) -> None:
+    refs, vectors = clustered(10_000)  # 30,000 templates: past the exact-scan limit
+    gallery = Gallery(refs, vectors)
+    rng = np.random.default_rng(5)
+    probe = {
+        "enrolled": vectors[123] + rng.normal(0, 0.01, 128),
+        "stranger": rng.normal(0, 0.09, 128),
+        "between two customers": (vectors[30] + vectors[60]) / 2,
+    }[kind].astype(np.float32)
+    match = gallery.nearest(probe)
+    truth = brute_force(refs, vectors, probe)
+    assert match is not None
+    if truth[0][0] <= 0.6:  # within naming distance the answer must be exact
+        assert match.customer_ref == truth[0][1]
+        assert match.distance == pytest.approx(truth[0][0], abs=1e-4)
+    # The second-best is exact or an underestimate: never a margin larger than the truth.
+    assert match.second_distance is not None and match.second_distance <= truth[1][0] + 1e-4

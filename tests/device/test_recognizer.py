@@ -72,3 +72,76 @@ def test_faces_too_small_are_tracked_but_not_encoded(grace_photo: Path, grace_te
     events = run(recognizer, door_scene(grace_photo))
     assert recognizer.encodings == 0
     assert not any(isinstance(e, Identification) for e in events)
+
+
+def test_an_empty_doorway_costs_no_detection(grace_template: Template) -> None:
+    gallery = Gallery(["CUST-GRACE"], grace_template[np.newaxis])
+    recognizer = recognizer_for(gallery)
+    empty = SceneRenderer(SceneScript(fps=FPS, duration_s=4.0, actors=[]))
+    for index in range(empty.frame_count):
+        recognizer.process(empty.render(index), now=index / FPS, wall_time=0.0)
+    assert recognizer.stats.detections == 0 and recognizer.stats.encodings == 0
+    assert recognizer.stats.idle_frames == recognizer.stats.frames
+
+
+def alternating(first: Path, second: Path, rounds: int = 2, gap_s: float = 0.2) -> SceneRenderer:
+    """Two people taking turns at the same spot, the gap between them shorter than the track timeout."""
+    actors, t = [], 0.2
+    for _ in range(rounds):
+        for photo in (first, second):
+            actors.append(
+                Actor(
+                    photo=photo,
+                    enter_s=t,
+                    leave_s=t + 1.6,
+                    start=Pose(height=0.7),
+                    end=Pose(height=0.75),
+                )
+            )
+            t += 1.6 + gap_s
+    return SceneRenderer(SceneScript(fps=FPS, duration_s=t + 1.0, actors=actors))
+
+
+def test_two_people_alternating_in_view_are_never_one_track(
+    grace_photo: Path, astronaut_head: Path, grace_template: Template
+) -> None:
+    gallery = Gallery(["CUST-GRACE"], grace_template[np.newaxis])
+    recognizer = recognizer_for(gallery, track_timeout_s=1.0)
+    renderer = alternating(grace_photo, astronaut_head)
+    owners: dict[int, set[str]] = {}
+    events: list[Event] = []
+    for index in range(renderer.frame_count):
+        t = index / FPS
+        events += recognizer.process(renderer.render(index), now=t, wall_time=t)
+        visible = {str(renderer.script.actors[i].photo) for i in renderer.actors_at(t)}
+        for track in recognizer.tracker.active:
+            if track.last_seen == t:
+                owners.setdefault(track.track_id, set()).update(visible)
+    events += recognizer.flush(99.0)
+    assert all(len(people) == 1 for people in owners.values()), owners
+    assert len(owners) >= 4  # four turns at the door, four tracks
+    named = [e.customer_ref for e in events if isinstance(e, Identification)]
+    assert named and set(named) == {"CUST-GRACE"}
+
+
+def test_a_customer_revoked_mid_track_is_not_named(grace_photo: Path, grace_template: Template) -> None:
+    galleries = {"now": Gallery(["CUST-GRACE"], grace_template[np.newaxis])}
+    recognizer = Recognizer(
+        FaceEngine(detect_width=320, upsample=1),
+        RecognitionConfig(track_timeout_s=0.5, min_votes=3, attempts_per_track=4),
+        lambda: galleries["now"],
+    )
+    renderer = door_scene(grace_photo)
+    events: list[Event] = []
+    revoked = False
+    for index in range(renderer.frame_count):
+        events += recognizer.process(renderer.render(index), now=index / FPS, wall_time=0.0)
+        leaning = [t for t in recognizer.tracker.active if t.votes]
+        if leaning and not revoked:
+            # What the pipeline does when the store loses the customer: a new gallery, and the
+            # tracks that were leaning towards them forget it.
+            galleries["now"] = Gallery.empty()
+            recognizer.tracker.drop_customer("CUST-GRACE")
+            revoked = True
+    assert revoked
+    assert not any(isinstance(e, Identification) for e in events)

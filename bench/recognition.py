@@ -1,0 +1,312 @@
+"""Recognition benchmark: branchdoor's pipeline against a naive face_recognition loop, same door video.
+
+Usage: .venv/bin/python bench/recognition.py [--json] [--limit N] [--data DIR]
+
+Both run in this process, pinned to one core, on the same seeded door sequence (see
+device/demo/doorset.py) replayed at real-time pace, 640x480 at 15 fps. CPU is the process's CPU time
+minus the time spent rendering the scene (a real camera hands frames over for free).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import face_recognition
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from device.checkin import CheckinDesk
+from device.config import RecognitionConfig
+from device.demo.doorset import DoorSet, build, usable_photos
+from device.demo.faceset import face_data_dir
+from device.events import CheckIn, Consent, Profile
+from device.faces import FaceEngine, read_bgr
+from device.gallery import Gallery
+from device.mailbox import LatestOnly
+from device.pipeline import Pipeline
+from device.recognizer import Recognizer
+from device.store import Store
+from drivers.camera import Frame
+from drivers.camera.scene import SceneCamera, SceneCameraConfig
+
+GRACE_S = 2.0  # a cue up to this long after someone left still belongs to their visit
+LATENCY_FROM_PX = 80.0
+
+
+class TimedScene:
+    """The scene camera, with the CPU it spends rendering counted apart from the pipeline's."""
+
+    def __init__(self, doorset: DoorSet) -> None:
+        config = SceneCameraConfig(script=Path("bench.toml"), realtime=True)
+        self._camera = SceneCamera(config, script=doorset.script())
+        self.render_cpu_s = 0.0
+        self.started_monotonic: float | None = None
+
+    def describe(self) -> str:
+        return "bench-scene"
+
+    def frames(self, stop: threading.Event) -> Iterator[Frame]:
+        frames = self._camera.frames(stop)
+        while True:
+            before = time.thread_time()
+            try:
+                frame = next(frames)
+            except StopIteration:
+                return
+            finally:
+                self.render_cpu_s += time.thread_time() - before
+            if self.started_monotonic is None:
+                self.started_monotonic = frame.monotonic
+            yield frame
+
+
+@dataclass
+class Outcome:
+    name: str
+    video_s: float
+    cpu_s: float
+    named: list[tuple[float, str]] = field(default_factory=list)  # (scene time, customer)
+    visits: int = 0
+    stranger_visits: int = 0
+    correct: int = 0
+    wrong_identity: int = 0
+    strangers_named: int = 0
+    missed: int = 0
+    latencies_ms: list[float] = field(default_factory=list)
+    dropped: int = 0
+
+    @property
+    def cpu_per_video_s(self) -> float:
+        return self.cpu_s / self.video_s
+
+    def latency(self, q: float) -> float:
+        if not self.latencies_ms:
+            return math.nan
+        return float(np.percentile(self.latencies_ms, q))
+
+
+def score(outcome: Outcome, doorset: DoorSet) -> Outcome:
+    for visit in doorset.visits:
+        names = [(t, ref) for t, ref in outcome.named if visit.enter_s <= t <= visit.leave_s + GRACE_S]
+        if visit.enrolled:
+            outcome.visits += 1
+            wrong = [ref for _, ref in names if ref != visit.photo.identity]
+            right = [t for t, ref in names if ref == visit.photo.identity]
+            outcome.wrong_identity += len(wrong)
+            if right:
+                outcome.correct += 1
+                start = visit.first_time_face_at_least(LATENCY_FROM_PX)
+                if start is not None:
+                    outcome.latencies_ms.append(max(0.0, (right[0] - start) * 1000))
+            else:
+                outcome.missed += 1
+        else:
+            outcome.stranger_visits += 1
+            outcome.strangers_named += 1 if names else 0
+    return outcome
+
+
+def enroll_gallery(store: Store, doorset: DoorSet, engine: FaceEngine) -> Gallery:
+    refs: list[str] = []
+    rows: list[np.ndarray] = []
+    for identity, photos in doorset.gallery.items():
+        vectors = []
+        for photo in photos:
+            image = read_bgr(photo.path)
+            assert image is not None
+            boxes = engine.detect(image)
+            vectors.append(engine.encode(image, boxes[:1])[0])
+        store.enroll(Profile(identity, identity), Consent("bench"), np.stack(vectors))
+        refs += [identity] * len(vectors)
+        rows += vectors
+    return Gallery(refs, np.stack(rows))
+
+
+def run_pipeline(doorset: DoorSet, store: Store) -> Outcome:
+    scene = TimedScene(doorset)
+    desk = CheckinDesk(store, "bench", "door-1", dedup_window_s=1.0)  # every visit is a new one
+    named: list[tuple[float, str]] = []
+
+    def on_checkin(checkin: CheckIn) -> None:
+        assert scene.started_monotonic is not None
+        named.append((time.monotonic() - scene.started_monotonic, checkin.customer_ref))
+
+    def recognizer(gallery: Callable[[], Gallery]) -> Recognizer:
+        return Recognizer(FaceEngine(), RecognitionConfig(), gallery)
+
+    pipeline = Pipeline(scene, recognizer, store, desk, on_checkin)
+    cpu0 = time.process_time()
+    pipeline.start()
+    while not pipeline.finished:
+        time.sleep(0.2)
+    pipeline.stop()
+    cpu = time.process_time() - cpu0 - scene.render_cpu_s
+    outcome = Outcome("branchdoor", doorset.duration_s, cpu, named=named, dropped=pipeline.dropped_frames)
+    return score(outcome, doorset)
+
+
+def run_naive(doorset: DoorSet, gallery_refs: list[str], gallery_vectors: np.ndarray) -> Outcome:
+    """face_recognition's "faster webcam" example: 1/4 scale, every other frame, encode every face."""
+    scene = TimedScene(doorset)
+    mailbox: LatestOnly[Frame] = LatestOnly()
+    stop = threading.Event()
+    named: list[tuple[float, str]] = []
+
+    def capture() -> None:
+        for frame in scene.frames(stop):
+            mailbox.put(frame)
+        mailbox.close()
+
+    def worker() -> None:
+        process_this_frame = True
+        while (frame := mailbox.get()) is not None:
+            if process_this_frame:
+                small = cv2.resize(frame.image, (0, 0), fx=0.25, fy=0.25)
+                rgb = np.ascontiguousarray(small[:, :, ::-1])
+                locations = face_recognition.face_locations(rgb)
+                for encoding in face_recognition.face_encodings(rgb, locations):
+                    distances = face_recognition.face_distance(gallery_vectors, encoding)
+                    best = int(np.argmin(distances))
+                    if distances[best] <= 0.6:
+                        assert scene.started_monotonic is not None
+                        named.append((time.monotonic() - scene.started_monotonic, gallery_refs[best]))
+            process_this_frame = not process_this_frame
+
+    threads = [threading.Thread(target=capture), threading.Thread(target=worker)]
+    cpu0 = time.process_time()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    cpu = time.process_time() - cpu0 - scene.render_cpu_s
+    # The naive loop greets on every recognised frame; a visit counts once per distinct name.
+    outcome = Outcome("naive (1/4 scale, every 2nd frame, tol 0.6)", doorset.duration_s, cpu, named=named)
+    outcome.dropped = mailbox.dropped
+    return score(outcome, doorset)
+
+
+def dedupe_wrong(outcome: Outcome, doorset: DoorSet) -> None:
+    """Count wrong identities once per visit and name, as a teller would see repeated greetings."""
+    outcome.wrong_identity = 0
+    for visit in doorset.visits:
+        if visit.enrolled:
+            names = {ref for t, ref in outcome.named if visit.enter_s <= t <= visit.leave_s + GRACE_S}
+            outcome.wrong_identity += len(names - {visit.photo.identity})
+
+
+def gallery_matching(
+    sizes: tuple[int, ...] = (1_000, 10_000, 100_000), per_customer: int = 3
+) -> dict[int, float]:
+    rng = np.random.default_rng(7)
+    timings: dict[int, float] = {}
+    for customers in sizes:
+        vectors = rng.normal(0, 0.09, size=(customers * per_customer, 128)).astype(np.float32)
+        refs = [f"C{i // per_customer}" for i in range(len(vectors))]
+        gallery = Gallery(refs, vectors)
+        probes = rng.normal(0, 0.09, size=(50, 128)).astype(np.float32)
+        gallery.nearest(probes[0])
+        samples = []
+        for probe in probes:
+            started = time.perf_counter()
+            gallery.nearest(probe)
+            samples.append((time.perf_counter() - started) * 1000)
+        timings[customers] = statistics.median(samples)
+    return timings
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--json", action="store_true", help="end with one JSON object")
+    parser.add_argument("--limit", type=int, default=0, help="only the first N visits (for development)")
+    parser.add_argument("--data", type=Path, help="labeled face set (default: $BRANCHDOOR_FACE_DATA)")
+    parser.add_argument("--skip-naive", action="store_true", help="development only: no baseline row")
+    args = parser.parse_args()
+
+    root = args.data or face_data_dir()
+    if root is None:
+        print("no labeled face set: set BRANCHDOOR_FACE_DATA to a folder with labels.csv", file=sys.stderr)
+        return 2
+    cpu = sorted(os.sched_getaffinity(0))[0]
+    os.sched_setaffinity(0, {cpu})
+
+    doorset = build(usable_photos(root))
+    if args.limit:
+        doorset = DoorSet(
+            doorset.gallery,
+            doorset.visits[: args.limit],
+            doorset.strangers,
+            duration_s=doorset.visits[args.limit - 1].leave_s + 4.0,
+            seed=doorset.seed,
+        )
+    engine = FaceEngine(detect_width=800, upsample=1)
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(Path(tmp) / "bench.db")
+        gallery = enroll_gallery(store, doorset, engine)
+        refs, vectors = store.gallery_rows()
+        print(
+            f"data {root}: {len(doorset.gallery)} customers ({gallery.template_count} templates), "
+            f"{len(doorset.strangers)} stranger identities, {len(doorset.visits)} visits, "
+            f"{doorset.duration_s:.0f} s of video; one core (cpu {cpu})",
+            flush=True,
+        )
+        ours = run_pipeline(doorset, store)
+        store.close()
+    naive = None if args.skip_naive else run_naive(doorset, refs, vectors.astype(np.float64))
+    if naive is not None:
+        dedupe_wrong(naive, doorset)
+    rows = [ours] + ([naive] if naive else [])
+    header = f"{'pipeline':46} {'visits':>6} {'correct':>7} {'wrong':>5} {'str.named':>9} {'missed':>6} "
+    header += f"{'cpu s/s':>8} {'p50 ms':>7} {'p95 ms':>7} {'dropped':>7}"
+    print(header)
+    for row in rows:
+        print(
+            f"{row.name:46} {row.visits:>6} {row.correct:>7} {row.wrong_identity:>5} "
+            f"{row.strangers_named:>9} {row.missed:>6} {row.cpu_per_video_s:>8.4f} "
+            f"{row.latency(50):>7.0f} {row.latency(95):>7.0f} {row.dropped:>7}"
+        )
+    matching = gallery_matching()
+    print(f"\n{'gallery (3 templates each)':28} {'match ms (median)':>18}")
+    for customers, ms in matching.items():
+        print(f"{customers:>9,} customers{'':9} {ms:>18.3f}")
+    if naive is not None:
+        print(f"\ncpu vs naive: {ours.cpu_per_video_s / naive.cpu_per_video_s:.3f} (target <= 0.2)")
+    if args.json:
+        result = {
+            "visits": ours.visits,
+            "stranger_visits": ours.stranger_visits,
+            "correct": ours.correct,
+            "wrong_identity": ours.wrong_identity,
+            "strangers_named": ours.strangers_named,
+            "missed": ours.missed,
+            "cpu_s_per_video_s": round(ours.cpu_per_video_s, 5),
+            "baseline_cpu_s_per_video_s": round(naive.cpu_per_video_s, 5) if naive else None,
+            "baseline_wrong_identity": naive.wrong_identity if naive else None,
+            "baseline_strangers_named": naive.strangers_named if naive else None,
+            "latency_p50_ms": round(ours.latency(50), 1),
+            "latency_p95_ms": round(ours.latency(95), 1),
+            "dropped_frames": ours.dropped,
+            "match_ms_1k": round(matching[1_000], 4),
+            "match_ms_10k": round(matching[10_000], 4),
+            "match_ms_100k": round(matching[100_000], 4),
+        }
+        print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
