@@ -11,6 +11,7 @@ from types import FrameType
 
 from device.checkin import CheckinDesk
 from device.config import Config
+from device.encoder import make_encoder
 from device.events import CheckIn
 from device.faces import FaceEngine
 from device.gallery import Gallery
@@ -48,7 +49,7 @@ def run(config: Config, stop: threading.Event) -> int:
 
     def make_recognizer(gallery: Callable[[], Gallery]) -> Recognizer:
         engine = FaceEngine(config.recognition.detect_width, config.recognition.upsample)
-        return Recognizer(engine, config.recognition, gallery)
+        return Recognizer(engine, config.recognition, gallery, make_encoder(config.recognition.encoder))
 
     def send_cue(checkin: CheckIn) -> None:
         link.publish_cue(cue_for(checkin, config.mqtt.cue_expiry_s))

@@ -78,6 +78,7 @@ class Pipeline:
         self._mailbox.close()
         self._capture.join(timeout_s)
         self._worker.join(timeout_s)
+        self._recognizer.close()
 
     def reload_gallery(self, force: bool = False) -> None:
         version = self._store.data_version()

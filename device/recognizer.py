@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from device.appearance import frontality, sharpness, signature
 from device.config import RecognitionConfig
 from device.decision import DecisionRule, Verdict, Vote
+from device.encoder import Encoder, InlineEncoder
 from device.events import Identification, UnidentifiedVisit
 from device.faces import Box, FaceEngine, Image, suppress_overlaps
 from device.gallery import Gallery
@@ -44,8 +45,15 @@ class RecognizerStats:
 
 
 class Recognizer:
-    def __init__(self, engine: FaceEngine, config: RecognitionConfig, gallery: Callable[[], Gallery]) -> None:
+    def __init__(
+        self,
+        engine: FaceEngine,
+        config: RecognitionConfig,
+        gallery: Callable[[], Gallery],
+        encoder: Encoder | None = None,
+    ) -> None:
         self._engine = engine
+        self._encoder: Encoder = encoder or InlineEncoder(engine)
         self._config = config
         self._gallery = gallery
         self._rule = DecisionRule(
@@ -73,6 +81,9 @@ class Recognizer:
         tracks = self.tracker.update(boxes, now, [signature(image, box) for box in boxes])
         events = self._recognize(image, list(zip(tracks, boxes, strict=True)))
         return events + self._ended(self.tracker.expire(now), wall_time)
+
+    def close(self) -> None:
+        self._encoder.close()
 
     def flush(self, wall_time: float) -> list[Event]:
         """Everyone still in view is treated as gone (the stream ended or the daemon is stopping)."""
@@ -123,7 +134,7 @@ class Recognizer:
         due = [(t, b, q) for t, b in seen if (q := self._worth_encoding(t, b, image)) is not None]
         if not due:
             return []
-        templates = self._engine.encode(image, [box for _, box, _ in due])
+        templates = self._encoder.encode(image, [box for _, box, _ in due])
         self.stats.encodings += len(templates)
         gallery = self._gallery()
         events: list[Event] = []
