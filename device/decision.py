@@ -8,6 +8,7 @@ encoding that points at a different customer within tolerance vetoes the name fo
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -42,6 +43,7 @@ class DecisionRule:
     margin: float = 0.06
     min_votes: int = 2
     max_attempts: int = 4
+    give_up_above: float = math.inf  # `min_votes` votes all further than this: a stranger, stop trying
 
     def supports(self, vote: Vote) -> bool:
         """A vote that, on its own, points at its nearest customer."""
@@ -59,6 +61,8 @@ class DecisionRule:
         if len(supporting) >= self.min_votes:
             best = min(supporting, key=lambda v: v.distance)
             return Decision(Verdict.NAMED, best.customer_ref, best.distance, reason="agreeing encodings")
+        if len(votes) >= self.min_votes and all(v.distance > self.give_up_above for v in votes):
+            return Decision(Verdict.UNIDENTIFIED, reason="far from every customer")
         if len(votes) >= self.max_attempts:
             return Decision(Verdict.UNIDENTIFIED, reason="no agreement within the attempts allowed")
         if len(votes) - len(supporting) > self.max_attempts - self.min_votes:

@@ -35,8 +35,12 @@ class MotionGate:
 
     def update(self, image: Image, ignore: Sequence[Box] = ()) -> Motion:
         height, width = image.shape[:2]
-        # Bilinear sampling straight to the thumbnail: ~0.01 ms, where averaging every pixel costs 0.2 ms.
-        small = cv2.resize(image, (THUMB_W, THUMB_H), interpolation=cv2.INTER_LINEAR)
+        # Every 8th pixel of every 8th row: a fresh camera frame is read from memory only where sampled
+        # (~0.02 ms), where averaging every pixel costs 0.2 ms. Sensor noise stays far below threshold.
+        step_y, step_x = max(1, height // THUMB_H), max(1, width // THUMB_W)
+        small = np.ascontiguousarray(image[::step_y, ::step_x][:THUMB_H, :THUMB_W])
+        if small.shape[:2] != (THUMB_H, THUMB_W):
+            small = cv2.resize(small, (THUMB_W, THUMB_H), interpolation=cv2.INTER_NEAREST)
         thumb = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY).astype(np.float32)
         thumb += 128.0 - float(thumb.mean())
         before = self._history[0] if len(self._history) == self._history.maxlen else None
@@ -54,10 +58,11 @@ class MotionGate:
         if fraction < self.min_fraction:
             return Motion(fraction, None)
         ys, xs = np.nonzero(mask)
+        # Point samples: what changed may reach up to one sample spacing beyond the outermost one.
         region = Box(
-            top=int(ys.min() * sy),
-            right=int((xs.max() + 1) * sx),
-            bottom=int((ys.max() + 1) * sy),
-            left=int(xs.min() * sx),
+            top=max(0, int((ys.min() - 1) * sy)),
+            right=min(width, int((xs.max() + 2) * sx)),
+            bottom=min(height, int((ys.max() + 2) * sy)),
+            left=max(0, int((xs.min() - 1) * sx)),
         )
         return Motion(fraction, region)

@@ -73,3 +73,12 @@ def test_min_votes_is_honoured(min_votes: int) -> None:
     assert rule.decide(votes).verdict is Verdict.NAMED
     if min_votes > 1:
         assert rule.decide(votes[:-1]).verdict is Verdict.PENDING
+
+
+def test_a_face_far_from_everyone_on_enough_frames_is_a_stranger_at_once() -> None:
+    rule = DecisionRule(give_up_above=0.6)
+    assert rule.decide([vote("A", 0.7)]).verdict is Verdict.PENDING
+    decision = rule.decide([vote("A", 0.7), vote("B", 0.65)])
+    assert decision.verdict is Verdict.UNIDENTIFIED and decision.reason == "far from every customer"
+    # One vote within reach keeps the track open.
+    assert rule.decide([vote("A", 0.7), vote("A", 0.55)]).verdict is Verdict.PENDING
