@@ -40,7 +40,7 @@ class MotionGate:
         step_y, step_x = max(1, height // THUMB_H), max(1, width // THUMB_W)
         small = np.ascontiguousarray(image[::step_y, ::step_x][:THUMB_H, :THUMB_W])
         if small.shape[:2] != (THUMB_H, THUMB_W):
-            small = cv2.resize(small, (THUMB_W, THUMB_H), interpolation=cv2.INTER_NEAREST)
+            small = np.asarray(cv2.resize(small, (THUMB_W, THUMB_H), interpolation=cv2.INTER_NEAREST))
         thumb = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY).astype(np.float32)
         thumb += 128.0 - float(thumb.mean())
         before = self._history[0] if len(self._history) == self._history.maxlen else None
