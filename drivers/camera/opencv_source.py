@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from drivers.camera.backoff import Backoff
+from drivers.backoff import Backoff
 from drivers.camera.base import Frame
 
 log = logging.getLogger(__name__)

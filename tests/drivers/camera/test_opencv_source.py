@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 
 from drivers.camera import open_camera
-from drivers.camera.backoff import Backoff
+from drivers.backoff import Backoff
 from drivers.camera.opencv_source import OpenCVCameraConfig
 
 
