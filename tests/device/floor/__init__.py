@@ -1,0 +1,1 @@
+"""Tests for the floor model: counts, dwell, queues, bins and the heat map."""
