@@ -1,0 +1,34 @@
+"""What every serial sensor shares: the parser interface and the common config fields."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from drivers.serial.readings import Reading
+
+
+class Parser(Protocol):
+    """Turns bytes, in whatever pieces the port hands them over, into readings. Never raises."""
+
+    frames_ok: int
+    bad_frames: int
+    bytes_discarded: int
+
+    def feed(self, data: bytes) -> list[Reading]: ...
+
+
+class SensorConfigBase(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[A-Za-z0-9_-]+$", description="Names the sensor in readings and logs.")
+    port: str = Field(description="Serial device, e.g. /dev/ttyUSB0 or a /dev/serial/by-id/ link.")
+    reconnect_min_s: float = Field(0.5, gt=0)
+    reconnect_max_s: float = Field(10.0, gt=0)
+
+    @model_validator(mode="after")
+    def _backoff_range(self) -> SensorConfigBase:
+        if self.reconnect_max_s < self.reconnect_min_s:
+            raise ValueError("reconnect_max_s must be >= reconnect_min_s")
+        return self
