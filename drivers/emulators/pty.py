@@ -1,0 +1,98 @@
+"""A pseudo-terminal that behaves like a USB serial adapter, unplug and replug included.
+
+The reader side gets a stable path (a symlink named like `ttyUSB0` in a private directory) that
+points at a real `/dev/pts/N`. `unplug()` removes the link and closes the master, so the reader's
+next read fails and reopening the path fails, as after a USB unplug; `replug()` creates a fresh
+pty and points the link at it. The emulator side only ever goes through `write` and `read`, under
+a lock, so an unplug can never close a file descriptor that another thread is about to use.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+import tty
+from pathlib import Path
+from types import TracebackType
+
+
+class PtyPort:
+    def __init__(self, name: str = "ttyUSB0", directory: Path | None = None) -> None:
+        self._own_directory = directory is None
+        self.directory = directory or Path(tempfile.mkdtemp(prefix="branchdoor-pty-"))
+        self.path = str(self.directory / name)
+        self.pts_path: str | None = None
+        self._master: int | None = None
+        self._slave: int | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def plugged(self) -> bool:
+        return self._master is not None
+
+    def plug(self) -> str:
+        """Create the pty and the link; returns the stable path a reader should open."""
+        with self._lock:
+            if self._master is not None:
+                return self.path
+            master, slave = os.openpty()
+            # Raw from the start: bytes written before the reader configures the port must not be
+            # line-buffered, echoed back or have CR translated.
+            tty.setraw(slave)
+            os.set_blocking(master, False)
+            self._master, self._slave = master, slave
+            self.pts_path = os.ttyname(slave)
+            link = Path(self.path)
+            link.unlink(missing_ok=True)
+            link.symlink_to(self.pts_path)
+        return self.path
+
+    def unplug(self) -> None:
+        with self._lock:
+            Path(self.path).unlink(missing_ok=True)
+            for fd in (self._master, self._slave):
+                if fd is not None:
+                    os.close(fd)
+            self._master = self._slave = None
+            self.pts_path = None
+
+    def replug(self) -> str:
+        self.unplug()
+        return self.plug()
+
+    def write(self, data: bytes) -> int:
+        """Bytes accepted; fewer than len(data) when unplugged or the reader has stopped reading
+        (a full pty buffer drops bytes the way an unread UART overruns)."""
+        with self._lock:
+            if self._master is None:
+                return 0
+            try:
+                return os.write(self._master, data)
+            except (BlockingIOError, OSError):
+                return 0
+
+    def read(self, size: int = 4096) -> bytes:
+        """Whatever the reader has sent, without waiting."""
+        with self._lock:
+            if self._master is None:
+                return b""
+            try:
+                return os.read(self._master, size)
+            except (BlockingIOError, OSError):
+                return b""
+
+    def close(self) -> None:
+        self.unplug()
+        if self._own_directory:
+            shutil.rmtree(self.directory, ignore_errors=True)
+
+    def __enter__(self) -> PtyPort:
+        self.plug()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
