@@ -45,10 +45,11 @@ class FloorModel:
     ) -> list[FloorEvent]:
         """One sensor frame at time t; returns the crossings and visits that became certain."""
         events: list[FloorEvent] = []
-        for track in self.tracker.update(t, observations):
-            events.extend(self.counter.observe(track, t))
+        # Expire first, so a track long unseen cannot adopt someone who has just walked in.
         for track in self.tracker.expire(t):
             events.extend(self.counter.end(track))
+        for track in self.tracker.update(t, observations):
+            events.extend(self.counter.observe(track, t))
         for event in events:
             self._record(event)
         present = self._present()

@@ -46,6 +46,8 @@ class Tracker:
         gate_m: float = 0.8,
         timeout_s: float = 2.0,
         confirm_hits: int = 3,
+        tentative_timeout_s: float = 0.5,
+        max_coast_s: float = 0.5,
         alpha: float = 0.5,
         beta: float = 0.1,
         max_speed_mps: float = 3.0,
@@ -53,6 +55,12 @@ class Tracker:
         self.gate_m = gate_m
         self.timeout_s = timeout_s
         self.confirm_hits = confirm_hits
+        # A ghost is seen once or twice, then never again; a real person keeps coming back frame after
+        # frame. Unconfirmed tracks are dropped quickly so a ghost cannot linger and adopt a newcomer.
+        self.tentative_timeout_s = tentative_timeout_s
+        # Velocity is trusted for a short gap only: extrapolated further, a stopped track would drift
+        # through the gate of someone who just arrived.
+        self.max_coast_s = max_coast_s
         self.alpha = alpha
         self.beta = beta
         # People walk at ~1.4 m/s and rarely run in a branch; a faster velocity is a bad association.
@@ -94,14 +102,18 @@ class Tracker:
         return seen
 
     def expire(self, now: float) -> list[Track]:
-        """End and return tracks unseen for longer than the timeout."""
-        gone = [track for track in self._tracks.values() if now - track.last_seen > self.timeout_s]
+        """End and return tracks unseen for longer than their timeout (short while unconfirmed)."""
+        gone = [
+            track
+            for track in self._tracks.values()
+            if now - track.last_seen > (self.timeout_s if track.confirmed else self.tentative_timeout_s)
+        ]
         for track in gone:
             del self._tracks[track.track_id]
         return gone
 
     def _predict(self, track: Track, t: float) -> tuple[float, float]:
-        dt = max(0.0, t - track.last_seen)
+        dt = min(max(0.0, t - track.last_seen), self.max_coast_s)
         return track.x + track.vx * dt, track.y + track.vy * dt
 
     def _correct(self, track: Track, obs: Observation, t: float) -> None:
