@@ -1,0 +1,151 @@
+"""Floor history on disk: finished bins in the device's SQLite file, in tables of their own.
+
+This module owns every floor SQL statement. It shares the database file with `device.store` but not its
+tables (all prefixed `floor_`), so the two can evolve separately.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from device.floor.records import FloorBin, Grid
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS floor_bins (
+    bin_start REAL PRIMARY KEY,
+    bin_s INTEGER NOT NULL,
+    observed_s REAL NOT NULL,
+    occupancy_max INTEGER NOT NULL,
+    occupancy_mean REAL NOT NULL,
+    lines TEXT NOT NULL,       -- {"main": {"in": 5, "out": 3}}
+    zones TEXT NOT NULL,       -- {"queue": {"visits": 2, "mean_dwell_s": 31.8}}
+    grid_rows INTEGER NOT NULL,
+    grid_cols INTEGER NOT NULL,
+    grid BLOB NOT NULL         -- float32 occupancy-seconds, row-major, little-endian
+);
+"""
+
+
+class FloorBinStore:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=5.0)
+        self._lock = threading.Lock()
+        with self._lock:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def save(self, bins: list[FloorBin]) -> int:
+        """Store finished bins in one transaction; a bin already stored is kept. Returns how many were new."""
+        rows = [_row(floor_bin) for floor_bin in bins]
+        with self._lock:
+            before = self._db.total_changes
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                # A retried save after a crash or lost acknowledgement writes the same bin again: ignore it.
+                self._db.executemany(
+                    """
+                    INSERT INTO floor_bins (bin_start, bin_s, observed_s, occupancy_max, occupancy_mean,
+                                            lines, zones, grid_rows, grid_cols, grid)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(bin_start) DO NOTHING
+                    """,
+                    rows,
+                )
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+            return self._db.total_changes - before
+
+    def bins(self, since: float, until: float) -> list[FloorBin]:
+        """Bins starting in [since, until), oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                """
+                SELECT bin_start, bin_s, observed_s, occupancy_max, occupancy_mean, lines, zones,
+                       grid_rows, grid_cols, grid
+                FROM floor_bins WHERE bin_start >= ? AND bin_start < ? ORDER BY bin_start
+                """,
+                [since, until],
+            ).fetchall()
+        return [_from_row(row) for row in rows]
+
+    def summed_grid(self, since: float, until: float) -> Grid | None:
+        """Occupancy-seconds per cell over bins starting in [since, until); None when nothing is stored."""
+        with self._lock:
+            rows = self._db.execute(
+                """
+                SELECT grid_rows, grid_cols, grid FROM floor_bins
+                WHERE bin_start >= ? AND bin_start < ? ORDER BY bin_start
+                """,
+                [since, until],
+            ).fetchall()
+        total: Grid | None = None
+        for grid_rows, grid_cols, blob in rows:
+            grid = _grid(grid_rows, grid_cols, blob)
+            if total is None:
+                total = grid.copy()
+            elif total.shape != grid.shape:
+                # The floor plan (size or cell) changed inside the range: cells no longer line up.
+                raise ValueError(f"grids of {total.shape} and {grid.shape} cells cannot be summed")
+            else:
+                total += grid
+        return total
+
+
+def _row(floor_bin: FloorBin) -> list[Any]:
+    lines = {
+        name: {"in": floor_bin.line_in[name], "out": floor_bin.line_out[name]} for name in floor_bin.line_in
+    }
+    zones = {
+        name: {"visits": floor_bin.zone_visits[name], "mean_dwell_s": floor_bin.zone_mean_dwell_s[name]}
+        for name in floor_bin.zone_visits
+    }
+    rows, cols = floor_bin.grid.shape
+    return [
+        floor_bin.start,
+        floor_bin.bin_s,
+        floor_bin.observed_s,
+        floor_bin.occupancy_max,
+        floor_bin.occupancy_mean,
+        json.dumps(lines, sort_keys=True),
+        json.dumps(zones, sort_keys=True),
+        rows,
+        cols,
+        floor_bin.grid.astype("<f4").tobytes(),
+    ]
+
+
+def _grid(rows: int, cols: int, blob: bytes) -> Grid:
+    return np.frombuffer(blob, dtype="<f4").reshape(rows, cols).astype(np.float32)
+
+
+def _from_row(row: tuple[Any, ...]) -> FloorBin:
+    start, bin_s, observed_s, occupancy_max, occupancy_mean, lines_json, zones_json, rows, cols, blob = row
+    lines: dict[str, dict[str, int]] = json.loads(lines_json)
+    zones: dict[str, dict[str, Any]] = json.loads(zones_json)
+    return FloorBin(
+        start=start,
+        bin_s=bin_s,
+        observed_s=observed_s,
+        line_in={name: counts["in"] for name, counts in lines.items()},
+        line_out={name: counts["out"] for name, counts in lines.items()},
+        zone_visits={name: zone["visits"] for name, zone in zones.items()},
+        zone_mean_dwell_s={name: zone["mean_dwell_s"] for name, zone in zones.items()},
+        occupancy_max=occupancy_max,
+        occupancy_mean=occupancy_mean,
+        grid=_grid(rows, cols, blob),
+    )

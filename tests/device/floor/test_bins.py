@@ -1,0 +1,86 @@
+"""History: 15-minute bins close on the clock's quarter hours and are stored once, in real SQLite."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+import numpy as np
+
+from device.floor.bins_store import FloorBinStore
+from device.floor.heatmap import FloorModel
+from tests.device.floor.plan import BRANCH, T0
+from tests.device.floor.test_footfall import MORNING
+from tests.device.floor.walkers import frames
+
+# The morning scene starts 30 s before a quarter hour: the five come in before it, three leave after.
+START = T0 + 870.0
+QUARTER = T0 + 900.0
+
+
+def morning_model() -> FloorModel:
+    model = FloorModel(BRANCH)
+    for t, observations in frames(MORNING, start=START, end=60.0):
+        model.ingest(t, observations, frame_period_s=0.1)
+    return model
+
+
+def test_bins_close_on_quarter_hours_and_only_once_finished() -> None:
+    model = morning_model()
+    assert model.close_bins(QUARTER - 1) == []
+    [first] = model.close_bins(QUARTER)
+    assert (first.start, first.end) == (T0, QUARTER)
+    assert first.line_in == {"main": 5} and first.line_out == {"main": 0}
+    assert abs(first.observed_s - 30.0) < 1e-6
+    assert model.close_bins(QUARTER + 899) == []  # the second quarter is still running
+    [second] = model.close_bins(QUARTER + 900)
+    assert second.start == QUARTER
+    assert second.line_in == {"main": 0} and second.line_out == {"main": 3}
+    assert second.zone_visits == {"queue": 2, "counter 1": 0, "waiting": 1}
+    mean_queue = second.zone_mean_dwell_s["queue"]
+    assert mean_queue is not None and abs(mean_queue - 32.0) <= 1.5
+    assert second.zone_mean_dwell_s["counter 1"] is None
+    assert first.occupancy_max == 5 and 0 < first.occupancy_mean < 5
+    # The heat map holds the people's time on the floor: about 5 people x tens of seconds, all inside.
+    assert 0 < first.grid.sum() <= 30.0 * 5
+    assert model.close_bins(QUARTER + 5000) == []  # no frames, no invented empty bins
+
+
+def test_bins_persist_idempotently_and_read_back_equal(tmp_path: Path) -> None:
+    model = morning_model()
+    bins = model.close_bins(QUARTER + 900)
+    database = tmp_path / "state" / "branchdoor.db"
+    store = FloorBinStore(database)
+    assert store.save(bins) == 2
+    assert store.save(bins) == 0  # a retried save changes nothing
+    store.close()
+
+    reopened = FloorBinStore(database)
+    stored = reopened.bins(T0, QUARTER + 900)
+    assert stored == bins
+    for saved, original in zip(stored, bins, strict=True):
+        assert np.array_equal(saved.grid, original.grid)
+    assert reopened.bins(QUARTER, QUARTER + 900) == bins[1:]  # [since, until): the first bin is before
+    assert reopened.bins(T0, QUARTER) == bins[:1]
+    reopened.close()
+    # WAL is a property of the file: the daemon's other connections see it too.
+    with closing(sqlite3.connect(database)) as other:
+        assert other.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_summed_grid_adds_the_bins_in_range(tmp_path: Path) -> None:
+    bins = morning_model().close_bins(QUARTER + 900)
+    store = FloorBinStore(tmp_path / "branchdoor.db")
+    store.save(bins)
+    total = store.summed_grid(T0, QUARTER + 900)
+    assert total is not None and total.shape == BRANCH.grid_shape
+    np.testing.assert_allclose(total, bins[0].grid + bins[1].grid, rtol=1e-6)
+    assert store.summed_grid(T0 - 900, T0) is None
+
+
+def test_a_bin_serialises_to_json_ready_data() -> None:
+    [first, _] = morning_model().close_bins(QUARTER + 900)
+    data = first.to_dict()
+    assert data["lines"] == {"main": {"in": 5, "out": 0}}
+    assert data["grid_shape"] == [24, 32] and len(data["grid_s"]) == 24
