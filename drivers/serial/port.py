@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Protocol
 
 import serial
@@ -108,7 +108,7 @@ class SerialReader:
             if data:
                 yield data
 
-    def readings(self, stop: threading.Event) -> Iterator[Reading]:
+    def readings(self, stop: threading.Event) -> Generator[Reading, None, None]:
         """Readings until `stop` is set; reopens the port (with backoff) whenever it is lost."""
         ever_opened = False
         try:
