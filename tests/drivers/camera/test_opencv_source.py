@@ -9,8 +9,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from drivers.camera import open_camera
 from drivers.backoff import Backoff
+from drivers.camera import open_camera
 from drivers.camera.opencv_source import OpenCVCameraConfig
 
 
