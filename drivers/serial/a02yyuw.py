@@ -48,6 +48,7 @@ class A02yyuwParser(FrameScanner):
     """Valid readings satisfy blind_mm < distance <= max_range_mm."""
 
     headers = (HEADER,)
+    max_frame_length = FRAME_LENGTH
 
     def __init__(
         self,

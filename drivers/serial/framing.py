@@ -13,10 +13,6 @@ from typing import Literal
 
 from drivers.serial.readings import Reading
 
-# Cap on buffered bytes while waiting for a frame to complete; far above any frame these sensors send,
-# so only a stream of unframed junk can reach it.
-_MAX_BUFFER = 4096
-
 
 @dataclass(frozen=True, slots=True)
 class Decoded:
@@ -34,6 +30,9 @@ Verdict = Decoded | Literal["need more", "bad"]
 
 class FrameScanner:
     headers: tuple[bytes, ...] = ()
+    # The most bytes `decode` needs to decide: it is handed no more, so a large feed costs linear time
+    # and a corrupted length field can never make the parser wait for kilobytes.
+    max_frame_length: int = 0
 
     def __init__(self) -> None:
         self._buffer = bytearray()
@@ -68,9 +67,9 @@ class FrameScanner:
                 self._discard(max(0, len(self._buffer) - keep))
                 break
             self._discard(start)
-            verdict = self.decode(bytes(self._buffer))
+            verdict = self.decode(bytes(self._buffer[: self.max_frame_length]))
             if verdict == NEED_MORE:
-                if len(self._buffer) > _MAX_BUFFER:
+                if len(self._buffer) >= self.max_frame_length:  # a decoder bug must not stall the stream
                     self.bad_frames += 1
                     self._discard(1)
                     continue

@@ -125,6 +125,7 @@ def decode_data(buffer: bytes) -> Verdict:
 
 class Ld2410Parser(FrameScanner):
     headers = (HEADER, envelope.HEADER)
+    max_frame_length = max(6 + max(LENGTHS.values()) + 4, 6 + envelope.MAX_ACK_LENGTH + 4)
 
     def decode(self, buffer: bytes) -> Verdict:
         if buffer.startswith(envelope.HEADER):

@@ -76,6 +76,7 @@ def encode_frame(targets: tuple[Target, ...]) -> bytes:
 
 class Ld2450Parser(FrameScanner):
     headers = (HEADER,)
+    max_frame_length = FRAME_LENGTH
 
     def decode(self, buffer: bytes) -> Verdict:
         if len(buffer) < FRAME_LENGTH:

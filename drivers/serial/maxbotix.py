@@ -34,6 +34,7 @@ class MaxbotixParser(FrameScanner):
     """Valid readings satisfy min_range_mm <= distance <= max_range_mm."""
 
     headers = (HEADER,)
+    max_frame_length = FRAME_LENGTH
 
     def __init__(self, min_range_mm: int = MIN_RANGE_MM, max_range_mm: int = MAX_RANGE_MM) -> None:
         super().__init__()
