@@ -12,6 +12,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from drivers.serial import envelope
 from drivers.serial.base import SensorConfigBase
 from drivers.serial.framing import BAD, NEED_MORE, Decoded, FrameScanner, Verdict
 from drivers.serial.readings import Target, TargetsReading
@@ -75,10 +76,14 @@ def encode_frame(targets: tuple[Target, ...]) -> bytes:
 
 
 class Ld2450Parser(FrameScanner):
-    headers = (HEADER,)
-    max_frame_length = FRAME_LENGTH
+    """Data frames, and ACKs to commands (0x80/0x90/0xC1...) in the envelope the LD2410 uses."""
+
+    headers = (HEADER, envelope.HEADER)
+    max_frame_length = max(FRAME_LENGTH, 6 + envelope.MAX_ACK_LENGTH + 4)
 
     def decode(self, buffer: bytes) -> Verdict:
+        if buffer.startswith(envelope.HEADER):
+            return envelope.decode_ack(buffer)
         if len(buffer) < FRAME_LENGTH:
             return NEED_MORE
         if buffer[28:30] != TAIL:

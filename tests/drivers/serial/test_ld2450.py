@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from drivers.serial import envelope
 from drivers.serial.ld2450 import (
     HEADER,
     TAIL,
@@ -13,7 +14,7 @@ from drivers.serial.ld2450 import (
     encode_frame,
     encode_signed,
 )
-from drivers.serial.readings import Target, TargetsReading
+from drivers.serial.readings import CommandAck, Target, TargetsReading
 
 WORKED_BLOCK = bytes.fromhex("0E 03 B1 86 10 00 40 01")
 WORKED_TARGET = Target(x_mm=-782, y_mm=1713, speed_cm_s=-16, resolution_mm=320)
@@ -98,3 +99,13 @@ def test_a_frame_with_an_out_of_range_target_is_dropped_whole(target: Target) ->
     parser = Ld2450Parser()
     assert parser.feed(encode_frame((WORKED_TARGET, target))) == []
     assert (parser.frames_ok, parser.bad_frames, parser.bytes_discarded) == (0, 1, 30)
+
+
+def test_command_acks_share_the_stream_with_data_frames() -> None:
+    multi_target_ack = envelope.ack(0x0090)
+    parser = Ld2450Parser()
+    assert parser.feed(frame() + multi_target_ack + frame()) == [
+        TargetsReading(()),
+        CommandAck(0x0090, 0, b""),
+        TargetsReading(()),
+    ]
