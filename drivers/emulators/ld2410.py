@@ -25,32 +25,31 @@ HALF_ANGLE_DEG = 60.0
 GATE_CM = 75
 PROTOCOL_VERSION, BUFFER_SIZE = 0x0001, 0x0040
 FIRMWARE_DATA = bytes.fromhex("00 01 07 01 16 15 09 22")  # reads V1.07.22091516
-MAX_PENDING = 256  # host bytes kept while a command frame is incomplete
 
 
 def split_commands(buffer: bytes) -> tuple[list[tuple[int, bytes]], bytes]:
-    """Complete host command frames in `buffer` as (command, value), and the unconsumed rest."""
+    """Complete host command frames in `buffer` as (command, value), and the bytes to keep for later."""
     commands: list[tuple[int, bytes]] = []
-    while (start := buffer.find(envelope.HEADER)) >= 0:
+    while True:
+        start = buffer.find(envelope.HEADER)
+        if start < 0:
+            return commands, buffer[-3:]  # could be the start of a header split across two writes
         buffer = buffer[start:]
-        if len(buffer) < 8:
-            break
+        if len(buffer) < 6:
+            return commands, buffer
         (length,) = struct.unpack_from("<H", buffer, 4)
+        if not 2 <= length <= envelope.MAX_ACK_LENGTH:
+            buffer = buffer[1:]
+            continue
         total = 6 + length + 4
-        if length < 2 or len(buffer) < total:
-            if length < 2 or length > envelope.MAX_ACK_LENGTH:
-                buffer = buffer[1:]
-                continue
-            break
+        if len(buffer) < total:
+            return commands, buffer
         if buffer[total - 4 : total] == envelope.TAIL:
             (cmd,) = struct.unpack_from("<H", buffer, 6)
-            commands.append((cmd, bytes(buffer[8 : total - 4])))
+            commands.append((cmd, buffer[8 : total - 4]))
             buffer = buffer[total:]
         else:
             buffer = buffer[1:]
-    else:
-        buffer = buffer[-3:]  # could be a header split across two writes
-    return commands, buffer[-MAX_PENDING:]
 
 
 class Ld2410Emulator(SerialEmulator):

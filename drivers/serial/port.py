@@ -3,7 +3,8 @@
 A USB serial adapter that is unplugged makes reads fail (SerialException/OSError) and its device
 path disappear; when it is plugged back in the same path (ideally a /dev/serial/by-id/ link)
 reappears. The reader hides this the way camera drivers hide reconnects: `readings` keeps waiting,
-with backoff, instead of ending.
+with backoff, instead of ending. The parser is kept across reconnects: a frame cut by the unplug
+costs one bad frame when the resynchronising scanner meets the new stream, and counters keep counting.
 """
 
 from __future__ import annotations
