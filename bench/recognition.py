@@ -298,8 +298,9 @@ def main() -> int:
     for customers in (1_000, 10_000, 100_000):
         for templates in (1, 3):
             label = f"{customers:,} customers x {templates} template(s)"
-            row = [matching[(customers, templates, kind)] for kind in ("customer", "stranger")]
-            print(f"{label:34} {row[0]:>17.3f} {row[1]:>17.3f}")
+            customer_ms = matching[(customers, templates, "customer")]
+            stranger_ms = matching[(customers, templates, "stranger")]
+            print(f"{label:34} {customer_ms:>17.3f} {stranger_ms:>17.3f}")
     if naive is not None:
         print(f"\ncpu vs naive: {ours.cpu_per_video_s / naive.cpu_per_video_s:.3f} (target <= 0.2)")
     if args.json:
