@@ -74,16 +74,16 @@ class SerialReader:
                 return False
             return True
 
-    def _open(self) -> bool:
+    def _open(self) -> SerialPort | None:
         try:
             port = self._opener(self.path, self.baud)
         except (serial.SerialException, OSError, ValueError) as exc:
             log.debug("%s: cannot open: %s", self.describe(), exc)
-            return False
+            return None
         with self._lock:
             self._port = port
         self.opened.set()
-        return True
+        return port
 
     def _close(self) -> None:
         self.opened.clear()
@@ -93,17 +93,14 @@ class SerialReader:
             with contextlib.suppress(serial.SerialException, OSError):  # already gone with the device
                 port.close()
 
-    def _chunks(self, stop: threading.Event) -> Iterator[bytes]:
+    def _chunks(self, port: SerialPort, stop: threading.Event) -> Iterator[bytes]:
         """Bytes as they arrive, until the port fails (returns) or stop is set."""
-        port = self._port
-        assert port is not None
         while not stop.is_set():
             try:
                 # Read what is waiting, or block for one byte up to the timeout: low latency
                 # without spinning.
                 data = port.read(max(1, port.in_waiting))
-            except (serial.SerialException, OSError, TypeError) as exc:
-                # pyserial raises TypeError when the fd is closed under it by a concurrent close.
+            except (serial.SerialException, OSError) as exc:
                 log.warning("%s: lost: %s", self.describe(), exc)
                 return
             if data:
@@ -114,7 +111,8 @@ class SerialReader:
         ever_opened = False
         try:
             while not stop.is_set():
-                if not self._open():
+                port = self._open()
+                if port is None:
                     stop.wait(self._backoff.next_delay())
                     continue
                 if ever_opened:
@@ -122,7 +120,7 @@ class SerialReader:
                     log.info("%s: reconnected (%d)", self.describe(), self.reconnects)
                 ever_opened = True
                 self._backoff.reset()
-                for chunk in self._chunks(stop):
+                for chunk in self._chunks(port, stop):
                     yield from self.parser.feed(chunk)
                 self._close()
                 if not stop.is_set():
