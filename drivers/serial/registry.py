@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 from pydantic import Field
 
@@ -17,6 +17,10 @@ from drivers.serial.port import SerialPort, SerialReader, open_pyserial
 
 AnySensorConfig = Ld2450Config | Ld2410Config | A02yyuwConfig | JsnSr04tConfig | MaxbotixConfig
 SensorConfig = Annotated[AnySensorConfig, Field(discriminator="type")]
+# Every `type` a config may name, in the union's order (for CLI choices and docs).
+SENSOR_TYPES: tuple[str, ...] = tuple(
+    str(model.model_fields["type"].default) for model in get_args(AnySensorConfig)
+)
 
 
 def _jsn_sr04t(config: JsnSr04tConfig) -> Parser:

@@ -10,7 +10,7 @@ from drivers.serial.ld2410 import Ld2410Parser
 from drivers.serial.ld2450 import Ld2450Config, Ld2450Parser
 from drivers.serial.maxbotix import MaxbotixParser
 from drivers.serial.readings import RangeReading
-from drivers.serial.registry import SensorConfig, open_sensor, parser_for
+from drivers.serial.registry import SENSOR_TYPES, SensorConfig, open_sensor, parser_for
 
 configs: TypeAdapter[SensorConfig] = TypeAdapter(SensorConfig)
 
@@ -29,6 +29,12 @@ def test_each_type_has_its_default_baud_and_parser(kind: str, baud: int, parser:
     config = configs.validate_python({"type": kind, "id": "door-1", "port": "/dev/ttyUSB0"})
     assert config.baud == baud
     assert isinstance(parser_for(config), parser)
+
+
+def test_sensor_types_lists_every_configurable_type_once() -> None:
+    assert SENSOR_TYPES == ("ld2450", "ld2410", "a02yyuw", "jsn_sr04t", "maxbotix")
+    for kind in SENSOR_TYPES:  # and each one has a driver
+        parser_for(configs.validate_python({"type": kind, "id": "x", "port": "/dev/x"}))
 
 
 def test_jsn_sr04t_has_the_250_mm_blind_zone_and_clone_checksum_option() -> None:
