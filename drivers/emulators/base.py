@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import TypedDict
 
@@ -29,7 +30,7 @@ class EmulatorOptions(TypedDict, total=False):
     port: PtyPort | None
 
 
-class SerialEmulator:
+class SerialEmulator(ABC):
     def __init__(
         self,
         rate_hz: float,
@@ -50,11 +51,11 @@ class SerialEmulator:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def frame_at(self, t: float) -> bytes:  # pragma: no cover - every emulator overrides it
+    @abstractmethod
+    def frame_at(self, t: float) -> bytes:
         """The bytes the device sends for the floor as it is at scenario time t."""
-        raise NotImplementedError
 
-    def on_bytes(self, data: bytes) -> None:
+    def on_bytes(self, data: bytes) -> None:  # noqa: B027 - an optional hook, not an abstract one
         """Bytes the host wrote to the device; sensors without commands ignore them."""
 
     def send(self, data: bytes) -> None:

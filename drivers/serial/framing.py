@@ -8,6 +8,7 @@ they hit, nothing is ever raised, and every byte fed is accounted for:
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Literal
 
@@ -28,7 +29,7 @@ BAD: Literal["bad"] = "bad"  # not a frame after all: skip the header's first by
 Verdict = Decoded | Literal["need more", "bad"]
 
 
-class FrameScanner:
+class FrameScanner(ABC):
     headers: tuple[bytes, ...] = ()
     # The most bytes `decode` needs to decide: it is handed no more, so a large feed costs linear time
     # and a corrupted length field can never make the parser wait for kilobytes.
@@ -40,9 +41,9 @@ class FrameScanner:
         self.bad_frames = 0
         self.bytes_discarded = 0
 
-    def decode(self, buffer: bytes) -> Verdict:  # pragma: no cover - every parser overrides it
+    @abstractmethod
+    def decode(self, buffer: bytes) -> Verdict:
         """Decode the frame at the start of `buffer`, which begins with one of `headers`."""
-        raise NotImplementedError
 
     @property
     def buffered(self) -> int:
