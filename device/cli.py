@@ -14,6 +14,7 @@ from device import logs
 from device.config import Config
 from device.config_file import ConfigError, config_path, load_config
 from device.events import Consent, Profile
+from device.field_tools import SENSOR_TYPES
 
 log = logging.getLogger("branchdoor")
 
@@ -54,6 +55,21 @@ def _parser() -> argparse.ArgumentParser:
     forget = commands.add_parser("forget", parents=[common], help="delete everything held about a customer")
     forget.add_argument("customer", metavar="REF")
 
+    sensors = commands.add_parser("sensors", help="serial sensor tools for field engineers")
+    sensor_commands = sensors.add_subparsers(dest="sensors_command", required=True, metavar="ACTION")
+    read = sensor_commands.add_parser("read", help="print decoded readings from one sensor")
+    read.add_argument("--type", required=True, choices=sorted(SENSOR_TYPES), help="sensor protocol")
+    read.add_argument("--port", required=True, help="serial device, e.g. /dev/ttyUSB0")
+    read.add_argument("--baud", type=int, help="baud rate (default: the device's factory default)")
+    read.add_argument("--count", type=int, default=10, help="readings to print (default 10)")
+    read.add_argument("--timeout", type=float, default=10.0, help="give up after this many seconds")
+    read.add_argument("--json", action="store_true", help="one JSON object per line")
+
+    heatmap = commands.add_parser("heatmap", parents=[common], help="render the floor heat map to a PNG")
+    heatmap.add_argument("--since", required=True, help="start, ISO date or time (local), e.g. 2026-11-02")
+    heatmap.add_argument("--until", required=True, help="end (exclusive), e.g. 2026-11-03T12:00")
+    heatmap.add_argument("--out", required=True, type=Path, help="PNG file to write")
+
     demo = commands.add_parser("demo", help="run the daemon end to end on a scripted door scene")
     demo.add_argument(
         "--workdir", type=Path, default=Path(".demo"), help="state for the demo (default .demo)"
@@ -90,6 +106,14 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _enroll(_load(args), args)
     if args.command == "forget":
         return _forget(_load(args), args.customer)
+    if args.command == "sensors":
+        from device.field_tools import read_sensor_command
+
+        return read_sensor_command(args.type, args.port, args.baud, args.count, args.timeout, args.json)
+    if args.command == "heatmap":
+        from device.field_tools import heatmap_command
+
+        return heatmap_command(_load(args), args.since, args.until, args.out)
     if args.command == "demo":
         from device.demo.run import run_demo  # the demo's extras are not needed by a kiosk
 

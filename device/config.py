@@ -7,8 +7,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from device.floor.config import FloorConfig
 from drivers.camera import CameraConfig
 from drivers.camera.opencv_source import OpenCVCameraConfig
+from drivers.serial.registry import SensorConfig
 
 DEFAULT_CONFIG_PATH = Path("/etc/branchdoor/branchdoor.toml")
 
@@ -120,3 +122,22 @@ class Config(_Section):
     mqtt: MqttConfig = MqttConfig()
     storage: StorageConfig = StorageConfig()
     logging: LoggingConfig = LoggingConfig()
+    sensors: list[SensorConfig] = Field(default_factory=list)
+    floor: FloorConfig | None = None
+
+    @model_validator(mode="after")
+    def _sensors_are_placed(self) -> Config:
+        ids = [sensor.id for sensor in self.sensors]
+        if len(set(ids)) != len(ids):
+            raise ValueError("sensor ids must be unique")
+        if not self.sensors:
+            return self
+        if self.floor is None:
+            raise ValueError("sensors need a [floor] plan to place them on")
+        missing = [sensor_id for sensor_id in ids if sensor_id not in self.floor.placements]
+        if missing:
+            raise ValueError(f"no [floor.placements] entry for sensor(s): {', '.join(missing)}")
+        unknown = sorted(set(self.floor.placements) - set(ids))
+        if unknown:
+            raise ValueError(f"[floor.placements] names no configured sensor: {', '.join(unknown)}")
+        return self

@@ -14,6 +14,9 @@ from device.config import Config
 from device.encoder import make_encoder
 from device.events import CheckIn
 from device.faces import FaceEngine
+from device.floor.bins_store import FloorBinStore
+from device.floor.records import FloorSnapshot
+from device.floor.service import FloorService
 from device.gallery import Gallery
 from device.mqtt_link import MqttLink
 from device.pipeline import Pipeline, cue_for
@@ -63,14 +66,20 @@ def run(config: Config, stop: threading.Event) -> int:
         config.mqtt.host,
         config.mqtt.port,
     )
+    floor = _floor_service(config, link)
     link.start()
     pipeline.start()
+    if floor is not None:
+        floor.start()
     try:
         _announce_ready(notifier, pipeline, link, stop)
         _supervise(notifier, pipeline, stop)
     finally:
         notifier.stopping()
         pipeline.stop()
+        if floor is not None:
+            floor.stop()
+            log.info("floor: sensor bad frames %s", floor.bad_frames())
         link.stop()
         store.close()
         notifier.close()
@@ -85,6 +94,19 @@ def run(config: Config, stop: threading.Event) -> int:
             link.cues_sent,
         )
     return 0
+
+
+def _floor_service(config: Config, link: MqttLink) -> FloorService | None:
+    if config.floor is None or not config.sensors:
+        return None
+    floor_config = config.floor
+    expiry = int(2 * floor_config.snapshot_interval_s) + 1
+
+    def publish(snapshot: FloorSnapshot) -> None:
+        link.publish_floor(snapshot.to_dict(), expiry)
+
+    store = FloorBinStore(config.storage.database)
+    return FloorService(floor_config, config.sensors, store, publish)
 
 
 def _announce_ready(notifier: Notifier, pipeline: Pipeline, link: MqttLink, stop: threading.Event) -> None:

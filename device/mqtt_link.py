@@ -6,6 +6,7 @@ thread publishes `online` from its connect callback.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -110,6 +111,14 @@ class MqttLink:
             return False
         self.cues_sent += 1
         return True
+
+    def publish_floor(self, snapshot: dict[str, object], expiry_s: int) -> None:
+        """A live floor snapshot: anonymous counts, fire-and-forget, stale after `expiry_s`."""
+        properties = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
+        properties.MessageExpiryInterval = max(1, expiry_s)
+        properties.ContentType = "application/json"
+        payload = json.dumps(snapshot, separators=(",", ":")).encode()
+        self._client.publish(self._topics.floor, payload, qos=0, retain=False, properties=properties)
 
     def stop(self, timeout_s: float = 2.0) -> None:
         """Say `offline` (retained) ourselves, so screens need not wait for the Last Will."""

@@ -21,6 +21,11 @@ class Topics:
         return f"{self.branch}/device/{self.device_id}/availability"
 
     @property
+    def floor(self) -> str:
+        """Live floor snapshots (anonymous counts only): QoS 0, not retained, expiring."""
+        return f"{self.branch}/floor"
+
+    @property
     def cues(self) -> str:
         """Teller cues for every screen of the branch: QoS 1, never retained, expiring."""
         return f"{self.branch}/cues"

@@ -53,6 +53,14 @@ class DoorLineConfig(_Section):
         return 1 if self.inside == "left" else -1
 
 
+class PlacementConfig(_Section):
+    """Where a sensor sits on the plan and which way it looks (0 = along +y, counter-clockwise)."""
+
+    x_m: float
+    y_m: float
+    heading_deg: float = Field(0.0, ge=-360, le=360)
+
+
 class FloorConfig(_Section):
     width_m: float = Field(gt=0, le=200, description="Extent of the floor along x.")
     depth_m: float = Field(gt=0, le=200, description="Extent of the floor along y.")
@@ -68,6 +76,9 @@ class FloorConfig(_Section):
     )
     bin_s: int = Field(900, ge=60, le=86400, description="History grain; footfall products use 15 min.")
     snapshot_interval_s: float = Field(5.0, gt=0, description="How often a live snapshot is published.")
+    placements: dict[str, PlacementConfig] = Field(
+        default_factory=dict, description="Each serial sensor's position on the plan, by sensor id."
+    )
 
     @property
     def floor_polygon(self) -> list[Point]:

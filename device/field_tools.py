@@ -1,0 +1,81 @@
+"""Commands for a field engineer on site: read a sensor, render the floor heat map."""
+
+from __future__ import annotations
+
+import json
+import sys
+import typing
+from datetime import datetime
+from pathlib import Path
+
+from pydantic import TypeAdapter, ValidationError
+
+from device.config import Config
+from drivers.serial.field import read_sensor, reading_to_dict
+from drivers.serial.registry import AnySensorConfig, SensorConfig
+
+SENSOR_TYPES: tuple[str, ...] = tuple(
+    str(model.model_fields["type"].default) for model in typing.get_args(AnySensorConfig)
+)
+
+
+def read_sensor_command(
+    sensor_type: str, port: str, baud: int | None, count: int, timeout_s: float, as_json: bool
+) -> int:
+    """Prints up to `count` decoded readings; exit 1 when the sensor said nothing valid in time."""
+    fields: dict[str, object] = {"id": "field", "type": sensor_type, "port": port}
+    if baud is not None:
+        fields["baud"] = baud
+    try:
+        config: AnySensorConfig = TypeAdapter(SensorConfig).validate_python(fields)
+    except ValidationError as exc:
+        print(f"bad sensor settings: {exc}", file=sys.stderr)
+        return 2
+    seen = 0
+    for reading in read_sensor(config, count, timeout_s):
+        seen += 1
+        print(
+            json.dumps(reading_to_dict(reading)) if as_json else _plain(reading_to_dict(reading)), flush=True
+        )
+    if seen == 0:
+        print(
+            f"no valid readings from {sensor_type} on {port} in {timeout_s:.0f}s: check wiring, power, "
+            f"port and baud ({config.baud})",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def _plain(reading: dict[str, object]) -> str:
+    kind = reading.pop("kind")
+    return f"{kind}: " + ", ".join(f"{key}={value}" for key, value in reading.items())
+
+
+def _when(text: str) -> float:
+    return datetime.fromisoformat(text).timestamp()  # naive = the kiosk's local time
+
+
+def heatmap_command(config: Config, since: str, until: str, out: Path) -> int:
+    from device.floor.bins_store import FloorBinStore
+    from device.floor.render import render_heatmap
+
+    if config.floor is None:
+        print("no [floor] plan in the config: nothing to draw", file=sys.stderr)
+        return 1
+    try:
+        start, end = _when(since), _when(until)
+    except ValueError as exc:
+        print(f"--since/--until: {exc} (use e.g. 2026-11-02 or 2026-11-02T09:00)", file=sys.stderr)
+        return 2
+    store = FloorBinStore(config.storage.database)
+    try:
+        grid = store.summed_grid(start, end)
+    finally:
+        store.close()
+    if grid is None:
+        print(f"no floor data between {since} and {until}", file=sys.stderr)
+        return 1
+    render_heatmap(config.floor, grid, config.floor.zones, config.floor.door_lines, out)
+    print(f"wrote {out} ({since} to {until})")
+    return 0

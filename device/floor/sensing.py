@@ -1,0 +1,52 @@
+"""From serial readings to floor observations: each sensor's readings placed on the branch plan.
+
+Only pure conversions live here; the threads that run sensors are in `service.py`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from device.floor.tracker import Observation
+from drivers.serial.geometry import Placement
+from drivers.serial.readings import PresenceReading, RangeReading, Reading, TargetsReading
+
+# A ranger or presence radar sees one thing on its axis; beyond this it reports the far wall.
+MAX_AXIS_RANGE_MM = 6000
+# Two sensors seeing one person report points this close: they are merged into one observation.
+SAME_PERSON_M = 0.4
+
+
+def observations_from(reading: Reading, placement: Placement, t: float) -> list[Observation] | None:
+    """Floor observations in one reading, or None when the reading says nothing about people."""
+    if isinstance(reading, TargetsReading):
+        return [_at(placement, t, target.x_mm, target.y_mm) for target in reading.targets]
+    if isinstance(reading, PresenceReading):
+        if reading.state == 0:
+            return []
+        distance_cm = reading.moving_cm if reading.state & 1 else reading.stationary_cm
+        return [_at(placement, t, 0, distance_cm * 10)] if 0 < distance_cm * 10 <= MAX_AXIS_RANGE_MM else []
+    if isinstance(reading, RangeReading):
+        return [_at(placement, t, 0, reading.distance_mm)] if reading.distance_mm <= MAX_AXIS_RANGE_MM else []
+    return None  # command acknowledgements
+
+
+def _at(placement: Placement, t: float, x_mm: float, y_mm: float) -> Observation:
+    x_m, y_m = placement.to_floor(x_mm, y_mm)
+    return Observation(t, x_m, y_m)
+
+
+def merge(observations: Sequence[Observation], t: float) -> list[Observation]:
+    """One observation per person when several sensors overlap, at time t (the floor tick)."""
+    merged: list[list[Observation]] = []
+    for obs in observations:
+        for group in merged:
+            gx = sum(o.x_m for o in group) / len(group)
+            gy = sum(o.y_m for o in group) / len(group)
+            if math.hypot(obs.x_m - gx, obs.y_m - gy) <= SAME_PERSON_M:
+                group.append(obs)
+                break
+        else:
+            merged.append([obs])
+    return [Observation(t, sum(o.x_m for o in g) / len(g), sum(o.y_m for o in g) / len(g)) for g in merged]

@@ -1,0 +1,134 @@
+"""The floor at run time: one thread per serial sensor, one floor thread ticking at a fixed rate.
+
+Sensor threads only decode and place readings. The floor thread merges what every sensor saw in the
+last moments into one set of observations per tick, so occupancy-seconds are counted once however
+many sensors overlap, publishes a snapshot every `snapshot_interval_s`, and persists finished
+15-minute bins.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from device.floor.bins_store import FloorBinStore
+from device.floor.config import FloorConfig
+from device.floor.heatmap import FloorModel
+from device.floor.records import FloorSnapshot
+from device.floor.sensing import merge, observations_from
+from device.floor.tracker import Observation
+from drivers.serial.geometry import Placement
+from drivers.serial.port import SerialReader
+from drivers.serial.registry import AnySensorConfig, open_sensor
+
+log = logging.getLogger(__name__)
+
+TICK_S = 0.1
+# A sensor's last frame older than this no longer describes the floor (it may be unplugged).
+FRESH_S = 0.35
+SAVE_EVERY_S = 30.0
+
+
+@dataclass
+class SensorStatus:
+    sensor_id: str
+    readings: int = 0
+    last_reading_at: float | None = None  # monotonic
+
+
+class FloorService:
+    def __init__(
+        self,
+        floor: FloorConfig,
+        sensors: Sequence[AnySensorConfig],
+        store: FloorBinStore,
+        publish: Callable[[FloorSnapshot], None],
+        open_reader: Callable[[AnySensorConfig], SerialReader] = open_sensor,
+    ) -> None:
+        self.model = FloorModel(floor)
+        self._floor = floor
+        self._store = store
+        self._publish = publish
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._latest: dict[str, tuple[float, list[Observation]]] = {}
+        self.status = {s.id: SensorStatus(s.id) for s in sensors}
+        self.readers = {s.id: open_reader(s) for s in sensors}
+        self._placements = {
+            s.id: Placement(p.x_m, p.y_m, p.heading_deg)
+            for s in sensors
+            if (p := floor.placements.get(s.id)) is not None
+        }
+        self._threads = [
+            threading.Thread(target=self._read, args=(s.id,), name=f"sensor-{s.id}", daemon=True)
+            for s in sensors
+        ]
+        self._threads.append(threading.Thread(target=self._tick_loop, name="floor", daemon=True))
+
+    def start(self) -> None:
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self, timeout_s: float = 2.0) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout_s)
+        self._save(time.time())
+        self._store.close()
+
+    def bad_frames(self) -> dict[str, int]:
+        return {sensor_id: reader.parser.bad_frames for sensor_id, reader in self.readers.items()}
+
+    def _read(self, sensor_id: str) -> None:
+        reader, placement, status = (
+            self.readers[sensor_id],
+            self._placements[sensor_id],
+            self.status[sensor_id],
+        )
+        try:
+            for reading in reader.readings(self._stop):
+                placed = observations_from(reading, placement, time.time())
+                if placed is None:
+                    continue
+                now = time.monotonic()
+                status.readings += 1
+                status.last_reading_at = now
+                with self._lock:
+                    self._latest[sensor_id] = (now, placed)
+        except Exception:
+            log.exception("sensor %s failed", sensor_id)
+
+    def _fresh_observations(self, now_monotonic: float) -> list[Observation]:
+        with self._lock:
+            return [
+                obs
+                for seen_at, placed in self._latest.values()
+                if now_monotonic - seen_at <= FRESH_S
+                for obs in placed
+            ]
+
+    def _tick_loop(self) -> None:
+        next_tick = time.monotonic()
+        next_snapshot = next_tick + self._floor.snapshot_interval_s
+        next_save = next_tick + SAVE_EVERY_S
+        while not self._stop.is_set():
+            now_m, now = time.monotonic(), time.time()
+            self.model.ingest(now, merge(self._fresh_observations(now_m), now), TICK_S)
+            if now_m >= next_snapshot:
+                next_snapshot += self._floor.snapshot_interval_s
+                self._publish(self.model.snapshot(now))
+            if now_m >= next_save:
+                next_save += SAVE_EVERY_S
+                self._save(now)
+            next_tick += TICK_S
+            self._stop.wait(max(0.0, next_tick - time.monotonic()))
+
+    def _save(self, now: float) -> None:
+        # Only finished bins: the open one is kept in memory, as a partial bin saved now would be
+        # final (saving is idempotent by bin start) and the rest of its quarter hour lost.
+        saved = self._store.save(self.model.close_bins(now))
+        if saved:
+            log.info("floor: %d finished bin(s) saved", saved)

@@ -1,0 +1,77 @@
+"""The floor at run time: an emulated LD2450 on a real pty, through the sensor thread, onto the plan."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from device.floor.bins_store import FloorBinStore
+from device.floor.config import FloorConfig, PlacementConfig
+from device.floor.records import FloorSnapshot
+from device.floor.sensing import merge, observations_from
+from device.floor.service import FloorService
+from device.floor.tracker import Observation
+from drivers.emulators.ld2450 import Ld2450Emulator
+from drivers.emulators.scenario import Scenario, Walker
+from drivers.serial.geometry import Placement
+from drivers.serial.ld2450 import Ld2450Config
+from drivers.serial.readings import CommandAck, PresenceReading, RangeReading, Target, TargetsReading
+from tests.device.floor.plan import BRANCH
+
+# Radar on the back wall's side of the door, looking at it (heading 180: along -y).
+RADAR = Placement(2.0, 4.5, 180.0)
+
+
+def test_targets_are_placed_on_the_plan() -> None:
+    reading = TargetsReading((Target(x_mm=0, y_mm=2000, speed_cm_s=0, resolution_mm=320),))
+    [obs] = observations_from(reading, RADAR, t=5.0) or []
+    assert (round(obs.x_m, 3), round(obs.y_m, 3), obs.t) == (2.0, 2.5, 5.0)
+
+
+def test_axis_sensors_place_what_they_see_on_their_axis() -> None:
+    presence = PresenceReading(1, 150, 60, 0, 0, 150)
+    [obs] = observations_from(presence, RADAR, t=0.0) or []
+    assert round(obs.y_m, 3) == 3.0
+    assert observations_from(PresenceReading(0, 0, 0, 0, 0, 0), RADAR, 0.0) == []
+    assert observations_from(RangeReading(9000), RADAR, 0.0) == []  # the far wall, nobody
+    assert observations_from(CommandAck(0x1FF, 0, b""), RADAR, 0.0) is None
+
+
+def test_overlapping_sensors_count_a_person_once() -> None:
+    seen = [Observation(0, 2.0, 2.0), Observation(0, 2.2, 2.1), Observation(0, 5.0, 1.0)]
+    merged = merge(seen, t=1.0)
+    assert len(merged) == 2 and all(o.t == 1.0 for o in merged)
+
+
+def test_people_walking_in_and_out_past_an_emulated_radar(tmp_path: Path) -> None:
+    scenario = Scenario(
+        walkers=(
+            Walker(((0.0, 2.0, -1.0), (3.0, 2.0, 2.0), (12.0, 2.0, 2.0))),  # comes in and stays
+            Walker(((2.0, 2.6, -1.0), (5.0, 2.6, 2.5), (7.0, 2.6, 2.5), (10.0, 2.6, -1.0))),  # in, then out
+        ),
+        duration_s=12.0,
+    )
+    floor = FloorConfig.model_validate(
+        {
+            **BRANCH.model_dump(),
+            "snapshot_interval_s": 1.0,
+            "placements": {"radar": PlacementConfig(x_m=2.0, y_m=4.5, heading_deg=180.0)},
+        }
+    )
+    emulator = Ld2450Emulator(scenario, RADAR)
+    port = emulator.start()
+    snapshots: list[FloorSnapshot] = []
+    service = FloorService(
+        floor, [Ld2450Config(id="radar", port=port)], FloorBinStore(tmp_path / "b.db"), snapshots.append
+    )
+    service.start()
+    try:
+        time.sleep(12.5)
+    finally:
+        service.stop()
+        emulator.stop()
+    final = service.model.snapshot(time.time())
+    assert final.ins_today == {"main": 2} and final.outs_today == {"main": 1}
+    assert abs(final.occupancy - 1) <= 1
+    assert len(snapshots) >= 10  # one a second
+    assert service.status["radar"].readings > 80  # ~10 frames a second
