@@ -37,16 +37,29 @@ def _at(placement: Placement, t: float, x_mm: float, y_mm: float) -> Observation
     return Observation(t, x_m, y_m)
 
 
-def merge(observations: Sequence[Observation], t: float) -> list[Observation]:
-    """One observation per person when several sensors overlap, at time t (the floor tick)."""
-    merged: list[list[Observation]] = []
-    for obs in observations:
-        for group in merged:
-            gx = sum(o.x_m for o in group) / len(group)
-            gy = sum(o.y_m for o in group) / len(group)
-            if math.hypot(obs.x_m - gx, obs.y_m - gy) <= SAME_PERSON_M:
-                group.append(obs)
-                break
-        else:
-            merged.append([obs])
-    return [Observation(t, sum(o.x_m for o in g) / len(g), sum(o.y_m for o in g) / len(g)) for g in merged]
+def merge(per_sensor: Sequence[Sequence[Observation]], t: float) -> list[Observation]:
+    """One observation per person when several sensors overlap, at time t (the floor tick).
+
+    Two targets of the *same* sensor are two people, however close: only observations from different
+    sensors are merged, each with the nearest unclaimed one within SAME_PERSON_M.
+    """
+    groups: list[list[Observation]] = []
+    for observations in sorted(per_sensor, key=len, reverse=True):
+        claimed: set[int] = set()
+        for obs in observations:
+            best, best_distance = -1, SAME_PERSON_M
+            for index, group in enumerate(groups):
+                if index in claimed:
+                    continue
+                gx = sum(o.x_m for o in group) / len(group)
+                gy = sum(o.y_m for o in group) / len(group)
+                distance = math.hypot(obs.x_m - gx, obs.y_m - gy)
+                if distance <= best_distance:
+                    best, best_distance = index, distance
+            if best < 0:
+                groups.append([obs])
+                claimed.add(len(groups) - 1)
+            else:
+                groups[best].append(obs)
+                claimed.add(best)
+    return [Observation(t, sum(o.x_m for o in g) / len(g), sum(o.y_m for o in g) / len(g)) for g in groups]

@@ -101,14 +101,10 @@ class FloorService:
         except Exception:
             log.exception("sensor %s failed", sensor_id)
 
-    def _fresh_observations(self, now_monotonic: float) -> list[Observation]:
+    def _fresh_observations(self, now_monotonic: float) -> list[list[Observation]]:
+        """Per sensor, what it saw last, if recent enough."""
         with self._lock:
-            return [
-                obs
-                for seen_at, placed in self._latest.values()
-                if now_monotonic - seen_at <= FRESH_S
-                for obs in placed
-            ]
+            return [placed for seen_at, placed in self._latest.values() if now_monotonic - seen_at <= FRESH_S]
 
     def _tick_loop(self) -> None:
         next_tick = time.monotonic()

@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import Field
 
 from drivers.serial.base import SensorConfigBase
-from drivers.serial.framing import BAD, NEED_MORE, Decoded, FrameScanner, Verdict
+from drivers.serial.framing import BAD, ShortFrameScanner
 from drivers.serial.readings import RangeReading
 
 HEADER = b"\xff"
@@ -44,11 +44,12 @@ def encode_frame(distance_mm: int, checksum_includes_header: bool = True) -> byt
     return bytes([0xFF, high, low, checksum(high, low, checksum_includes_header)])
 
 
-class A02yyuwParser(FrameScanner):
+class A02yyuwParser(ShortFrameScanner):
     """Valid readings satisfy blind_mm < distance <= max_range_mm."""
 
     headers = (HEADER,)
     max_frame_length = FRAME_LENGTH
+    frame_length = FRAME_LENGTH
 
     def __init__(
         self,
@@ -59,16 +60,19 @@ class A02yyuwParser(FrameScanner):
         super().__init__()
         self.blind_mm = blind_mm
         self.max_range_mm = max_range_mm
-        self.checksum_includes_header = checksum_includes_header
+        self._checksum_base = 0xFF if checksum_includes_header else 0
+        # Readings are immutable: one object per distance serves every frame that reports it.
+        self._readings: dict[int, RangeReading] = {}
 
-    def decode(self, buffer: bytes) -> Verdict:
-        if len(buffer) < FRAME_LENGTH:
-            return NEED_MORE
-        _, high, low, total = buffer[:FRAME_LENGTH]
+    def check(self, buffer: bytearray, at: int) -> RangeReading | Literal["bad"] | None:
+        high, low = buffer[at + 1], buffer[at + 2]
         # A 0xFF inside a frame can look like a header: the checksum is what tells them apart.
-        if checksum(high, low, self.checksum_includes_header) != total:
+        if (self._checksum_base + high + low) & 0xFF != buffer[at + 3]:
             return BAD
         distance = high * 256 + low
         if not self.blind_mm < distance <= self.max_range_mm:
-            return Decoded(FRAME_LENGTH, None)
-        return Decoded(FRAME_LENGTH, RangeReading(distance))
+            return None
+        reading = self._readings.get(distance)
+        if reading is None:
+            reading = self._readings[distance] = RangeReading(distance)
+        return reading

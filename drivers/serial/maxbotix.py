@@ -12,10 +12,11 @@ from typing import Literal
 from pydantic import Field
 
 from drivers.serial.base import SensorConfigBase
-from drivers.serial.framing import BAD, NEED_MORE, Decoded, FrameScanner, Verdict
+from drivers.serial.framing import BAD, ShortFrameScanner
 from drivers.serial.readings import RangeReading
 
 HEADER = b"R"
+CR = 0x0D
 FRAME_LENGTH = 6
 MIN_RANGE_MM = 300
 MAX_RANGE_MM = 5000
@@ -30,25 +31,29 @@ def encode_frame(distance_mm: int) -> bytes:
     return b"R%04d\r" % distance_mm
 
 
-class MaxbotixParser(FrameScanner):
+class MaxbotixParser(ShortFrameScanner):
     """Valid readings satisfy min_range_mm <= distance <= max_range_mm."""
 
     headers = (HEADER,)
     max_frame_length = FRAME_LENGTH
+    frame_length = FRAME_LENGTH
 
     def __init__(self, min_range_mm: int = MIN_RANGE_MM, max_range_mm: int = MAX_RANGE_MM) -> None:
         super().__init__()
         self.min_range_mm = min_range_mm
         self.max_range_mm = max_range_mm
+        self._readings: dict[bytes, RangeReading | None] = {}  # by the 4 digits: readings are immutable
 
-    def decode(self, buffer: bytes) -> Verdict:
-        if len(buffer) < FRAME_LENGTH:
-            return NEED_MORE
-        digits = buffer[1:5]
+    def check(self, buffer: bytearray, at: int) -> RangeReading | Literal["bad"] | None:
+        if buffer[at + 5] != CR:
+            return BAD
+        digits = bytes(buffer[at + 1 : at + 5])
+        if digits in self._readings:
+            return self._readings[digits]
         # bytes.isdigit is ASCII-only, so no Unicode digit can sneak through int().
-        if not digits.isdigit() or buffer[5:6] != b"\r":
+        if not digits.isdigit():
             return BAD
         distance = int(digits)
-        if not self.min_range_mm <= distance <= self.max_range_mm:
-            return Decoded(FRAME_LENGTH, None)
-        return Decoded(FRAME_LENGTH, RangeReading(distance))
+        reading = RangeReading(distance) if self.min_range_mm <= distance <= self.max_range_mm else None
+        self._readings[digits] = reading
+        return reading

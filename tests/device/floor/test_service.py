@@ -38,9 +38,14 @@ def test_axis_sensors_place_what_they_see_on_their_axis() -> None:
 
 
 def test_overlapping_sensors_count_a_person_once() -> None:
-    seen = [Observation(0, 2.0, 2.0), Observation(0, 2.2, 2.1), Observation(0, 5.0, 1.0)]
-    merged = merge(seen, t=1.0)
+    door_radar = [Observation(0, 2.0, 2.0), Observation(0, 5.0, 1.0)]
+    room_radar = [Observation(0, 2.2, 2.1)]
+    merged = merge([door_radar, room_radar], t=1.0)
     assert len(merged) == 2 and all(o.t == 1.0 for o in merged)
+
+
+def test_two_people_close_together_seen_by_one_sensor_stay_two() -> None:
+    assert len(merge([[Observation(0, 2.0, 2.0), Observation(0, 2.2, 2.1)]], t=0.0)) == 2
 
 
 def test_people_walking_in_and_out_past_an_emulated_radar(tmp_path: Path) -> None:
