@@ -25,19 +25,20 @@ from paho.mqtt.reasoncodes import ReasonCode
 from device.demo import faceset
 from device.demo.broker import BrokerUnavailable, MosquittoBroker
 from device.demo.cast import Cast, CastUnavailable, labeled_cast, public_domain_cast, scene_toml
+from device.demo.floor import door_radar, floor_config
 
 BRANCH = "demo-branch"
 DAEMON_TIMEOUT_S = 120.0
 
 
-def demo_config(workdir: Path, port: int) -> str:
+def demo_config(workdir: Path, port: int, radar_port: str) -> str:
     return (
         "# Written by `branchdoor demo`. Every other setting keeps its embedded default.\n"
         f'[branch]\nid = "{BRANCH}"\ndevice_id = "door-1"\n\n'
         f'[camera]\ntype = "scene"\nscript = "{workdir / "scene.toml"}"\n\n'
         f'[mqtt]\nhost = "127.0.0.1"\nport = {port}\ncue_expiry_s = 120\n\n'
         f'[storage]\nstate_dir = "{workdir / "state"}"\n\n'
-        '[logging]\nformat = "text"\n'
+        '[logging]\nformat = "text"\n\n' + floor_config(radar_port)
     )
 
 
@@ -46,6 +47,7 @@ class TellerScreen:
 
     def __init__(self, port: int) -> None:
         self.cues: list[dict[str, Any]] = []
+        self.floor: list[dict[str, Any]] = []
         self.availability: list[str] = []
         self._subscribed = threading.Event()
         self._client = mqtt.Client(
@@ -70,6 +72,16 @@ class TellerScreen:
             self.availability.append(state)
             print(f"  [teller screen] kiosk door-1 is {state}", flush=True)
             return
+        if message.topic.endswith("/floor"):
+            floor = json.loads(message.payload)
+            self.floor.append(floor)
+            ins, outs = door_counts(floor)
+            print(
+                f"  [branch floor]  {floor['occupancy']} on the floor, door in {ins} / out {outs}, "
+                f"queue {floor['queue_length']}",
+                flush=True,
+            )
+            return
         if message.topic.endswith("/cues"):
             cue = json.loads(message.payload)
             self.cues.append(cue)
@@ -84,6 +96,11 @@ class TellerScreen:
     def close(self) -> None:
         self._client.loop_stop()
         self._client.disconnect()
+
+
+def door_counts(snapshot: dict[str, Any]) -> tuple[int, int]:
+    lines = snapshot["lines"].values()
+    return sum(line["in"] for line in lines), sum(line["out"] for line in lines)
 
 
 def _cast() -> Cast:
@@ -120,8 +137,20 @@ def run_demo(workdir: Path) -> int:
 def _run(workdir: Path, cast: Cast, broker: MosquittoBroker, started: float) -> int:
     print(f"  broker: Mosquitto on 127.0.0.1:{broker.port}")
     (workdir / "scene.toml").write_text(scene_toml(cast))
+    radar = door_radar()
+    radar_port = radar.start()
+    print(f"  door radar: emulated HLK-LD2450 on {radar_port}")
+    try:
+        return _run_with_radar(workdir, cast, broker, started, radar_port)
+    finally:
+        radar.stop()
+
+
+def _run_with_radar(
+    workdir: Path, cast: Cast, broker: MosquittoBroker, started: float, radar_port: str
+) -> int:
     config = workdir / "branchdoor.toml"
-    config.write_text(demo_config(workdir, broker.port))
+    config.write_text(demo_config(workdir, broker.port, radar_port))
     subprocess.run(_branchdoor("config", "check", str(config)), check=True)
 
     customer = cast.customer
@@ -166,6 +195,9 @@ def _summary(cast: Cast, screen: TellerScreen, code: int, log_path: Path, starte
     )
     print(f"  cues naming the stranger: {len(stranger_named)}")
     print(f"  availability seen: {' -> '.join(screen.availability) or 'none'}")
+    if screen.floor:
+        ins, outs = door_counts(screen.floor[-1])
+        print(f"  door counts from the emulated radar: in {ins}, out {outs}")
     print(f"  daemon exit code: {code}; {stopped_line.split('stopped: ')[-1]}")
     print(f"  daemon log: {log_path}")
     print(f"  took {time.monotonic() - started:.1f}s")

@@ -76,7 +76,9 @@ class FloorService:
         self._stop.set()
         for thread in self._threads:
             thread.join(timeout_s)
-        self._save(time.time())
+        now = time.time()
+        self._publish(self.model.snapshot(now))  # the last word, so screens end on the true counts
+        self._save(now)
         self._store.close()
 
     def bad_frames(self) -> dict[str, int]:

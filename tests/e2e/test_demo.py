@@ -23,4 +23,6 @@ def test_demo_greets_the_customer_and_not_the_stranger(tmp_path: Path) -> None:
     assert "greet Eileen" not in done.stdout
     assert "cues naming the stranger: 0" in done.stdout
     assert "availability seen: online -> offline" in done.stdout
+    # The emulated door radar's two walkers came in through the door line, over a real pty.
+    assert "door counts from the emulated radar: in 2, out 0" in done.stdout
     assert "demo OK" in done.stdout
