@@ -69,6 +69,7 @@ class FrameScanner(ABC):
         # every frame would make a large feed cost quadratic time.
         pos, end, longest = 0, len(buffer), self.max_frame_length
         ahead = {header: buffer.find(header) for header in self.headers}
+        frozen = bytes(buffer)  # one copy per feed; slicing it then copies each frame only once
         while pos < end:
             start = self._next_header(buffer, pos, ahead)
             if start < 0:
@@ -80,7 +81,7 @@ class FrameScanner(ABC):
                 break
             self.bytes_discarded += start - pos
             pos = start
-            verdict = self.decode(bytes(buffer[pos : pos + longest]))
+            verdict = self.decode(frozen[pos : pos + longest])
             if verdict == NEED_MORE:
                 if end - pos >= longest:  # a decoder bug must not stall the stream
                     self.bad_frames += 1

@@ -54,6 +54,9 @@ def _in_range(target: Target) -> bool:
     )
 
 
+_BLOCKS = struct.Struct(f"<{4 * MAX_TARGETS}H")
+
+
 def decode_block(block: bytes) -> Target | None:
     """One 8-byte target block; None for the all-zero "no target" block."""
     if block == bytes(8):
@@ -88,8 +91,13 @@ class Ld2450Parser(FrameScanner):
             return NEED_MORE
         if buffer[28:30] != TAIL:
             return BAD
-        targets = [decode_block(buffer[4 + 8 * k : 12 + 8 * k]) for k in range(MAX_TARGETS)]
-        present = tuple(t for t in targets if t is not None)
+        # One unpack for the three blocks: this loop runs for every frame of every radar.
+        values = _BLOCKS.unpack_from(buffer, 4)
+        present = tuple(
+            Target(decode_signed(x), decode_signed(y), decode_signed(speed), resolution)
+            for x, y, speed, resolution in (values[i : i + 4] for i in range(0, 4 * MAX_TARGETS, 4))
+            if x or y or speed or resolution
+        )
         if not all(_in_range(t) for t in present):
             return Decoded(FRAME_LENGTH, None)
         return Decoded(FRAME_LENGTH, TargetsReading(present))
