@@ -59,6 +59,9 @@ class PlacementConfig(_Section):
     x_m: float
     y_m: float
     heading_deg: float = Field(0.0, ge=-360, le=360)
+    range_m: float = Field(
+        6.0, gt=0, le=20, description="Targets reported further away (multipath ghosts) are ignored."
+    )
 
 
 class FloorConfig(_Section):

@@ -18,10 +18,17 @@ MAX_AXIS_RANGE_MM = 6000
 SAME_PERSON_M = 0.4
 
 
-def observations_from(reading: Reading, placement: Placement, t: float) -> list[Observation] | None:
+def observations_from(
+    reading: Reading, placement: Placement, t: float, range_m: float = 6.0
+) -> list[Observation] | None:
     """Floor observations in one reading, or None when the reading says nothing about people."""
     if isinstance(reading, TargetsReading):
-        return [_at(placement, t, target.x_mm, target.y_mm) for target in reading.targets]
+        reach_mm = range_m * 1000
+        return [
+            _at(placement, t, target.x_mm, target.y_mm)
+            for target in reading.targets
+            if math.hypot(target.x_mm, target.y_mm) <= reach_mm
+        ]
     if isinstance(reading, PresenceReading):
         if reading.state == 0:
             return []

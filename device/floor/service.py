@@ -58,7 +58,7 @@ class FloorService:
         self.status = {s.id: SensorStatus(s.id) for s in sensors}
         self.readers = {s.id: open_reader(s) for s in sensors}
         self._placements = {
-            s.id: Placement(p.x_m, p.y_m, p.heading_deg)
+            s.id: (Placement(p.x_m, p.y_m, p.heading_deg), p.range_m)
             for s in sensors
             if (p := floor.placements.get(s.id)) is not None
         }
