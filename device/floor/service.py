@@ -85,14 +85,11 @@ class FloorService:
         return {sensor_id: reader.parser.bad_frames for sensor_id, reader in self.readers.items()}
 
     def _read(self, sensor_id: str) -> None:
-        reader, placement, status = (
-            self.readers[sensor_id],
-            self._placements[sensor_id],
-            self.status[sensor_id],
-        )
+        reader, status = self.readers[sensor_id], self.status[sensor_id]
+        placement, range_m = self._placements[sensor_id]
         try:
             for reading in reader.readings(self._stop):
-                placed = observations_from(reading, placement, time.time())
+                placed = observations_from(reading, placement, time.time(), range_m)
                 if placed is None:
                     continue
                 now = time.monotonic()

@@ -28,6 +28,12 @@ def test_targets_are_placed_on_the_plan() -> None:
     assert (round(obs.x_m, 3), round(obs.y_m, 3), obs.t) == (2.0, 2.5, 5.0)
 
 
+def test_targets_beyond_the_configured_range_are_ignored() -> None:
+    far = TargetsReading((Target(x_mm=0, y_mm=5000, speed_cm_s=0, resolution_mm=320),))
+    assert observations_from(far, RADAR, t=0.0, range_m=4.0) == []
+    assert len(observations_from(far, RADAR, t=0.0, range_m=6.0) or []) == 1
+
+
 def test_axis_sensors_place_what_they_see_on_their_axis() -> None:
     presence = PresenceReading(1, 150, 60, 0, 0, 150)
     [obs] = observations_from(presence, RADAR, t=0.0) or []
