@@ -12,6 +12,7 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import signal
 from multiprocessing.connection import Connection
 from typing import Literal, Protocol
 
@@ -43,9 +44,16 @@ class InlineEncoder:
 
 
 def _serve(connection: Connection) -> None:
+    # The daemon decides when the worker stops (it closes the pipe); a Ctrl-C or systemd's SIGTERM to
+    # the whole group must not kill it mid-encoding with a traceback. A dead parent means EOF: exit.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     engine = FaceEngine()
     while True:
-        request = connection.recv()
+        try:
+            request = connection.recv()
+        except EOFError:
+            return
         if request is None:
             return
         crop, boxes = request
