@@ -16,6 +16,7 @@ import numpy.typing as npt
 import sqlite_utils
 
 from device.events import CheckIn, Consent, Profile
+from device.outbox import Outbox
 
 EMBEDDING_MODEL = "dlib_face_recognition_resnet_model_v1"
 Vectors = npt.NDArray[np.float32]
@@ -47,6 +48,7 @@ class Store:
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._create_schema()
+        self.outbox = Outbox(self._db, self._lock, self._transaction)
 
     def _create_schema(self) -> None:
         with self._lock:
@@ -165,7 +167,8 @@ class Store:
         return int(row[0])
 
     def forget(self, customer_ref: str) -> ForgetReport:
-        """Delete everything held about one customer: profile, consent, templates and check-ins."""
+        """Delete everything held about one customer: profile, consent, templates, check-ins and the
+        records still waiting in the outbox that carry their reference."""
         with self._transaction():
             encodings = self._db.execute(
                 "DELETE FROM encodings WHERE customer_ref = ?", [customer_ref]
@@ -173,6 +176,7 @@ class Store:
             checkins = self._db.execute(
                 "DELETE FROM checkins WHERE customer_ref = ?", [customer_ref]
             ).rowcount
+            self.outbox.forget_customer(customer_ref)
             self._db.execute("DELETE FROM consents WHERE customer_ref = ?", [customer_ref])
             customers = self._db.execute(
                 "DELETE FROM customers WHERE customer_ref = ?", [customer_ref]
@@ -240,7 +244,21 @@ class Store:
         return None if row is None or row[0] is None else float(row[0])
 
     def record_checkin(self, checkin: CheckIn) -> None:
+        """The check-in and its outbox record, in one transaction: both survive a power cut, or neither."""
         with self._transaction():
+            self.outbox.enqueue(
+                "checkin",
+                checkin.visit_id,
+                {
+                    "customer_ref": checkin.customer_ref,
+                    "branch_id": checkin.branch_id,
+                    "device_id": checkin.device_id,
+                    "at": checkin.at,
+                    "score_band": checkin.score_band,
+                },
+                now=checkin.at,
+                customer_ref=checkin.customer_ref,
+            )
             self._db.execute(
                 "INSERT INTO checkins (visit_id, customer_ref, branch_id, device_id, at, score_band) "
                 "VALUES (?, ?, ?, ?, ?, ?)",

@@ -1,0 +1,127 @@
+"""The durable outbox: records bound for the central service, written in the same SQLite transaction
+as the event they carry, so a power cut can lose neither one without the other.
+
+Records leave in batches. A batch gets its key (the HTTP Idempotency-Key) when first taken, and is
+handed out again, same key, same records, until the central service acknowledges it: a retry after
+an outage or a crash can never become a second, different upload.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import sqlite_utils
+
+Kind = Literal["checkin", "audit", "aggregate"]
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    record_id TEXT NOT NULL UNIQUE,
+    customer_ref TEXT,
+    payload TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    batch_key TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT
+);
+CREATE INDEX IF NOT EXISTS outbox_by_kind ON outbox(kind, batch_key, id);
+CREATE INDEX IF NOT EXISTS outbox_by_customer ON outbox(customer_ref);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    key: str  # the Idempotency-Key: the same on every retry of this batch
+    kind: Kind
+    records: list[dict[str, Any]]
+    attempts: int
+
+
+class Outbox:
+    """Shares the store's connection, lock and transactions (see Store.outbox)."""
+
+    def __init__(
+        self,
+        db: sqlite_utils.Database,
+        lock: threading.RLock,
+        transaction: Callable[[], AbstractContextManager[None]],
+    ) -> None:
+        self._db = db
+        self._lock = lock
+        self._transaction = transaction
+        db.executescript(SCHEMA)
+
+    def enqueue(
+        self, kind: Kind, record_id: str, payload: dict[str, Any], now: float, customer_ref: str | None = None
+    ) -> None:
+        """Call inside the transaction that stores the event itself."""
+        self._db.execute(
+            "INSERT INTO outbox (kind, record_id, customer_ref, payload, created_at) VALUES (?, ?, ?, ?, ?)",
+            [kind, record_id, customer_ref, json.dumps({"record_id": record_id, **payload}), now],
+        )
+
+    def next_batch(self, kind: Kind, limit: int) -> Batch | None:
+        """The batch in flight for `kind` if there is one, else a new one of the oldest records."""
+        with self._transaction():
+            row = self._db.execute(
+                "SELECT batch_key FROM outbox WHERE kind = ? AND batch_key IS NOT NULL ORDER BY id LIMIT 1",
+                [kind],
+            ).fetchone()
+            key = row[0] if row else str(uuid.uuid4())
+            if row is None:
+                self._db.execute(
+                    "UPDATE outbox SET batch_key = ? WHERE id IN "
+                    "(SELECT id FROM outbox WHERE kind = ? AND batch_key IS NULL ORDER BY id LIMIT ?)",
+                    [key, kind, limit],
+                )
+            rows = self._db.execute(
+                "SELECT payload, attempts FROM outbox WHERE batch_key = ? ORDER BY id", [key]
+            ).fetchall()
+        if not rows:
+            return None
+        return Batch(key, kind, [json.loads(r[0]) for r in rows], max(int(r[1]) for r in rows))
+
+    def failed(self, batch: Batch, error: str) -> None:
+        with self._transaction():
+            self._db.execute(
+                "UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE batch_key = ?",
+                [error, batch.key],
+            )
+
+    def rekey(self, batch: Batch) -> None:
+        """The server saw this key with another body (a record was forgotten meanwhile): start afresh."""
+        with self._transaction():
+            self._db.execute("UPDATE outbox SET batch_key = NULL WHERE batch_key = ?", [batch.key])
+
+    def acknowledged(self, batch: Batch) -> int:
+        """The central service has the batch: the records leave the device."""
+        with self._transaction():
+            return int(self._db.execute("DELETE FROM outbox WHERE batch_key = ?", [batch.key]).rowcount)
+
+    def forget_customer(self, customer_ref: str) -> int:
+        """Call inside the transaction that forgets the customer."""
+        return int(self._db.execute("DELETE FROM outbox WHERE customer_ref = ?", [customer_ref]).rowcount)
+
+    def depth(self) -> dict[str, int]:
+        with self._lock:
+            rows = self._db.execute("SELECT kind, COUNT(*) FROM outbox GROUP BY kind").fetchall()
+        return {str(kind): int(count) for kind, count in rows}
+
+    def oldest_age_s(self, now: float) -> float | None:
+        with self._lock:
+            row = self._db.execute("SELECT MIN(created_at) FROM outbox").fetchone()
+        return None if row is None or row[0] is None else max(0.0, now - float(row[0]))
+
+    def records(self) -> Iterator[dict[str, Any]]:
+        with self._lock:
+            rows = self._db.execute("SELECT payload FROM outbox ORDER BY id").fetchall()
+        for row in rows:
+            yield json.loads(row[0])

@@ -1,0 +1,97 @@
+"""The outbox: written with the event it carries, retried as the very same batch, gone once acknowledged."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from device.events import CheckIn, Profile
+from device.store import Store
+
+
+def checkin(visit: str, ref: str = "C1", at: float = 100.0) -> CheckIn:
+    return CheckIn(visit, ref, "b1", "door-1", at, "high", Profile(ref, "Ada"))
+
+
+def test_a_check_in_and_its_outbox_record_are_stored_together(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    store.record_checkin(checkin("v1"))
+    [record] = list(store.outbox.records())
+    assert record == {
+        "record_id": "v1",
+        "customer_ref": "C1",
+        "branch_id": "b1",
+        "device_id": "door-1",
+        "at": 100.0,
+        "score_band": "high",
+    }
+    # Neither half is stored without the other: a duplicate visit id rolls back both.
+    with pytest.raises(sqlite3.IntegrityError):
+        store.record_checkin(checkin("v1"))
+    assert len(store.checkins()) == 1 and store.outbox.depth() == {"checkin": 1}
+
+
+def test_a_batch_is_handed_out_again_with_the_same_key_until_acknowledged(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    for i in range(5):
+        store.record_checkin(checkin(f"v{i}", at=100.0 + i))
+    first = store.outbox.next_batch("checkin", limit=3)
+    assert first is not None and [r["record_id"] for r in first.records] == ["v0", "v1", "v2"]
+    store.outbox.failed(first, "503 Service Unavailable")
+    retry = store.outbox.next_batch("checkin", limit=3)
+    assert retry is not None and retry.key == first.key and retry.records == first.records
+    assert retry.attempts == 1
+    assert store.outbox.acknowledged(retry) == 3
+    rest = store.outbox.next_batch("checkin", limit=3)
+    assert rest is not None and rest.key != first.key
+    assert [r["record_id"] for r in rest.records] == ["v3", "v4"]
+    store.outbox.acknowledged(rest)
+    assert store.outbox.next_batch("checkin", limit=3) is None
+    assert store.outbox.depth() == {}
+
+
+def test_the_batch_in_flight_survives_a_restart(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    store = Store(path)
+    store.record_checkin(checkin("v1"))
+    taken = store.outbox.next_batch("checkin", limit=10)
+    assert taken is not None
+    # A new process (the daemon restarted after a crash) sees the same batch under the same key.
+    code = (
+        "import sys; from pathlib import Path; from device.store import Store; "
+        f"b = Store(Path({str(path)!r})).outbox.next_batch('checkin', 10); print(b.key)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip() == taken.key
+
+
+def test_forgetting_a_customer_removes_their_pending_records(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    store.record_checkin(checkin("v1", "C1"))
+    store.record_checkin(checkin("v2", "C2"))
+    store.forget("C1")
+    assert [r["record_id"] for r in store.outbox.records()] == ["v2"]
+
+
+def test_a_rekeyed_batch_gets_a_new_key(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    store.record_checkin(checkin("v1"))
+    batch = store.outbox.next_batch("checkin", 10)
+    assert batch is not None
+    store.outbox.rekey(batch)
+    again = store.outbox.next_batch("checkin", 10)
+    assert again is not None and again.key != batch.key and again.records == batch.records
+
+
+def test_depth_and_age_for_health(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    assert store.outbox.oldest_age_s(now=500.0) is None
+    store.record_checkin(checkin("v1", at=100.0))
+    assert store.outbox.depth() == {"checkin": 1}
+    assert store.outbox.oldest_age_s(now=160.0) == 60.0
