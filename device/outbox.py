@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 import sqlite_utils
 
-Kind = Literal["checkin", "audit", "aggregate"]
+Kind = Literal["checkin", "audit", "aggregate", "deletion_ack"]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (

@@ -90,6 +90,10 @@ class Store:
                     score_band TEXT NOT NULL
                 );
                 CREATE INDEX IF NOT EXISTS checkins_by_customer ON checkins(customer_ref, at);
+                CREATE TABLE IF NOT EXISTS meta (
+                    key TEXT PRIMARY KEY,
+                    value TEXT
+                );
                 CREATE TABLE IF NOT EXISTS unidentified_counts (
                     bin_start REAL PRIMARY KEY,
                     visits INTEGER NOT NULL
@@ -112,76 +116,118 @@ class Store:
 
     def enroll(self, profile: Profile, consent: Consent, vectors: Vectors, *, replace: bool = False) -> int:
         """Store a consented customer's templates; re-enrollment adds to them unless `replace`."""
-        now = time.time()
         with self._transaction():
-            existing = self._db.execute(
-                "SELECT enrolled_at FROM customers WHERE customer_ref = ?", [profile.customer_ref]
-            ).fetchone()
+            return self._enroll_rows(profile, consent, vectors, replace, time.time())
+
+    def _enroll_rows(
+        self, profile: Profile, consent: Consent, vectors: Vectors, replace: bool, now: float
+    ) -> int:
+        """Inside the caller's transaction."""
+        existing = self._db.execute(
+            "SELECT enrolled_at FROM customers WHERE customer_ref = ?", [profile.customer_ref]
+        ).fetchone()
+        self._db.execute(
+            """
+            INSERT INTO customers
+                (customer_ref, greeting_name, language, interests, service_hints, enrolled_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(customer_ref) DO UPDATE SET
+                greeting_name = excluded.greeting_name, language = excluded.language,
+                interests = excluded.interests, service_hints = excluded.service_hints,
+                updated_at = excluded.updated_at
+            """,
+            [
+                profile.customer_ref,
+                profile.greeting_name,
+                profile.language,
+                json.dumps(list(profile.interests)),
+                json.dumps(list(profile.service_hints)),
+                existing[0] if existing else now,
+                now,
+            ],
+        )
+        self._db.execute(
+            """
+            INSERT INTO consents (customer_ref, notice_version, purpose, scope, channel, granted_at)
+            VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT(customer_ref) DO UPDATE SET
+                notice_version = excluded.notice_version, purpose = excluded.purpose,
+                scope = excluded.scope, channel = excluded.channel, granted_at = excluded.granted_at
+            """,
+            [
+                profile.customer_ref,
+                consent.notice_version,
+                consent.purpose,
+                consent.scope,
+                consent.channel,
+                consent.granted_at or now,
+            ],
+        )
+        if replace:
+            self._db.execute("DELETE FROM encodings WHERE customer_ref = ?", [profile.customer_ref])
+        for vector in np.asarray(vectors, dtype=np.float32).reshape(-1, 128):
             self._db.execute(
-                """
-                INSERT INTO customers
-                    (customer_ref, greeting_name, language, interests, service_hints, enrolled_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT(customer_ref) DO UPDATE SET
-                    greeting_name = excluded.greeting_name, language = excluded.language,
-                    interests = excluded.interests, service_hints = excluded.service_hints,
-                    updated_at = excluded.updated_at
-                """,
-                [
-                    profile.customer_ref,
-                    profile.greeting_name,
-                    profile.language,
-                    json.dumps(list(profile.interests)),
-                    json.dumps(list(profile.service_hints)),
-                    existing[0] if existing else now,
-                    now,
-                ],
+                "INSERT INTO encodings (customer_ref, model, vector, created_at) VALUES (?, ?, ?, ?)",
+                [profile.customer_ref, EMBEDDING_MODEL, vector.tobytes(), now],
             )
-            self._db.execute(
-                """
-                INSERT INTO consents (customer_ref, notice_version, purpose, scope, channel, granted_at)
-                VALUES (?, ?, ?, ?, ?, ?)
-                ON CONFLICT(customer_ref) DO UPDATE SET
-                    notice_version = excluded.notice_version, purpose = excluded.purpose,
-                    scope = excluded.scope, channel = excluded.channel, granted_at = excluded.granted_at
-                """,
-                [
-                    profile.customer_ref,
-                    consent.notice_version,
-                    consent.purpose,
-                    consent.scope,
-                    consent.channel,
-                    consent.granted_at or now,
-                ],
-            )
-            if replace:
-                self._db.execute("DELETE FROM encodings WHERE customer_ref = ?", [profile.customer_ref])
-            for vector in np.asarray(vectors, dtype=np.float32).reshape(-1, 128):
-                self._db.execute(
-                    "INSERT INTO encodings (customer_ref, model, vector, created_at) VALUES (?, ?, ?, ?)",
-                    [profile.customer_ref, EMBEDDING_MODEL, vector.tobytes(), now],
-                )
-            row = self._db.execute(
-                "SELECT COUNT(*) FROM encodings WHERE customer_ref = ?", [profile.customer_ref]
-            ).fetchone()
+        row = self._db.execute(
+            "SELECT COUNT(*) FROM encodings WHERE customer_ref = ?", [profile.customer_ref]
+        ).fetchone()
         return int(row[0])
 
     def forget(self, customer_ref: str) -> ForgetReport:
         """Delete everything held about one customer: profile, consent, templates, check-ins and the
         records still waiting in the outbox that carry their reference."""
         with self._transaction():
-            encodings = self._db.execute(
-                "DELETE FROM encodings WHERE customer_ref = ?", [customer_ref]
-            ).rowcount
-            checkins = self._db.execute(
-                "DELETE FROM checkins WHERE customer_ref = ?", [customer_ref]
-            ).rowcount
-            self.outbox.forget_customer(customer_ref)
-            self._db.execute("DELETE FROM consents WHERE customer_ref = ?", [customer_ref])
-            customers = self._db.execute(
-                "DELETE FROM customers WHERE customer_ref = ?", [customer_ref]
-            ).rowcount
+            return self._forget_rows(customer_ref)
+
+    def _forget_rows(self, customer_ref: str) -> ForgetReport:
+        """Inside the caller's transaction."""
+        encodings = self._db.execute("DELETE FROM encodings WHERE customer_ref = ?", [customer_ref]).rowcount
+        checkins = self._db.execute("DELETE FROM checkins WHERE customer_ref = ?", [customer_ref]).rowcount
+        self.outbox.forget_customer(customer_ref)
+        self._db.execute("DELETE FROM consents WHERE customer_ref = ?", [customer_ref])
+        customers = self._db.execute("DELETE FROM customers WHERE customer_ref = ?", [customer_ref]).rowcount
         return ForgetReport(customer_ref, customers, encodings, checkins)
+
+    # --- the gallery as the central service sends it -----------------------------------------------
+
+    def apply_gallery_delta(
+        self, upserts: list[tuple[Profile, Consent, Vectors]], deletions: list[str], cursor: str | None
+    ) -> None:
+        """One page of central changes, all or nothing, with the cursor that follows it: a power cut
+        mid-page leaves the device at the previous cursor, to fetch the page again. Each deletion is
+        queued for acknowledgement upstream in the same transaction."""
+        now = time.time()
+        with self._transaction():
+            for profile, consent, vectors in upserts:
+                self._enroll_rows(profile, consent, vectors, replace=True, now=now)
+            for customer_ref in deletions:
+                self._forget_rows(customer_ref)
+                # No customer_ref column: a later forget must not erase the acknowledgement itself.
+                self.outbox.enqueue(
+                    "deletion_ack", f"del-{customer_ref}-{now}", {"customer_ref": customer_ref}, now
+                )
+            self._set_meta("gallery_cursor", cursor)
+
+    def wipe_gallery(self) -> None:
+        """The central service answered 410 Gone: forget every customer and start from scratch."""
+        with self._transaction():
+            for table in ("encodings", "checkins", "consents", "customers"):
+                self._db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+            self._set_meta("gallery_cursor", None)
+
+    def gallery_cursor(self) -> str | None:
+        with self._lock:
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'gallery_cursor'").fetchone()
+        return None if row is None else row[0]
+
+    def _set_meta(self, key: str, value: str | None) -> None:
+        self._db.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [key, value],
+        )
 
     def profile(self, customer_ref: str) -> Profile | None:
         with self._lock:

@@ -6,6 +6,7 @@ import sqlite3
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from device.events import CheckIn, Consent, Profile
 from device.store import Store
@@ -89,3 +90,48 @@ def test_database_is_in_wal_mode(tmp_path: Path) -> None:
     Store(tmp_path / "s.db").close()
     with sqlite3.connect(tmp_path / "s.db") as raw:
         assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_gallery_page_is_applied_whole_with_its_cursor(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    store.enroll(profile("C1"), Consent("v1"), random_templates(2, seed=1))
+    store.record_checkin(checkin("C1", 10.0))
+    new_templates = random_templates(3, seed=2)
+    store.apply_gallery_delta(
+        upserts=[(profile("C2"), Consent("v2", scope="branch-devices"), new_templates)],
+        deletions=["C1"],
+        cursor="c-42",
+    )
+    refs, vectors = store.gallery_rows()
+    assert refs == ["C2"] * 3
+    np.testing.assert_array_equal(vectors, new_templates)
+    assert store.gallery_cursor() == "c-42"
+    assert store.checkins() == []
+    # The deletion is queued for acknowledgement to the central service.
+    assert list(store.outbox.depth().items()) == [("deletion_ack", 1)]
+    assert [r["customer_ref"] for r in store.outbox.records()] == ["C1"]
+
+
+def test_an_upsert_replaces_the_templates_the_central_service_had_sent(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    store.apply_gallery_delta([(profile("C1"), Consent("v1"), random_templates(3, seed=1))], [], "c1")
+    store.apply_gallery_delta([(profile("C1"), Consent("v1"), random_templates(1, seed=2))], [], "c2")
+    refs, _ = store.gallery_rows()
+    assert refs == ["C1"]
+
+
+def test_a_failing_page_changes_nothing(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    store.apply_gallery_delta([(profile("C1"), Consent("v1"), random_templates(1))], [], "c1")
+    bad_vectors = np.zeros((1, 64), np.float32)  # not a 128-number template: the page must roll back
+    with pytest.raises(ValueError, match="reshape"):
+        store.apply_gallery_delta([(profile("C2"), Consent("v1"), bad_vectors)], ["C1"], "c2")
+    refs, _ = store.gallery_rows()
+    assert refs == ["C1"] and store.gallery_cursor() == "c1"
+
+
+def test_wipe_forgets_every_customer_and_the_cursor(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    store.apply_gallery_delta([(profile("C1"), Consent("v1"), random_templates(1))], [], "c9")
+    store.wipe_gallery()
+    assert store.customer_count() == 0 and store.gallery_cursor() is None
