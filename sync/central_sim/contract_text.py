@@ -1,0 +1,72 @@
+"""The prose of the contract, read by a bank's integration team in sync/openapi.json."""
+
+from __future__ import annotations
+
+TITLE = "branchdoor central sync"
+VERSION = "1.0.0"
+
+DESCRIPTION = """
+How a branchdoor kiosk (a face check-in device at a bank branch door) syncs with the bank's central
+account service. The device pulls its **gallery** (consented customers and their face templates) as
+a feed of changes, and pushes **check-ins**, **audit records** and anonymous **aggregates** up, and
+acknowledges every deletion it carried out.
+
+## Authentication: signed requests
+
+Every request carries three headers:
+
+* `X-Device-Id`: the device id, equal to `{device_id}` in the path;
+* `X-Timestamp`: unix seconds by the device's clock;
+* `X-Signature`: lower-case hex `HMAC-SHA256(secret, METHOD + "\\n" + path_with_query + "\\n" +
+  X-Timestamp + "\\n" + hex(SHA256(body)))`, where `path_with_query` is the request target exactly as
+  sent (`/v1/devices/door-1/gallery?cursor=abc&limit=100`) and the body of a GET is empty.
+
+The secret is per device (at least 32 bytes), provisioned into a credential file readable only by the
+daemon (mode 0600 or a systemd credential), never into the configuration file.
+
+**Why no freshness window.** Kiosks run on boxes without a battery-backed clock; after a power cut
+their clock can be hours or days off until NTP answers, and a skewed device must still sync (above
+all, it must still receive deletions). So the server accepts any timestamp, and stops replays instead
+by refusing a `(device id, timestamp, signature)` triple it has already accepted within the last 24
+hours of its own time. Every answer carries the server's `Date` header, from which a device may learn
+its offset. What this leaves open: a request captured on the wire (TLS is required, so this needs a
+broken TLS session) can be replayed after 24 hours. A replayed upload is harmless (records are stored
+once by `record_id`, batches once by `Idempotency-Key`); a replayed gallery pull returns changes to
+whoever holds the TLS session, which is why TLS is mandatory, with mutual TLS where supported.
+
+A device therefore never signs two requests with the same `X-Timestamp`: it uses
+`max(its clock, previous timestamp + 1)`, so polling twice within a second with the same cursor is not
+mistaken for a replay.
+
+Failures answer `401` with `{"detail": reason}`: unsigned, device mismatch, bad signature, replayed.
+A `replayed` answer after a restart (timestamps reused) is safe to retry with a fresh timestamp.
+
+## The gallery feed
+
+`GET /v1/devices/{device_id}/gallery` returns changes in order: an `upsert` replaces everything held
+about a customer; a `delete` (tombstone) means forget them now — profile, consent, templates and
+check-ins — and then acknowledge with `POST /deletion-acks`. The feed is compacted: a customer appears
+at most once, with their latest state, so a customer changed while the device is paging is seen again
+later, never lost.
+
+Start with no cursor, then always pass the `next_cursor` of the last page. Cursors are opaque. While
+`more` is true, pull again at once; afterwards poll with the last cursor.
+
+**410 Gone** means the cursor expired: wipe the whole gallery (and held customer data) and pull from
+scratch with no cursor.
+
+**Consent.** A device holds a customer only when `consent.scope` includes `branch-devices`. An upsert
+without it is refused by the device (anything already held for that customer is deleted) and reported
+as an audit record with `event: gallery_item_refused`. An item that fails validation is skipped and
+reported the same way; the rest of the page is applied.
+
+## Uploads
+
+`POST /checkins`, `/audit` and `/aggregates` take `{"records": [...]}`. Each record has a stable
+`record_id`: re-sending a record stores nothing new and counts it under `duplicates`. Each batch has
+an `Idempotency-Key` header: the same key with the same body returns the first answer again; the same
+key with a different body is refused with `422`. Retry with the same key and body after a timeout,
+`500` or `503`.
+
+No face template or image is ever uploaded.
+"""

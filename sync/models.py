@@ -1,0 +1,152 @@
+"""The wire models of the central contract: the single source of truth for sync/openapi.json.
+
+The reference server (sync/central_sim) serves these and the device client parses with them, so the
+document the bank's integration team reads cannot drift from what either side speaks.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+EMBEDDING_MODEL = "dlib_face_recognition_resnet_model_v1"
+TEMPLATE_SIZE = 128
+# A device may hold a customer only when their consent covers devices in branches.
+REQUIRED_SCOPE = "branch-devices"
+
+Ref = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:-]{1,64}$", description="Pseudonymous customer ref.")]
+RecordId = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Za-z0-9_.:-]{1,128}$",
+        description="Stable id chosen by the device (a UUID): the same record re-sent keeps its id, "
+        "so the server stores it once.",
+    ),
+]
+Template = Annotated[
+    list[Annotated[float, Field(allow_inf_nan=False)]],
+    Field(min_length=TEMPLATE_SIZE, max_length=TEMPLATE_SIZE, description="One 128-number face template."),
+]
+Text = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class WireModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Consent(WireModel):
+    notice_version: Text = Field(description="The privacy notice the customer accepted, e.g. notice-2026-03.")
+    purpose: Text = Field(description="Why the face is processed, e.g. branch-check-in.")
+    scope: list[Text] = Field(
+        min_length=1,
+        description=f"Where the consent applies. A device refuses (and reports in /audit) any upsert whose "
+        f"scope lacks {REQUIRED_SCOPE!r}.",
+    )
+    channel: Text = Field(description="Where consent was given, e.g. kiosk-enrollment, mobile-app.")
+    granted_at: AwareDatetime = Field(description="When consent was given (RFC 3339, with offset).")
+
+
+class GalleryUpsert(WireModel):
+    """Hold this customer: replace any profile and templates held for them with these."""
+
+    op: Literal["upsert"]
+    customer_ref: Ref
+    greeting_name: Text
+    language: str | None = Field(None, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+    interests: list[Text] = Field(default_factory=list, max_length=20)
+    service_hints: list[Text] = Field(default_factory=list, max_length=20)
+    consent: Consent
+    embedding_model: Literal["dlib_face_recognition_resnet_model_v1"]
+    templates: list[Template] = Field(min_length=1, max_length=20)
+
+    @property
+    def consent_covers_devices(self) -> bool:
+        return REQUIRED_SCOPE in self.consent.scope
+
+
+class GalleryDelete(WireModel):
+    """Forget this customer now: profile, consent, templates, check-ins. Then acknowledge it."""
+
+    op: Literal["delete"]
+    customer_ref: Ref
+    reason: Literal["withdrawn", "deleted"] = Field(
+        description="withdrawn: the customer withdrew consent; deleted: the bank erased the customer."
+    )
+
+
+GalleryItem = Annotated[GalleryUpsert | GalleryDelete, Field(discriminator="op")]
+
+
+class GalleryPage(WireModel):
+    items: list[GalleryItem] = Field(
+        description="Changes in order. Apply each item on its own: one that fails validation is "
+        "skipped and reported, never a reason to drop the page."
+    )
+    next_cursor: str = Field(
+        description="Opaque. Pass it as `cursor` on the next pull, also when `more` is false (that "
+        "is how the device asks only for what changed since)."
+    )
+    more: bool = Field(description="True when further changes are waiting: pull again at once.")
+
+
+class CheckinRecord(WireModel):
+    record_id: RecordId
+    customer_ref: Ref
+    branch_id: Text
+    at: AwareDatetime
+    score_band: Literal["high", "medium"]
+
+
+class AuditRecord(WireModel):
+    """Who was identified or shown to which screen, and what the device refused. Never biometrics."""
+
+    record_id: RecordId
+    at: AwareDatetime
+    event: Literal["identification", "cue_shown", "gallery_item_refused", "customer_forgotten"]
+    customer_ref: Ref | None = None
+    score_band: Literal["high", "medium"] | None = None
+    screen: Text | None = None
+    detail: str | None = Field(None, max_length=500)
+
+
+class AggregateRecord(WireModel):
+    """Anonymous counts per time bin: footfall leaves the device only like this."""
+
+    record_id: RecordId
+    bin_start: AwareDatetime
+    bin_s: int = Field(gt=0, le=86_400)
+    metric: Literal["unidentified_visits", "door_in", "door_out", "queue_length_max", "occupancy_max"]
+    value: int = Field(ge=0)
+    zone: Text | None = None
+
+
+class CheckinBatch(WireModel):
+    records: list[CheckinRecord] = Field(min_length=1, max_length=500)
+
+
+class AuditBatch(WireModel):
+    records: list[AuditRecord] = Field(min_length=1, max_length=500)
+
+
+class AggregateBatch(WireModel):
+    records: list[AggregateRecord] = Field(min_length=1, max_length=500)
+
+
+class UploadResult(WireModel):
+    accepted: int = Field(ge=0, description="Records stored for the first time by this batch.")
+    duplicates: int = Field(ge=0, description="Records whose record_id was already stored: not stored again.")
+
+
+class DeletionAcks(WireModel):
+    customer_refs: list[Ref] = Field(min_length=1, max_length=1000)
+
+
+class DeletionAckResult(WireModel):
+    acknowledged: int = Field(ge=0, description="How many refs were acknowledged (re-acks count too).")
+
+
+class Problem(BaseModel):
+    """An error answer."""
+
+    detail: str | list[object]
