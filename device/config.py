@@ -101,6 +101,33 @@ class MqttConfig(_Section):
         return self
 
 
+class CentralConfig(_Section):
+    """The bank's central account service: gallery and preferences down, check-ins and audit up."""
+
+    url: str = Field(pattern=r"^https?://", description="Base URL, e.g. https://central.bank.example")
+    device_secret_file: Path = Field(
+        description="File holding this device's signing secret (0600; never the secret itself here)."
+    )
+    interval_s: float = Field(
+        60.0, ge=1, le=3600, description="How often to sync; a withdrawal lands within one."
+    )
+    batch_size: int = Field(500, ge=1, le=500)
+    timeout_s: float = Field(10.0, gt=0, le=120)
+    allow_plaintext: bool = Field(
+        False, description="Allow http:// to a host other than this machine (never in a branch)."
+    )
+
+    @model_validator(mode="after")
+    def _tls_off_loopback(self) -> CentralConfig:
+        host = self.url.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[0].strip("[]")
+        loopback = host in ("localhost", "::1") or host.startswith("127.")
+        if self.url.startswith("http://") and not loopback and not self.allow_plaintext:
+            raise ValueError(
+                "plaintext http:// to another host carries customer data unencrypted: use https://"
+            )
+        return self
+
+
 class StorageConfig(_Section):
     state_dir: Path = Field(Path("/var/lib/branchdoor"), description="SQLite database and other state.")
 
@@ -122,6 +149,7 @@ class Config(_Section):
     mqtt: MqttConfig = MqttConfig()
     storage: StorageConfig = StorageConfig()
     logging: LoggingConfig = LoggingConfig()
+    central: CentralConfig | None = None
     sensors: list[SensorConfig] = Field(default_factory=list)
     floor: FloorConfig | None = None
 

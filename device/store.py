@@ -6,9 +6,10 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -193,7 +194,11 @@ class Store:
     # --- the gallery as the central service sends it -----------------------------------------------
 
     def apply_gallery_delta(
-        self, upserts: list[tuple[Profile, Consent, Vectors]], deletions: list[str], cursor: str | None
+        self,
+        upserts: list[tuple[Profile, Consent, Vectors]],
+        deletions: list[str],
+        cursor: str | None,
+        audits: Sequence[dict[str, object]] = (),
     ) -> None:
         """One page of central changes, all or nothing, with the cursor that follows it: a power cut
         mid-page leaves the device at the previous cursor, to fetch the page again. Each deletion is
@@ -208,6 +213,8 @@ class Store:
                 self.outbox.enqueue(
                     "deletion_ack", f"del-{customer_ref}-{now}", {"customer_ref": customer_ref}, now
                 )
+            for audit in audits:
+                self.outbox.enqueue("audit", str(audit["record_id"]), audit, now)
             self._set_meta("gallery_cursor", cursor)
 
     def wipe_gallery(self) -> None:
@@ -295,11 +302,11 @@ class Store:
             self.outbox.enqueue(
                 "checkin",
                 checkin.visit_id,
+                # The central contract's CheckinRecord (sync/models.py): no biometric content.
                 {
                     "customer_ref": checkin.customer_ref,
                     "branch_id": checkin.branch_id,
-                    "device_id": checkin.device_id,
-                    "at": checkin.at,
+                    "at": datetime.fromtimestamp(checkin.at, UTC).isoformat(),
                     "score_band": checkin.score_band,
                 },
                 now=checkin.at,

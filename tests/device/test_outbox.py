@@ -25,8 +25,7 @@ def test_a_check_in_and_its_outbox_record_are_stored_together(tmp_path: Path) ->
         "record_id": "v1",
         "customer_ref": "C1",
         "branch_id": "b1",
-        "device_id": "door-1",
-        "at": 100.0,
+        "at": "1970-01-01T00:01:40+00:00",
         "score_band": "high",
     }
     # Neither half is stored without the other: a duplicate visit id rolls back both.
