@@ -70,6 +70,13 @@ def _parser() -> argparse.ArgumentParser:
     heatmap.add_argument("--until", required=True, help="end (exclusive), e.g. 2026-11-03T12:00")
     heatmap.add_argument("--out", required=True, type=Path, help="PNG file to write")
 
+    sim = commands.add_parser(
+        "central-sim",
+        help="run the reference central account service on loopback (for tests and demos)",
+        add_help=False,
+    )
+    sim.add_argument("sim_args", nargs=argparse.REMAINDER, help="see `branchdoor central-sim --help`")
+
     demo = commands.add_parser("demo", help="run the daemon end to end on a scripted door scene")
     demo.add_argument(
         "--workdir", type=Path, default=Path(".demo"), help="state for the demo (default .demo)"
@@ -114,6 +121,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from device.field_tools import heatmap_command
 
         return heatmap_command(_load(args), args.since, args.until, args.out)
+    if args.command == "central-sim":
+        from sync.central_sim.__main__ import main as central_sim
+
+        return central_sim(args.sim_args)
     if args.command == "demo":
         from device.demo.run import run_demo  # the demo's extras are not needed by a kiosk
 
@@ -123,11 +134,16 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 def _run(config: Config) -> int:
     from device.daemon import install_signal_handlers, run  # heavy imports (dlib) only when running
+    from sync.credentials import CredentialError
 
     logs.configure(config.logging.level, config.logging.format)
     stop = threading.Event()
     install_signal_handlers(stop)
-    return run(config, stop)
+    try:
+        return run(config, stop)
+    except CredentialError as exc:
+        print(f"branchdoor: refusing to start: {exc}", file=sys.stderr)
+        return 1
 
 
 def _enroll(config: Config, args: argparse.Namespace) -> int:

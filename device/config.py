@@ -105,6 +105,11 @@ class CentralConfig(_Section):
     """The bank's central account service: gallery and preferences down, check-ins and audit up."""
 
     url: str = Field(pattern=r"^https?://", description="Base URL, e.g. https://central.bank.example")
+    device_id: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9_-]{1,128}$",
+        description="This device's id at the central service (default: <branch id>-<device id>).",
+    )
     device_secret_file: Path = Field(
         description="File holding this device's signing secret (0600; never the secret itself here)."
     )

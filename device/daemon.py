@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from types import FrameType
 
+from device.central_sync import CentralSync
 from device.checkin import CheckinDesk
 from device.config import Config
 from device.encoder import make_encoder
@@ -25,6 +26,8 @@ from device.sdnotify import Notifier, watchdog_interval_s
 from device.store import Store
 from device.topics import Topics
 from drivers.camera import open_camera
+from sync.client import CentralClient
+from sync.credentials import read_device_secret
 
 log = logging.getLogger(__name__)
 
@@ -67,10 +70,19 @@ def run(config: Config, stop: threading.Event) -> int:
         config.mqtt.port,
     )
     floor = _floor_service(config, link)
+    central = _central_sync(config, store)
+    sync_stop = threading.Event()
+    sync_thread = (
+        threading.Thread(target=central.run, args=(sync_stop,), name="central-sync", daemon=True)
+        if central is not None
+        else None
+    )
     link.start()
     pipeline.start()
     if floor is not None:
         floor.start()
+    if sync_thread is not None:
+        sync_thread.start()
     try:
         _announce_ready(notifier, pipeline, link, stop)
         _supervise(notifier, pipeline, stop)
@@ -80,6 +92,9 @@ def run(config: Config, stop: threading.Event) -> int:
         if floor is not None:
             floor.stop()
             log.info("floor: sensor bad frames %s", floor.bad_frames())
+        if sync_thread is not None:
+            sync_stop.set()
+            sync_thread.join(2.0)
         link.stop()
         store.close()
         notifier.close()
@@ -107,6 +122,17 @@ def _floor_service(config: Config, link: MqttLink) -> FloorService | None:
 
     store = FloorBinStore(config.storage.database)
     return FloorService(floor_config, config.sensors, store, publish)
+
+
+def _central_sync(config: Config, store: Store) -> CentralSync | None:
+    if config.central is None:
+        return None
+    central = config.central
+    # A secret file others can read is refused here, at start, rather than used.
+    secret = read_device_secret(central.device_secret_file)
+    device_id = central.device_id or f"{config.branch.id}-{config.branch.device_id}"
+    client = CentralClient(central.url, device_id, secret, timeout_s=central.timeout_s)
+    return CentralSync(store, client, central.interval_s, central.batch_size)
 
 
 def _announce_ready(notifier: Notifier, pipeline: Pipeline, link: MqttLink, stop: threading.Event) -> None:

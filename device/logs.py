@@ -30,3 +30,5 @@ def configure(level: str = "INFO", fmt: str = "json") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # httpx logs every request at INFO: one line a second per sync is noise, failures are logged by us.
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, root.level))

@@ -81,7 +81,7 @@ class Pipeline:
         self._recognizer.close()
 
     def reload_gallery(self, force: bool = False) -> None:
-        version = self._store.data_version()
+        version = self._store.gallery_version()
         if not force and version == self._gallery_version:
             return
         self._gallery_version = version

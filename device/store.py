@@ -50,6 +50,7 @@ class Store:
         self._db.execute("PRAGMA foreign_keys=ON")
         self._create_schema()
         self.outbox = Outbox(self._db, self._lock, self._transaction)
+        self._gallery_changes = 0
 
     def _create_schema(self) -> None:
         with self._lock:
@@ -118,7 +119,9 @@ class Store:
     def enroll(self, profile: Profile, consent: Consent, vectors: Vectors, *, replace: bool = False) -> int:
         """Store a consented customer's templates; re-enrollment adds to them unless `replace`."""
         with self._transaction():
-            return self._enroll_rows(profile, consent, vectors, replace, time.time())
+            held = self._enroll_rows(profile, consent, vectors, replace, time.time())
+        self._gallery_changes += 1
+        return held
 
     def _enroll_rows(
         self, profile: Profile, consent: Consent, vectors: Vectors, replace: bool, now: float
@@ -180,7 +183,9 @@ class Store:
         """Delete everything held about one customer: profile, consent, templates, check-ins and the
         records still waiting in the outbox that carry their reference."""
         with self._transaction():
-            return self._forget_rows(customer_ref)
+            report = self._forget_rows(customer_ref)
+        self._gallery_changes += 1
+        return report
 
     def _forget_rows(self, customer_ref: str) -> ForgetReport:
         """Inside the caller's transaction."""
@@ -216,6 +221,7 @@ class Store:
             for audit in audits:
                 self.outbox.enqueue("audit", str(audit["record_id"]), audit, now)
             self._set_meta("gallery_cursor", cursor)
+        self._gallery_changes += 1
 
     def wipe_gallery(self) -> None:
         """The central service answered 410 Gone: forget every customer and start from scratch."""
@@ -223,6 +229,7 @@ class Store:
             for table in ("encodings", "checkins", "consents", "customers"):
                 self._db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
             self._set_meta("gallery_cursor", None)
+        self._gallery_changes += 1
 
     def gallery_cursor(self) -> str | None:
         with self._lock:
@@ -286,6 +293,11 @@ class Store:
         """Changes whenever another connection commits: how the daemon notices `enroll` and `forget`."""
         with self._lock:
             return int(self._db.execute("PRAGMA data_version").fetchone()[0])
+
+    def gallery_version(self) -> int:
+        """Changes whenever the gallery may have: another connection's commit (a `branchdoor forget`)
+        or this connection's own gallery changes (central sync), which data_version does not count."""
+        return self.data_version() + self._gallery_changes
 
     # --- visits ------------------------------------------------------------------------------------
 

@@ -135,3 +135,13 @@ def test_wipe_forgets_every_customer_and_the_cursor(tmp_path: Path) -> None:
     store.apply_gallery_delta([(profile("C1"), Consent("v1"), random_templates(1))], [], "c9")
     store.wipe_gallery()
     assert store.customer_count() == 0 and store.gallery_cursor() is None
+
+
+def test_gallery_version_sees_this_connections_own_gallery_changes(tmp_path: Path) -> None:
+    """Central sync shares the daemon's connection, where data_version stays put."""
+    store = Store(tmp_path / "s.db")
+    before = store.gallery_version()
+    store.apply_gallery_delta([(profile("C1"), Consent("v1"), random_templates(1))], [], "c1")
+    after_sync = store.gallery_version()
+    store.record_checkin(checkin("C1", 5.0))
+    assert before != after_sync == store.gallery_version()  # a check-in is no gallery change

@@ -1,0 +1,87 @@
+"""The daemon as a subprocess against the real reference central service and a real broker:
+a customer enrolled centrally is greeted, the check-in arrives upstream once, a withdrawal stops it."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from device.demo.broker import MosquittoBroker
+from device.faces import Template
+from sync.central_sim import CentralSim
+from tests.e2e.daemon import Daemon
+from tests.e2e.test_daemon import door_scene
+from tests.mqtt_helpers import Subscriber
+from tests.sync.helpers import SECRET, customer
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def central(tmp_path: Path) -> Iterator[CentralSim]:
+    with CentralSim(tmp_path / "central.db", secrets={"e2e-door-1": SECRET}) as running:
+        yield running
+
+
+def test_central_enrollment_reaches_the_door_and_withdrawal_takes_effect(
+    tmp_path: Path,
+    broker: MosquittoBroker,
+    central: CentralSim,
+    grace_photo: Path,
+    astronaut_head: Path,
+    grace_template: Template,
+) -> None:
+    grace = customer("CUST-GRACE", "Grace").model_copy(update={"templates": [grace_template.tolist()]})
+    central.db.enroll(grace)
+    secret_file = tmp_path / "device-secret"
+    secret_file.write_bytes(SECRET)
+    secret_file.chmod(0o600)
+    branch = f"e2e-{uuid.uuid4().hex[:8]}"
+    scene = door_scene(tmp_path / "scene.toml", grace_photo, astronaut_head)
+    config = tmp_path / "branchdoor.toml"
+    config.write_text(
+        f'[branch]\nid = "{branch}"\ndevice_id = "door-1"\n'
+        f'[camera]\ntype = "scene"\nscript = "{scene}"\nloop = true\n'
+        f"[mqtt]\nport = {broker.port}\n"
+        f'[storage]\nstate_dir = "{tmp_path / "state"}"\n'
+        f'[central]\nurl = "{central.base_url}"\ndevice_id = "e2e-door-1"\n'
+        f'device_secret_file = "{secret_file}"\ninterval_s = 1.0\n'
+    )
+    screen = Subscriber(broker.port, f"branchdoor/{branch}/cues")
+    daemon = Daemon(config)
+    try:
+        assert screen.wait_for(lambda: len(screen.messages) >= 1, 40), daemon.log_text()
+        cue = json.loads(screen.messages[0].payload)
+        assert cue["customer_ref"] == "CUST-GRACE"
+        assert screen.wait_for(lambda: central.db.records("checkins") == {cue["visit_id"]: 1}, 10)
+        central.db.withdraw("CUST-GRACE")
+        assert daemon.wait_logged("gallery loaded: 0 customers", 10), daemon.log_text()
+        assert screen.wait_for(lambda: "CUST-GRACE" in central.db.deletion_acks(), 10)
+        code, _ = daemon.terminate()
+    finally:
+        daemon.kill()
+        screen.close()
+    assert code == 0
+    assert central.db.records("checkins") == {cue["visit_id"]: 1}  # uploaded once, never again
+
+
+def test_a_secret_file_others_can_read_stops_the_start(tmp_path: Path, central: CentralSim) -> None:
+    secret_file = tmp_path / "device-secret"
+    secret_file.write_bytes(SECRET)
+    secret_file.chmod(0o644)
+    config = tmp_path / "branchdoor.toml"
+    config.write_text(
+        '[branch]\nid = "b1"\n[camera]\ntype = "opencv"\nsource = "/nonexistent.avi"\n'
+        f'[storage]\nstate_dir = "{tmp_path / "state"}"\n'
+        f'[central]\nurl = "{central.base_url}"\ndevice_secret_file = "{secret_file}"\n'
+    )
+    daemon = Daemon(config)
+    try:
+        assert daemon.process.wait(30) == 1
+    finally:
+        daemon.kill()
+    assert "readable by group or others" in daemon.log_text()
