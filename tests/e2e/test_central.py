@@ -4,6 +4,7 @@ a customer enrolled centrally is greeted, the check-in arrives upstream once, a 
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -85,3 +86,54 @@ def test_a_secret_file_others_can_read_stops_the_start(tmp_path: Path, central: 
     finally:
         daemon.kill()
     assert "readable by group or others" in daemon.log_text()
+
+
+def test_kill_9_in_the_middle_of_an_upload_loses_and_duplicates_nothing(
+    tmp_path: Path, broker: MosquittoBroker, central: CentralSim
+) -> None:
+    from device.events import CheckIn, Profile
+    from device.store import Store
+    from sync.central_sim.faults import Faults
+
+    state = tmp_path / "state"
+    store = Store(state / "branchdoor.db")
+    for i in range(2000):
+        store.record_checkin(
+            CheckIn(f"v{i:05d}", "CUST-1", "b1", "door-1", 1.8e9 + i, "high", Profile("CUST-1", "A"))
+        )
+    store.close()
+    secret_file = tmp_path / "device-secret"
+    secret_file.write_bytes(SECRET)
+    secret_file.chmod(0o600)
+    scene = tmp_path / "empty.toml"
+    scene.write_text("fps = 5\nduration_s = 5.0\n")
+    config = tmp_path / "branchdoor.toml"
+    config.write_text(
+        f'[branch]\nid = "b1"\n[camera]\ntype = "scene"\nscript = "{scene}"\nloop = true\n'
+        f'[mqtt]\nport = {broker.port}\n[storage]\nstate_dir = "{state}"\n'
+        f'[central]\nurl = "{central.base_url}"\ndevice_id = "e2e-door-1"\n'
+        f'device_secret_file = "{secret_file}"\ninterval_s = 1.0\nbatch_size = 200\n'
+    )
+    # Every answer takes 0.4 s: the kill lands while batches are on the wire.
+    central.app.state.faults.set(Faults(mode="slow", delay_s=0.4))
+    first = Daemon(config)
+    try:
+        waited = 0.0
+        while len(central.db.records("checkins")) < 400 and waited < 30:
+            time.sleep(0.05)
+            waited += 0.05
+    finally:
+        first.kill()  # SIGKILL: no chance to record what the server already has
+    assert 0 < len(central.db.records("checkins")) < 2000
+    central.app.state.faults.set(Faults())
+    second = Daemon(config)
+    try:
+        deadline = time.monotonic() + 30
+        while len(central.db.records("checkins")) < 2000 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        second.terminate()
+    finally:
+        second.kill()
+    received = central.db.records("checkins")
+    assert len(received) == 2000  # nothing lost
+    assert max(received.values()) == 1  # and no record was stored, or even received, twice
