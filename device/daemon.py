@@ -26,7 +26,7 @@ from device.sdnotify import Notifier, watchdog_interval_s
 from device.store import Store
 from device.topics import Topics
 from drivers.camera import open_camera
-from sync.client import CentralClient
+from sync.client import CentralClient, CentralError
 from sync.credentials import read_device_secret
 
 log = logging.getLogger(__name__)
@@ -78,6 +78,8 @@ def run(config: Config, stop: threading.Event) -> int:
         else None
     )
     link.start()
+    if central is not None:
+        _first_sync(central)
     pipeline.start()
     if floor is not None:
         floor.start()
@@ -122,6 +124,15 @@ def _floor_service(config: Config, link: MqttLink) -> FloorService | None:
 
     store = FloorBinStore(config.storage.database)
     return FloorService(floor_config, config.sensors, store, publish)
+
+
+def _first_sync(central: CentralSync) -> None:
+    """Fetch the gallery before the camera starts: a customer walking in at boot is then recognised.
+    An unreachable service is no reason not to start: the local gallery serves until it is back."""
+    try:
+        central.sync_once()
+    except CentralError as exc:
+        log.warning("central service unreachable at start (%s): using the gallery held locally", exc)
 
 
 def _central_sync(config: Config, store: Store) -> CentralSync | None:

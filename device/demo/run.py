@@ -25,7 +25,9 @@ from paho.mqtt.reasoncodes import ReasonCode
 from device.demo import faceset
 from device.demo.broker import BrokerUnavailable, MosquittoBroker
 from device.demo.cast import Cast, CastUnavailable, labeled_cast, public_domain_cast, scene_toml
+from device.demo.central import central_config, enroll_centrally, start_central
 from device.demo.floor import door_radar, floor_config
+from sync.central_sim import CentralSim
 
 BRANCH = "demo-branch"
 DAEMON_TIMEOUT_S = 120.0
@@ -149,23 +151,32 @@ def _run(workdir: Path, cast: Cast, broker: MosquittoBroker, started: float) -> 
 def _run_with_radar(
     workdir: Path, cast: Cast, broker: MosquittoBroker, started: float, radar_port: str
 ) -> int:
+    central, secret_file = start_central(workdir)
+    try:
+        return _run_with_central(workdir, cast, broker, started, radar_port, central, secret_file)
+    finally:
+        central.stop()
+
+
+def _run_with_central(
+    workdir: Path,
+    cast: Cast,
+    broker: MosquittoBroker,
+    started: float,
+    radar_port: str,
+    central: CentralSim,
+    secret_file: Path,
+) -> int:
     config = workdir / "branchdoor.toml"
-    config.write_text(demo_config(workdir, broker.port, radar_port))
+    config.write_text(demo_config(workdir, broker.port, radar_port) + central_config(central, secret_file))
     subprocess.run(_branchdoor("config", "check", str(config)), check=True)
 
     customer = cast.customer
+    templates = enroll_centrally(central, customer)
     print(
-        f"  enrolling {customer.name} as {customer.customer_ref} from {len(customer.enroll_photos)} photo(s)"
+        f"  central service on {central.base_url}: {customer.name} enrolled there as "
+        f"{customer.customer_ref} ({templates} template(s)); the kiosk gets her by sync"
     )
-    subprocess.run(
-        _branchdoor(
-            "enroll", "--config", str(config), "--customer", customer.customer_ref, "--name", customer.name,
-            "--consent-version", "demo-notice-1", "--language", "en",
-            "--interest", "mortgage advice", "--hint", "prefers a seat",
-            *map(str, customer.enroll_photos),
-        ),
-        check=True,
-    )  # fmt: skip
     print(f"  scene: {customer.name} walks in, then {cast.stranger.name} (not enrolled)\n")
 
     screen = TellerScreen(broker.port)
@@ -181,10 +192,13 @@ def _run_with_radar(
             code = daemon.wait(10)
     time.sleep(0.3)  # let the last availability message arrive
     screen.close()
-    return _summary(cast, screen, code, log_path, started)
+    uploaded = len(central.db.records("checkins"))
+    return _summary(cast, screen, code, log_path, started, uploaded)
 
 
-def _summary(cast: Cast, screen: TellerScreen, code: int, log_path: Path, started: float) -> int:
+def _summary(
+    cast: Cast, screen: TellerScreen, code: int, log_path: Path, started: float, uploaded: int
+) -> int:
     named = [cue["greeting_name"] for cue in screen.cues]
     stranger_named = [n for n in named if n == cast.stranger.name]
     customer_cues = named.count(cast.customer.name)
@@ -198,10 +212,11 @@ def _summary(cast: Cast, screen: TellerScreen, code: int, log_path: Path, starte
     if screen.floor:
         ins, outs = door_counts(screen.floor[-1])
         print(f"  door counts from the emulated radar: in {ins}, out {outs}")
+    print(f"  check-ins received by the central service: {uploaded}")
     print(f"  daemon exit code: {code}; {stopped_line.split('stopped: ')[-1]}")
     print(f"  daemon log: {log_path}")
     print(f"  took {time.monotonic() - started:.1f}s")
-    ok = code == 0 and customer_cues >= 1 and not stranger_named
+    ok = code == 0 and customer_cues >= 1 and not stranger_named and uploaded >= 1
     print("demo OK" if ok else "demo FAILED")
     return 0 if ok else 1
 

@@ -25,4 +25,7 @@ def test_demo_greets_the_customer_and_not_the_stranger(tmp_path: Path) -> None:
     assert "availability seen: online -> offline" in done.stdout
     # The emulated door radar's two walkers came in through the door line, over a real pty.
     assert "door counts from the emulated radar: in 2, out 0" in done.stdout
+    # Grace was enrolled at the reference central service, reached the kiosk by sync, and her
+    # check-in went back up through the outbox.
+    assert "check-ins received by the central service: 1" in done.stdout
     assert "demo OK" in done.stdout
