@@ -70,9 +70,16 @@ def _refusal_audit(customer_ref: str | None, reason: str) -> dict[str, object]:
 
 class CentralSync:
     def __init__(
-        self, store: Store, client: CentralClient, interval_s: float = 60.0, batch_size: int = 500
+        self,
+        store: Store,
+        client: CentralClient,
+        interval_s: float = 60.0,
+        batch_size: int = 500,
+        outbox_budget_bytes: int = 200 * 1024 * 1024,
     ) -> None:
         self._store = store
+        self.outbox_budget_bytes = outbox_budget_bytes
+        self.over_budget = False  # the alarm, for health reporting
         self._client = client
         self.interval_s = interval_s
         self.batch_size = batch_size
@@ -118,9 +125,25 @@ class CentralSync:
         self.last_success = time.time()
         return report
 
+    def check_budget(self) -> None:
+        budget = self._store.outbox.enforce_budget(self.outbox_budget_bytes)
+        if budget.aggregates_dropped:
+            log.warning(
+                "outbox over budget: dropped the %d oldest aggregate records", budget.aggregates_dropped
+            )
+        if budget.over_budget and not self.over_budget:
+            log.error(
+                "ALARM: %.1f MB of records wait for the central service (budget %.1f MB); check-ins and "
+                "audit records are kept, never dropped: restore the connection or raise the budget",
+                budget.queued_bytes / 2**20,
+                budget.budget_bytes / 2**20,
+            )
+        self.over_budget = budget.over_budget
+
     def run(self, stop: threading.Event) -> None:
         backoff = Backoff(min(5.0, self.interval_s), max(self.interval_s, 300.0))
         while not stop.is_set():
+            self.check_budget()
             try:
                 report = self.sync_once()
             except CentralError as exc:

@@ -135,6 +135,12 @@ class CentralConfig(_Section):
 
 class StorageConfig(_Section):
     state_dir: Path = Field(Path("/var/lib/branchdoor"), description="SQLite database and other state.")
+    outbox_budget_mb: float = Field(
+        200.0,
+        gt=0,
+        description="Records waiting for the central service. Over it, the oldest aggregates are dropped; "
+        "check-ins and audit records never are: an alarm is raised instead.",
+    )
 
     @property
     def database(self) -> Path:

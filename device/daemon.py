@@ -143,7 +143,8 @@ def _central_sync(config: Config, store: Store) -> CentralSync | None:
     secret = read_device_secret(central.device_secret_file)
     device_id = central.device_id or f"{config.branch.id}-{config.branch.device_id}"
     client = CentralClient(central.url, device_id, secret, timeout_s=central.timeout_s)
-    return CentralSync(store, client, central.interval_s, central.batch_size)
+    budget = int(config.storage.outbox_budget_mb * 1024 * 1024)
+    return CentralSync(store, client, central.interval_s, central.batch_size, budget)
 
 
 def _announce_ready(notifier: Notifier, pipeline: Pipeline, link: MqttLink, stop: threading.Event) -> None:

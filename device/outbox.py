@@ -38,6 +38,14 @@ CREATE INDEX IF NOT EXISTS outbox_by_customer ON outbox(customer_ref);
 
 
 @dataclass(frozen=True, slots=True)
+class BudgetReport:
+    queued_bytes: int
+    budget_bytes: int
+    aggregates_dropped: int
+    over_budget: bool  # still over after compaction: raise the alarm, drop nothing else
+
+
+@dataclass(frozen=True, slots=True)
 class Batch:
     key: str  # the Idempotency-Key: the same on every retry of this batch
     kind: Kind
@@ -125,3 +133,36 @@ class Outbox:
             rows = self._db.execute("SELECT payload FROM outbox ORDER BY id").fetchall()
         for row in rows:
             yield json.loads(row[0])
+
+    def queued_bytes(self) -> int:
+        with self._lock:
+            row = self._db.execute("SELECT COALESCE(SUM(LENGTH(payload)), 0) FROM outbox").fetchone()
+        return int(row[0])
+
+    def enforce_budget(self, budget_bytes: int) -> BudgetReport:
+        """The disk budget policy. Over budget, the oldest aggregates go first: they are anonymous
+        counts, and the newest carry the same story. Check-ins, audit records and deletion
+        acknowledgements are never dropped: the device raises an alarm instead and keeps them."""
+        dropped = 0
+        with self._transaction():
+            queued = int(
+                self._db.execute("SELECT COALESCE(SUM(LENGTH(payload)), 0) FROM outbox").fetchone()[0]
+            )
+            rows = self._db.execute(
+                "SELECT id, LENGTH(payload) FROM outbox "
+                "WHERE kind = 'aggregate' AND batch_key IS NULL ORDER BY id"
+            ).fetchall()
+            doomed: list[int] = []
+            for row_id, size in rows:
+                if queued <= budget_bytes:
+                    break
+                doomed.append(int(row_id))
+                queued -= int(size)
+            for start in range(0, len(doomed), 500):
+                chunk = doomed[start : start + 500]
+                self._db.execute(
+                    f"DELETE FROM outbox WHERE id IN ({','.join('?' * len(chunk))})",  # noqa: S608 - placeholders
+                    chunk,
+                )
+            dropped = len(doomed)
+        return BudgetReport(queued, budget_bytes, dropped, queued > budget_bytes)

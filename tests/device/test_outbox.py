@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import subprocess
 import sys
@@ -94,3 +95,22 @@ def test_depth_and_age_for_health(tmp_path: Path) -> None:
     store.record_checkin(checkin("v1", at=100.0))
     assert store.outbox.depth() == {"checkin": 1}
     assert store.outbox.oldest_age_s(now=160.0) == 60.0
+
+
+def test_over_budget_the_oldest_aggregates_go_and_check_ins_never(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    for i in range(20):
+        store.record_checkin(checkin(f"v{i}"))
+    with store._transaction():  # aggregates as the floor would queue them
+        for i in range(30):
+            store.outbox.enqueue("aggregate", f"agg-{i}", {"metric": "door_in", "value": i}, now=float(i))
+    checkins_bytes = sum(len(json.dumps(r)) for r in store.outbox.records() if r["record_id"].startswith("v"))
+    report = store.outbox.enforce_budget(budget_bytes=checkins_bytes + 300)
+    assert report.aggregates_dropped > 0 and not report.over_budget
+    remaining = [r["record_id"] for r in store.outbox.records()]
+    assert [r for r in remaining if r.startswith("v")] == [f"v{i}" for i in range(20)]
+    assert remaining[-1] == "agg-29"  # the newest aggregates stay
+    # Below what the check-ins alone need, nothing more is dropped: the alarm is raised instead.
+    alarm = store.outbox.enforce_budget(budget_bytes=10)
+    assert alarm.over_budget and store.outbox.depth()["checkin"] == 20
+    assert "aggregate" not in store.outbox.depth()
