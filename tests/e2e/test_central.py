@@ -137,3 +137,47 @@ def test_kill_9_in_the_middle_of_an_upload_loses_and_duplicates_nothing(
     received = central.db.records("checkins")
     assert len(received) == 2000  # nothing lost
     assert max(received.values()) == 1  # and no record was stored, or even received, twice
+
+
+def test_an_outage_then_recovery_delivers_every_record_once(
+    tmp_path: Path, broker: MosquittoBroker, central: CentralSim
+) -> None:
+    """The central service is down when the daemon starts and for a while after; records queue,
+    the daemon retries with backoff, and when the service is back every record arrives once."""
+    from device.events import CheckIn, Profile
+    from device.store import Store
+    from sync.central_sim.faults import Faults
+
+    state = tmp_path / "state"
+    store = Store(state / "branchdoor.db")
+    for i in range(700):
+        store.record_checkin(
+            CheckIn(f"w{i:04d}", "CUST-1", "b1", "door-1", 1.8e9 + i, "high", Profile("CUST-1", "A"))
+        )
+    store.close()
+    secret_file = tmp_path / "device-secret"
+    secret_file.write_bytes(SECRET)
+    secret_file.chmod(0o600)
+    scene = tmp_path / "empty.toml"
+    scene.write_text("fps = 5\nduration_s = 5.0\n")
+    config = tmp_path / "branchdoor.toml"
+    config.write_text(
+        f'[branch]\nid = "b1"\n[camera]\ntype = "scene"\nscript = "{scene}"\nloop = true\n'
+        f'[mqtt]\nport = {broker.port}\n[storage]\nstate_dir = "{state}"\n'
+        f'[central]\nurl = "{central.base_url}"\ndevice_id = "e2e-door-1"\n'
+        f'device_secret_file = "{secret_file}"\ninterval_s = 1.0\nbatch_size = 200\n'
+    )
+    central.app.state.faults.set(Faults(mode="down"))
+    daemon = Daemon(config)
+    try:
+        assert daemon.wait_logged("central sync failed", 20, count=2), daemon.log_text()
+        assert central.db.records("checkins") == {}
+        central.app.state.faults.set(Faults())
+        deadline = time.monotonic() + 30
+        while len(central.db.records("checkins")) < 700 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        daemon.terminate()
+    finally:
+        daemon.kill()
+    received = central.db.records("checkins")
+    assert len(received) == 700 and max(received.values()) == 1
