@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -181,3 +181,48 @@ def test_an_outage_then_recovery_delivers_every_record_once(
         daemon.kill()
     received = central.db.records("checkins")
     assert len(received) == 700 and max(received.values()) == 1
+
+
+def test_malformed_items_and_410_gone_against_the_running_daemon(
+    tmp_path: Path, broker: MosquittoBroker, central: CentralSim
+) -> None:
+    from sync.central_sim.faults import Faults
+
+    for i in range(3):
+        central.db.enroll(customer(f"CUST-{i}"))
+    secret_file = tmp_path / "device-secret"
+    secret_file.write_bytes(SECRET)
+    secret_file.chmod(0o600)
+    scene = tmp_path / "empty.toml"
+    scene.write_text("fps = 5\nduration_s = 5.0\n")
+    config = tmp_path / "branchdoor.toml"
+    config.write_text(
+        f'[branch]\nid = "b1"\n[camera]\ntype = "scene"\nscript = "{scene}"\nloop = true\n'
+        f'[mqtt]\nport = {broker.port}\n[storage]\nstate_dir = "{tmp_path / "state"}"\n'
+        f'[central]\nurl = "{central.base_url}"\ndevice_id = "e2e-door-1"\n'
+        f'device_secret_file = "{secret_file}"\ninterval_s = 1.0\n'
+    )
+    daemon = Daemon(config)
+    try:
+        assert daemon.wait_logged("gallery loaded: 3 customers", 20), daemon.log_text()
+        central.app.state.faults.set(Faults(mode="malformed"))
+        central.db.enroll(customer("CUST-3"))
+        central.db.enroll(customer("CUST-4"))
+        assert daemon.wait_logged("gallery item refused", 10), daemon.log_text()
+        assert eventually(lambda: len(central.db.records("audit")) == 1, 10)
+        central.db.expire_cursors()
+        assert daemon.wait_logged("410 Gone: wiping the gallery", 10), daemon.log_text()
+        assert daemon.wait_logged("gallery loaded: 5 customers", 10), daemon.log_text()
+        code, _ = daemon.terminate()
+    finally:
+        daemon.kill()
+    assert code == 0
+
+
+def eventually(predicate: Callable[[], bool], timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return predicate()
