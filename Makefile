@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup broker demo test lint typecheck unit clean
+.PHONY: setup tools demo test lint typecheck unit clean
 
 setup: $(STAMP)
 
@@ -16,11 +16,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps "face_recognition==1.3.0"
 	touch $@
 
-broker:
-	@scripts/ensure-mosquitto
+tools:
+	@scripts/ensure-apt mosquitto=mosquitto faketime=faketime systemd-analyze=systemd
 
 demo: setup
-	@scripts/ensure-mosquitto --optional
+	@scripts/ensure-apt --optional mosquitto=mosquitto
 	$(BIN)/branchdoor demo
 
 lint: setup
@@ -33,7 +33,7 @@ typecheck: setup
 unit: setup
 	$(BIN)/pytest -m "not e2e"
 
-test: setup broker lint typecheck
+test: setup tools lint typecheck
 	$(BIN)/pytest
 
 clean:

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -44,10 +45,11 @@ class NotifyListener:
 
 
 class Daemon:
-    def __init__(self, config: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(self, config: Path, env: dict[str, str] | None = None, prefix: Sequence[str] = ()) -> None:
+        """`prefix` wraps the command, e.g. ["faketime", "-f", "-6h"] for a kiosk whose clock is off."""
         self.lines: list[dict[str, Any]] = []
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "device", "run", "--config", str(config)],
+            [*prefix, sys.executable, "-m", "device", "run", "--config", str(config)],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             env={**os.environ, **(env or {})},

@@ -4,6 +4,7 @@ a customer enrolled centrally is greeted, the check-in arrives upstream once, a 
 from __future__ import annotations
 
 import json
+import shutil
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -226,3 +227,39 @@ def eventually(predicate: Callable[[], bool], timeout_s: float) -> bool:
             return True
         time.sleep(0.05)
     return predicate()
+
+
+@pytest.mark.skipif(
+    shutil.which("faketime") is None, reason="faketime is not installed (make test installs it)"
+)
+@pytest.mark.parametrize("offset", ["-6h", "+3h"])
+def test_a_kiosk_whose_clock_is_hours_off_still_syncs(
+    tmp_path: Path, broker: MosquittoBroker, central: CentralSim, offset: str
+) -> None:
+    from device.events import CheckIn, Profile
+    from device.store import Store
+
+    central.db.enroll(customer("CUST-1"))
+    state = tmp_path / "state"
+    store = Store(state / "branchdoor.db")
+    store.record_checkin(CheckIn("skewed-1", "CUST-9", "b1", "door-1", 1.8e9, "high", Profile("CUST-9", "A")))
+    store.close()
+    secret_file = tmp_path / "device-secret"
+    secret_file.write_bytes(SECRET)
+    secret_file.chmod(0o600)
+    scene = tmp_path / "empty.toml"
+    scene.write_text("fps = 5\nduration_s = 5.0\n")
+    config = tmp_path / "branchdoor.toml"
+    config.write_text(
+        f'[branch]\nid = "b1"\n[camera]\ntype = "scene"\nscript = "{scene}"\nloop = true\n'
+        f'[mqtt]\nport = {broker.port}\n[storage]\nstate_dir = "{state}"\n'
+        f'[central]\nurl = "{central.base_url}"\ndevice_id = "e2e-door-1"\n'
+        f'device_secret_file = "{secret_file}"\ninterval_s = 1.0\n'
+    )
+    daemon = Daemon(config, prefix=["faketime", "-f", offset])
+    try:
+        assert daemon.wait_logged("gallery loaded: 1 customers", 20), daemon.log_text()
+        assert eventually(lambda: central.db.records("checkins") == {"skewed-1": 1}, 10)
+        daemon.terminate()
+    finally:
+        daemon.kill()
