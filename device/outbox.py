@@ -109,6 +109,16 @@ class Outbox:
         with self._transaction():
             self._db.execute("UPDATE outbox SET batch_key = NULL WHERE batch_key = ?", [batch.key])
 
+    def quarantine(self, batch: Batch, error: str) -> None:
+        """Set a batch the central service keeps refusing aside: kept (kind 'quarantined:<kind>') for an
+        engineer, out of the way of the records behind it."""
+        with self._transaction():
+            self._db.execute(
+                "UPDATE outbox SET kind = 'quarantined:' || kind, batch_key = NULL, last_error = ? "
+                "WHERE batch_key = ?",
+                [error, batch.key],
+            )
+
     def acknowledged(self, batch: Batch) -> int:
         """The central service has the batch: the records leave the device."""
         with self._transaction():

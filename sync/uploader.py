@@ -25,6 +25,8 @@ class Batch(Protocol):
     def key(self) -> str: ...
     @property
     def records(self) -> Sequence[dict[str, Any]]: ...
+    @property
+    def attempts(self) -> int: ...
 
 
 B = TypeVar("B", bound=Batch)
@@ -35,6 +37,12 @@ class Outbox(Protocol[B]):
     def acknowledged(self, batch: B) -> int: ...
     def failed(self, batch: B, error: str) -> None: ...
     def rekey(self, batch: B) -> None: ...
+    def quarantine(self, batch: B, error: str) -> None: ...
+
+
+# A batch the central service keeps refusing as invalid (not for being down) would block every later
+# record of its kind: after this many refusals it is set aside, kept on the device, and an alarm raised.
+MAX_REFUSALS = 3
 
 
 @dataclass
@@ -43,6 +51,7 @@ class DrainReport:
     accepted: int = 0
     duplicates: int = 0
     error: CentralError | None = None  # the failure that stopped this drain, if any
+    quarantined: int = 0
 
 
 def drain(
@@ -70,6 +79,19 @@ def drain(
                 outbox.rekey(batch)
                 continue
             except CentralError as exc:
+                if not exc.retryable and batch.attempts + 1 >= MAX_REFUSALS:
+                    log.error(
+                        "ALARM: the central service refused outbox %s batch %s %d times (%s): %d records set "
+                        "aside on the device, not deleted, for an engineer to inspect",
+                        kind,
+                        batch.key,
+                        batch.attempts + 1,
+                        exc,
+                        len(batch.records),
+                    )
+                    outbox.quarantine(batch, str(exc))
+                    report.quarantined += len(batch.records)
+                    continue
                 outbox.failed(batch, str(exc))
                 report.error = exc
                 return report

@@ -131,3 +131,19 @@ def test_a_device_clock_hours_off_still_syncs(sim: CentralSim, tmp_path: Path) -
     store.record_checkin(checkin("v1"))
     device(sim, store, skew_s=-6 * 3600).sync_once()
     assert store.customer_count() == 1 and sim.db.records("checkins") == {"v1": 1}
+
+
+def test_a_batch_the_service_keeps_refusing_is_set_aside_not_lost(sim: CentralSim, tmp_path: Path) -> None:
+    store = Store(tmp_path / "d.db")
+    with store._transaction():  # a record the contract does not allow (an extra field)
+        store.outbox.enqueue("checkin", "bad-1", {"customer_ref": "C", "branch_id": "b", "x": 1}, now=1.0)
+    store.record_checkin(checkin("good-1"))
+    sync = device(sim, store, batch_size=1)
+    for _ in range(2):
+        with pytest.raises(CentralError) as refused:
+            sync.sync_once()
+        assert refused.value.status == 422
+    report = sync.sync_once()  # the third refusal sets it aside; the records behind it go through
+    assert report.drained is not None and report.drained.quarantined == 1
+    assert sim.db.records("checkins") == {"good-1": 1}
+    assert store.outbox.depth() == {"quarantined:checkin": 1}
