@@ -147,6 +147,13 @@ class StorageConfig(_Section):
         return self.state_dir / "branchdoor.db"
 
 
+class ObservabilityConfig(_Section):
+    enabled: bool = True
+    host: str = Field("127.0.0.1", description="Where /healthz and /metrics listen: this machine by default.")
+    port: int = Field(9108, ge=0, le=65535, description="0 picks a free port (tests).")
+    health_interval_s: float = Field(30.0, ge=1, le=3600, description="Health summary on MQTT this often.")
+
+
 class LoggingConfig(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["json", "text"] = "json"
@@ -160,6 +167,7 @@ class Config(_Section):
     mqtt: MqttConfig = MqttConfig()
     storage: StorageConfig = StorageConfig()
     logging: LoggingConfig = LoggingConfig()
+    observability: ObservabilityConfig = ObservabilityConfig()
     central: CentralConfig | None = None
     sensors: list[SensorConfig] = Field(default_factory=list)
     floor: FloorConfig | None = None

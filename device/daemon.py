@@ -20,6 +20,7 @@ from device.floor.records import FloorSnapshot
 from device.floor.service import FloorService
 from device.gallery import Gallery
 from device.mqtt_link import MqttLink
+from device.observability import ObservabilityServer, Parts, health
 from device.pipeline import Pipeline, cue_for
 from device.recognizer import Recognizer
 from device.sdnotify import Notifier, watchdog_interval_s
@@ -85,11 +86,23 @@ def run(config: Config, stop: threading.Event) -> int:
         floor.start()
     if sync_thread is not None:
         sync_thread.start()
+    parts = Parts(pipeline, link, store, floor, central)
+    server = _observability(config, parts)
+    next_health = time.monotonic()
+
+    def publish_health() -> None:
+        nonlocal next_health
+        if time.monotonic() >= next_health:
+            next_health += config.observability.health_interval_s
+            link.publish_health(health(parts), int(3 * config.observability.health_interval_s))
+
     try:
         _announce_ready(notifier, pipeline, link, stop)
-        _supervise(notifier, pipeline, stop)
+        _supervise(notifier, pipeline, stop, publish_health)
     finally:
         notifier.stopping()
+        if server is not None:
+            server.stop()
         pipeline.stop()
         if floor is not None:
             floor.stop()
@@ -163,7 +176,21 @@ def _announce_ready(notifier: Notifier, pipeline: Pipeline, link: MqttLink, stop
     log.info("ready: %s", status)
 
 
-def _supervise(notifier: Notifier, pipeline: Pipeline, stop: threading.Event) -> None:
+def _observability(config: Config, parts: Parts) -> ObservabilityServer | None:
+    if not config.observability.enabled:
+        return None
+    try:
+        server = ObservabilityServer(parts, config.observability.host, config.observability.port)
+    except OSError as exc:  # the port is taken: run without it rather than not at all
+        log.error("health and metrics port %s unavailable: %s", config.observability.port, exc)
+        return None
+    server.start()
+    return server
+
+
+def _supervise(
+    notifier: Notifier, pipeline: Pipeline, stop: threading.Event, every_tick: Callable[[], None]
+) -> None:
     interval = watchdog_interval_s()
     tick = min(1.0, interval) if interval else 1.0
     while not stop.is_set():
@@ -174,4 +201,5 @@ def _supervise(notifier: Notifier, pipeline: Pipeline, stop: threading.Event) ->
         # let systemd restart us instead of being papered over by a healthy-looking main thread.
         if interval and time.monotonic() - pipeline.worker_heartbeat < WORKER_STALL_S:
             notifier.watchdog()
+        every_tick()
         stop.wait(tick)

@@ -112,13 +112,19 @@ class MqttLink:
         self.cues_sent += 1
         return True
 
-    def publish_floor(self, snapshot: dict[str, object], expiry_s: int) -> None:
-        """A live floor snapshot: anonymous counts, fire-and-forget, stale after `expiry_s`."""
+    def publish_health(self, summary: dict[str, object], expiry_s: int) -> None:
+        self._publish_json(self._topics.health, summary, expiry_s)
+
+    def _publish_json(self, topic: str, body: dict[str, object], expiry_s: int) -> None:
         properties = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
         properties.MessageExpiryInterval = max(1, expiry_s)
         properties.ContentType = "application/json"
-        payload = json.dumps(snapshot, separators=(",", ":")).encode()
-        self._client.publish(self._topics.floor, payload, qos=0, retain=False, properties=properties)
+        payload = json.dumps(body, separators=(",", ":")).encode()
+        self._client.publish(topic, payload, qos=0, retain=False, properties=properties)
+
+    def publish_floor(self, snapshot: dict[str, object], expiry_s: int) -> None:
+        """A live floor snapshot: anonymous counts, fire-and-forget, stale after `expiry_s`."""
+        self._publish_json(self._topics.floor, snapshot, expiry_s)
 
     def stop(self, timeout_s: float = 2.0) -> None:
         """Say `offline` (retained) ourselves, so screens need not wait for the Last Will."""

@@ -60,6 +60,10 @@ class Pipeline:
         return self._mailbox.dropped
 
     @property
+    def recognizer(self) -> Recognizer:
+        return self._recognizer
+
+    @property
     def gallery(self) -> Gallery:
         return self._gallery
 

@@ -21,6 +21,11 @@ class Topics:
         return f"{self.branch}/device/{self.device_id}/availability"
 
     @property
+    def health(self) -> str:
+        """The device's health summary (no personal data): QoS 0, not retained, expiring."""
+        return f"{self.branch}/device/{self.device_id}/health"
+
+    @property
     def floor(self) -> str:
         """Live floor snapshots (anonymous counts only): QoS 0, not retained, expiring."""
         return f"{self.branch}/floor"

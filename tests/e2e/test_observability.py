@@ -1,0 +1,63 @@
+"""What operations sees of a running daemon: /healthz, /metrics and the MQTT health topic."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from device.demo.broker import MosquittoBroker
+from tests.e2e.daemon import Daemon
+from tests.e2e.test_daemon import door_scene
+from tests.mqtt_helpers import Subscriber
+
+pytestmark = pytest.mark.e2e
+
+
+def test_health_and_metrics_say_what_is_wrong(
+    tmp_path: Path, grace_photo: Path, astronaut_head: Path
+) -> None:
+    broker = MosquittoBroker().start()  # this test's own: it is stopped half way
+    scene = door_scene(tmp_path / "scene.toml", grace_photo, astronaut_head)
+    config = tmp_path / "branchdoor.toml"
+    config.write_text(
+        f'[branch]\nid = "obs"\n[camera]\ntype = "scene"\nscript = "{scene}"\nloop = true\n'
+        f"[mqtt]\nport = {broker.port}\nreconnect_max_s = 1.0\n"
+        f'[storage]\nstate_dir = "{tmp_path / "state"}"\n'
+        "[observability]\nport = 0\nhealth_interval_s = 1.0\n"
+    )
+    screen = Subscriber(broker.port, "branchdoor/obs/device/door-1/health")
+    daemon = Daemon(config)
+    try:
+        assert daemon.wait_logged("health and metrics on", 30), daemon.log_text()
+        port = int(re.search(r"http://127\.0\.0\.1:(\d+)/healthz", daemon.log_text()).group(1))  # type: ignore[union-attr]
+        assert daemon.wait_logged("ready:", 30)
+        healthy = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+        assert healthy.status_code == 200, healthy.text
+        assert healthy.json()["status"] == "ok"
+        metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+        frames = float(re.search(r"^branchdoor_frames_captured_total (\S+)$", metrics, re.M).group(1))  # type: ignore[union-attr]
+        assert frames > 0
+        assert "branchdoor_broker_connected 1.0" in metrics
+        assert screen.wait_for(lambda: len(screen.messages) >= 1, 10)
+        assert json.loads(screen.messages[0].payload)["status"] == "ok"
+        screen.close()
+
+        broker.stop()
+        degraded = None
+        for _ in range(50):
+            degraded = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+            if degraded.status_code == 503:
+                break
+            time.sleep(0.1)
+        assert degraded is not None and degraded.status_code == 503
+        assert "broker: not connected" in degraded.json()["problems"]
+        code, took = daemon.terminate()
+        assert code == 0 and took < 5
+    finally:
+        daemon.kill()
+        broker.stop()
