@@ -1,0 +1,99 @@
+"""The watchdog is honest: systemd hears WATCHDOG=1 only while recognition makes progress."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from device import daemon
+from device.checkin import CheckinDesk
+from device.config import RecognitionConfig
+from device.faces import FaceEngine
+from device.gallery import Gallery
+from device.pipeline import Pipeline
+from device.recognizer import Event, Recognizer
+from device.sdnotify import Notifier
+from device.store import Store
+from drivers.camera import Frame
+
+
+class SteadyCamera:
+    def describe(self) -> str:
+        return "steady"
+
+    def frames(self, stop: threading.Event) -> Iterator[Frame]:
+        seq = 0
+        while not stop.is_set():
+            seq += 1
+            yield Frame(np.zeros((48, 64, 3), np.uint8), seq, time.time(), time.monotonic())
+            stop.wait(0.05)
+
+
+class HangingRecognizer(Recognizer):
+    """A real recognizer that, once told to, never comes back from a frame: a stuck native call."""
+
+    def __init__(
+        self, gallery: Callable[[], Gallery], hang: threading.Event, release: threading.Event
+    ) -> None:
+        super().__init__(FaceEngine(), RecognitionConfig(), gallery)
+        self._hang, self._release = hang, release
+
+    def process(self, image: np.ndarray, now: float, wall_time: float) -> list[Event]:
+        if self._hang.is_set():
+            self._release.wait()
+        return super().process(image, now, wall_time)
+
+
+def test_pings_stop_when_the_recognition_worker_hangs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    listener.bind(str(tmp_path / "notify.sock"))
+    listener.settimeout(0.1)
+    monkeypatch.setenv("WATCHDOG_USEC", "400000")  # ping every 0.2 s
+    monkeypatch.delenv("WATCHDOG_PID", raising=False)
+    monkeypatch.setattr(daemon, "WORKER_STALL_S", 1.0)
+    hang, release, stop = threading.Event(), threading.Event(), threading.Event()
+    store = Store(tmp_path / "s.db")
+    pipeline = Pipeline(
+        SteadyCamera(),
+        lambda gallery: HangingRecognizer(gallery, hang, release),
+        store,
+        CheckinDesk(store, "b", "d", 60),
+        on_checkin=lambda _c: None,
+    )
+    pipeline.start()
+    supervisor = threading.Thread(
+        target=daemon._supervise, args=(Notifier(str(tmp_path / "notify.sock")), pipeline, stop, lambda: None)
+    )
+    supervisor.start()
+
+    def pings_during(seconds: float) -> int:
+        count, deadline = 0, time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            with contextlib.suppress(TimeoutError):
+                count += listener.recv(64) == b"WATCHDOG=1"
+        return count
+
+    try:
+        assert pings_during(1.0) >= 3
+        hang.set()
+        time.sleep(1.2)  # past the stall limit
+        pings_during(0.3)  # what was sent before the stall was noticed, still queued on the socket
+        assert pings_during(1.0) == 0
+        release.set()
+        hang.clear()
+        assert pings_during(1.0) >= 3  # progress again: pings again
+    finally:
+        release.set()
+        stop.set()
+        supervisor.join(5)
+        pipeline.stop()
+        listener.close()
