@@ -61,3 +61,38 @@ def test_health_and_metrics_say_what_is_wrong(
     finally:
         daemon.kill()
         broker.stop()
+
+
+def test_without_a_camera_the_floor_and_the_health_topic_keep_going(tmp_path: Path) -> None:
+    from drivers.emulators.ld2450 import Ld2450Emulator
+    from drivers.emulators.scenario import door_traffic
+    from drivers.serial.geometry import Placement
+
+    broker = MosquittoBroker().start()
+    radar = Ld2450Emulator(door_traffic(), Placement(3.0, 0.0, 0.0))
+    port = radar.start()
+    config = tmp_path / "branchdoor.toml"
+    config.write_text(
+        '[branch]\nid = "nocam"\n[camera]\ntype = "opencv"\nsource = "/dev/video-missing"\n'
+        f"[mqtt]\nport = {broker.port}\n"
+        f'[storage]\nstate_dir = "{tmp_path / "state"}"\n'
+        "[observability]\nport = 0\nhealth_interval_s = 1.0\n"
+        f'[[sensors]]\nid = "radar"\ntype = "ld2450"\nport = "{port}"\n'
+        "[floor]\nwidth_m = 6.0\ndepth_m = 6.0\nsnapshot_interval_s = 1.0\n"
+        "[floor.placements.radar]\nx_m = 3.0\ny_m = 0.0\nheading_deg = 0.0\n"
+    )
+    screen = Subscriber(broker.port, "branchdoor/nocam/#")
+    daemon = Daemon(config)
+    try:
+        assert screen.wait_for(lambda: len(screen.on("/floor")) >= 2, 30), daemon.log_text()
+        assert screen.wait_for(lambda: len(screen.on("/health")) >= 1, 10)
+        report = json.loads(screen.on("/health")[-1].payload)
+        assert report["status"] == "degraded" and "camera: no frames" in report["problems"]
+        assert not any("sensor" in problem for problem in report["problems"])
+        code, _ = daemon.terminate()
+        assert code == 0
+    finally:
+        daemon.kill()
+        radar.stop()
+        screen.close()
+        broker.stop()
