@@ -70,6 +70,10 @@ def _parser() -> argparse.ArgumentParser:
     heatmap.add_argument("--until", required=True, help="end (exclusive), e.g. 2026-11-03T12:00")
     heatmap.add_argument("--out", required=True, type=Path, help="PNG file to write")
 
+    commands.add_parser(
+        "doctor", parents=[common], help="check camera, sensors, broker, central service, disk and clock"
+    )
+
     sim = commands.add_parser(
         "central-sim",
         help="run the reference central account service on loopback (for tests and demos)",
@@ -121,6 +125,14 @@ def _dispatch(args: argparse.Namespace) -> int:
         from device.field_tools import heatmap_command
 
         return heatmap_command(_load(args), args.since, args.until, args.out)
+    if args.command == "doctor":
+        from device.doctor import run_checks
+
+        failed = 0
+        for check in run_checks(_load(args)):
+            print(check.line(), flush=True)
+            failed += not check.passed
+        return 1 if failed else 0
     if args.command == "central-sim":
         from sync.central_sim.__main__ import main as central_sim
 

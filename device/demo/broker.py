@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -28,7 +29,11 @@ def free_port() -> int:
 
 
 class MosquittoBroker:
-    def __init__(self, port: int | None = None, extra_config: str = "") -> None:
+    def __init__(
+        self, port: int | None = None, extra_config: str = "", users: dict[str, str] | None = None
+    ) -> None:
+        """`users` (name -> password) turns anonymous access off, as a branch broker would."""
+        self._users = users or {}
         self.host = "127.0.0.1"
         self.port = port or free_port()
         self._extra = extra_config
@@ -46,9 +51,19 @@ class MosquittoBroker:
                 "Mosquitto is not installed. Install it with: sudo apt-get install mosquitto"
             )
         config = self._dir / "mosquitto.conf"
+        access = "allow_anonymous true\n"
+        if self._users:
+            passwords = self._dir / "passwords"
+            passwords.write_text("".join(f"{user}:{password}\n" for user, password in self._users.items()))
+            passwords.chmod(0o600)
+            subprocess.run(["mosquitto_passwd", "-U", str(passwords)], check=True, capture_output=True)
+            access = f"allow_anonymous false\npassword_file {passwords}\n"
+        # Started as root, Mosquitto would switch to its own user, which cannot read this private
+        # folder: a throwaway loopback broker stays as whoever started it.
+        who = "user root\n" if os.geteuid() == 0 else ""
         config.write_text(
-            f"listener {self.port} {self.host}\n"
-            "allow_anonymous true\n"
+            f"{who}listener {self.port} {self.host}\n"
+            f"{access}"
             "persistence false\n"
             f"log_dest file {self.log_path}\n"
             "log_type error\nlog_type warning\nlog_type notice\n"
