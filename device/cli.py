@@ -128,6 +128,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "doctor":
         from device.doctor import run_checks
 
+        logging.disable(logging.WARNING)  # the drivers' retry chatter: each check says it in one line
         failed = 0
         for check in run_checks(_load(args)):
             print(check.line(), flush=True)
