@@ -67,23 +67,14 @@ def seed_gallery(db_path: Path, customers: int) -> None:
 
 
 def queue_records(store: Store, count: int) -> None:
-    # Setup only: one transaction for all, where the daemon writes one per check-in.
-    with store._transaction():
-        for i in range(count):
-            checkin = CheckIn(
+    store.queue_checkins_for_upload(
+        [
+            CheckIn(
                 f"rec-{i:06d}", f"CUST-{i % 977:06d}", "b1", "door-1", 1.8e9 + i, "high", Profile("x", "x")
             )
-            store.outbox.enqueue(
-                "checkin",
-                checkin.visit_id,
-                {
-                    "customer_ref": checkin.customer_ref,
-                    "branch_id": checkin.branch_id,
-                    "at": datetime.fromtimestamp(checkin.at, UTC).isoformat(),
-                    "score_band": checkin.score_band,
-                },
-                checkin.at,
-            )
+            for i in range(count)
+        ]
+    )
 
 
 def main() -> int:

@@ -311,19 +311,7 @@ class Store:
     def record_checkin(self, checkin: CheckIn) -> None:
         """The check-in and its outbox record, in one transaction: both survive a power cut, or neither."""
         with self._transaction():
-            self.outbox.enqueue(
-                "checkin",
-                checkin.visit_id,
-                # The central contract's CheckinRecord (sync/models.py): no biometric content.
-                {
-                    "customer_ref": checkin.customer_ref,
-                    "branch_id": checkin.branch_id,
-                    "at": datetime.fromtimestamp(checkin.at, UTC).isoformat(),
-                    "score_band": checkin.score_band,
-                },
-                now=checkin.at,
-                customer_ref=checkin.customer_ref,
-            )
+            self._enqueue_checkin(checkin)
             self._db.execute(
                 "INSERT INTO checkins (visit_id, customer_ref, branch_id, device_id, at, score_band) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
@@ -336,6 +324,27 @@ class Store:
                     checkin.score_band,
                 ],
             )
+
+    def queue_checkins_for_upload(self, checkins: Sequence[CheckIn]) -> None:
+        """Outbox records only, many in one transaction: for loading a benchmark, not for the daemon."""
+        with self._transaction():
+            for checkin in checkins:
+                self._enqueue_checkin(checkin)
+
+    def _enqueue_checkin(self, checkin: CheckIn) -> None:
+        self.outbox.enqueue(
+            "checkin",
+            checkin.visit_id,
+            # The central contract's CheckinRecord (sync/models.py): no biometric content.
+            {
+                "customer_ref": checkin.customer_ref,
+                "branch_id": checkin.branch_id,
+                "at": datetime.fromtimestamp(checkin.at, UTC).isoformat(),
+                "score_band": checkin.score_band,
+            },
+            now=checkin.at,
+            customer_ref=checkin.customer_ref,
+        )
 
     def checkins(self) -> list[tuple[str, str, float]]:
         with self._lock:

@@ -1,5 +1,5 @@
-"""The daemon as a subprocess against the real reference central service and a real broker:
-a customer enrolled centrally is greeted, the check-in arrives upstream once, a withdrawal stops it."""
+"""The daemon as a subprocess against the real reference central service and a real broker: central
+enrollment, exactly-once uploads through outages and kill -9, malformed items, 410, skewed clocks."""
 
 from __future__ import annotations
 
@@ -13,8 +13,11 @@ from pathlib import Path
 import pytest
 
 from device.demo.broker import MosquittoBroker
+from device.events import CheckIn, Profile
 from device.faces import Template
+from device.store import Store
 from sync.central_sim import CentralSim
+from sync.central_sim.faults import Faults
 from tests.e2e.daemon import Daemon
 from tests.e2e.test_daemon import door_scene
 from tests.mqtt_helpers import Subscriber
@@ -29,6 +32,56 @@ def central(tmp_path: Path) -> Iterator[CentralSim]:
         yield running
 
 
+def device_secret(tmp_path: Path, mode: int = 0o600) -> Path:
+    path = tmp_path / "device-secret"
+    path.write_bytes(SECRET)
+    path.chmod(mode)
+    return path
+
+
+def kiosk(
+    tmp_path: Path,
+    broker: MosquittoBroker,
+    central: CentralSim,
+    scene: Path | None = None,
+    **central_extra: object,
+) -> Path:
+    """A kiosk config syncing every second with `central`; an empty doorway unless a scene is given."""
+    if scene is None:
+        scene = tmp_path / "empty.toml"
+        scene.write_text("fps = 5\nduration_s = 5.0\n")
+    extra = "".join(f"{key} = {value}\n" for key, value in central_extra.items())
+    config = tmp_path / "branchdoor.toml"
+    config.write_text(
+        f'[branch]\nid = "b-{uuid.uuid4().hex[:8]}"\ndevice_id = "door-1"\n'
+        f'[camera]\ntype = "scene"\nscript = "{scene}"\nloop = true\n'
+        f"[mqtt]\nport = {broker.port}\n"
+        f'[storage]\nstate_dir = "{tmp_path / "state"}"\n'
+        f'[central]\nurl = "{central.base_url}"\ndevice_id = "e2e-door-1"\n'
+        f'device_secret_file = "{device_secret(tmp_path)}"\ninterval_s = 1.0\n{extra}'
+    )
+    return config
+
+
+def queue_checkins(tmp_path: Path, count: int, prefix: str) -> None:
+    """Check-ins the kiosk recorded earlier and has not uploaded yet."""
+    store = Store(tmp_path / "state" / "branchdoor.db")
+    for i in range(count):
+        store.record_checkin(
+            CheckIn(f"{prefix}{i:05d}", "CUST-1", "b1", "d", 1.8e9 + i, "high", Profile("CUST-1", "A"))
+        )
+    store.close()
+
+
+def eventually(predicate: Callable[[], bool], timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return predicate()
+
+
 def test_central_enrollment_reaches_the_door_and_withdrawal_takes_effect(
     tmp_path: Path,
     broker: MosquittoBroker,
@@ -39,30 +92,18 @@ def test_central_enrollment_reaches_the_door_and_withdrawal_takes_effect(
 ) -> None:
     grace = customer("CUST-GRACE", "Grace").model_copy(update={"templates": [grace_template.tolist()]})
     central.db.enroll(grace)
-    secret_file = tmp_path / "device-secret"
-    secret_file.write_bytes(SECRET)
-    secret_file.chmod(0o600)
-    branch = f"e2e-{uuid.uuid4().hex[:8]}"
     scene = door_scene(tmp_path / "scene.toml", grace_photo, astronaut_head)
-    config = tmp_path / "branchdoor.toml"
-    config.write_text(
-        f'[branch]\nid = "{branch}"\ndevice_id = "door-1"\n'
-        f'[camera]\ntype = "scene"\nscript = "{scene}"\nloop = true\n'
-        f"[mqtt]\nport = {broker.port}\n"
-        f'[storage]\nstate_dir = "{tmp_path / "state"}"\n'
-        f'[central]\nurl = "{central.base_url}"\ndevice_id = "e2e-door-1"\n'
-        f'device_secret_file = "{secret_file}"\ninterval_s = 1.0\n'
-    )
-    screen = Subscriber(broker.port, f"branchdoor/{branch}/cues")
+    config = kiosk(tmp_path, broker, central, scene)
+    screen = Subscriber(broker.port, "branchdoor/+/cues")
     daemon = Daemon(config)
     try:
         assert screen.wait_for(lambda: len(screen.messages) >= 1, 40), daemon.log_text()
         cue = json.loads(screen.messages[0].payload)
         assert cue["customer_ref"] == "CUST-GRACE"
-        assert screen.wait_for(lambda: central.db.records("checkins") == {cue["visit_id"]: 1}, 10)
+        assert eventually(lambda: central.db.records("checkins") == {cue["visit_id"]: 1}, 10)
         central.db.withdraw("CUST-GRACE")
         assert daemon.wait_logged("gallery loaded: 0 customers", 10), daemon.log_text()
-        assert screen.wait_for(lambda: "CUST-GRACE" in central.db.deletion_acks(), 10)
+        assert eventually(lambda: "CUST-GRACE" in central.db.deletion_acks(), 10)
         code, _ = daemon.terminate()
     finally:
         daemon.kill()
@@ -71,16 +112,11 @@ def test_central_enrollment_reaches_the_door_and_withdrawal_takes_effect(
     assert central.db.records("checkins") == {cue["visit_id"]: 1}  # uploaded once, never again
 
 
-def test_a_secret_file_others_can_read_stops_the_start(tmp_path: Path, central: CentralSim) -> None:
-    secret_file = tmp_path / "device-secret"
-    secret_file.write_bytes(SECRET)
-    secret_file.chmod(0o644)
-    config = tmp_path / "branchdoor.toml"
-    config.write_text(
-        '[branch]\nid = "b1"\n[camera]\ntype = "opencv"\nsource = "/nonexistent.avi"\n'
-        f'[storage]\nstate_dir = "{tmp_path / "state"}"\n'
-        f'[central]\nurl = "{central.base_url}"\ndevice_secret_file = "{secret_file}"\n'
-    )
+def test_a_secret_file_others_can_read_stops_the_start(
+    tmp_path: Path, broker: MosquittoBroker, central: CentralSim
+) -> None:
+    config = kiosk(tmp_path, broker, central)
+    device_secret(tmp_path, mode=0o644)
     daemon = Daemon(config)
     try:
         assert daemon.process.wait(30) == 1
@@ -92,46 +128,20 @@ def test_a_secret_file_others_can_read_stops_the_start(tmp_path: Path, central: 
 def test_kill_9_in_the_middle_of_an_upload_loses_and_duplicates_nothing(
     tmp_path: Path, broker: MosquittoBroker, central: CentralSim
 ) -> None:
-    from device.events import CheckIn, Profile
-    from device.store import Store
-    from sync.central_sim.faults import Faults
-
-    state = tmp_path / "state"
-    store = Store(state / "branchdoor.db")
-    for i in range(2000):
-        store.record_checkin(
-            CheckIn(f"v{i:05d}", "CUST-1", "b1", "door-1", 1.8e9 + i, "high", Profile("CUST-1", "A"))
-        )
-    store.close()
-    secret_file = tmp_path / "device-secret"
-    secret_file.write_bytes(SECRET)
-    secret_file.chmod(0o600)
-    scene = tmp_path / "empty.toml"
-    scene.write_text("fps = 5\nduration_s = 5.0\n")
-    config = tmp_path / "branchdoor.toml"
-    config.write_text(
-        f'[branch]\nid = "b1"\n[camera]\ntype = "scene"\nscript = "{scene}"\nloop = true\n'
-        f'[mqtt]\nport = {broker.port}\n[storage]\nstate_dir = "{state}"\n'
-        f'[central]\nurl = "{central.base_url}"\ndevice_id = "e2e-door-1"\n'
-        f'device_secret_file = "{secret_file}"\ninterval_s = 1.0\nbatch_size = 200\n'
-    )
+    queue_checkins(tmp_path, 2000, "v")
+    config = kiosk(tmp_path, broker, central, batch_size=200)
     # Every answer takes 0.4 s: the kill lands while batches are on the wire.
     central.app.state.faults.set(Faults(mode="slow", delay_s=0.4))
     first = Daemon(config)
     try:
-        waited = 0.0
-        while len(central.db.records("checkins")) < 400 and waited < 30:
-            time.sleep(0.05)
-            waited += 0.05
+        eventually(lambda: len(central.db.records("checkins")) >= 400, 30)
     finally:
         first.kill()  # SIGKILL: no chance to record what the server already has
     assert 0 < len(central.db.records("checkins")) < 2000
     central.app.state.faults.set(Faults())
     second = Daemon(config)
     try:
-        deadline = time.monotonic() + 30
-        while len(central.db.records("checkins")) < 2000 and time.monotonic() < deadline:
-            time.sleep(0.1)
+        eventually(lambda: len(central.db.records("checkins")) >= 2000, 30)
         second.terminate()
     finally:
         second.kill()
@@ -145,38 +155,15 @@ def test_an_outage_then_recovery_delivers_every_record_once(
 ) -> None:
     """The central service is down when the daemon starts and for a while after; records queue,
     the daemon retries with backoff, and when the service is back every record arrives once."""
-    from device.events import CheckIn, Profile
-    from device.store import Store
-    from sync.central_sim.faults import Faults
-
-    state = tmp_path / "state"
-    store = Store(state / "branchdoor.db")
-    for i in range(700):
-        store.record_checkin(
-            CheckIn(f"w{i:04d}", "CUST-1", "b1", "door-1", 1.8e9 + i, "high", Profile("CUST-1", "A"))
-        )
-    store.close()
-    secret_file = tmp_path / "device-secret"
-    secret_file.write_bytes(SECRET)
-    secret_file.chmod(0o600)
-    scene = tmp_path / "empty.toml"
-    scene.write_text("fps = 5\nduration_s = 5.0\n")
-    config = tmp_path / "branchdoor.toml"
-    config.write_text(
-        f'[branch]\nid = "b1"\n[camera]\ntype = "scene"\nscript = "{scene}"\nloop = true\n'
-        f'[mqtt]\nport = {broker.port}\n[storage]\nstate_dir = "{state}"\n'
-        f'[central]\nurl = "{central.base_url}"\ndevice_id = "e2e-door-1"\n'
-        f'device_secret_file = "{secret_file}"\ninterval_s = 1.0\nbatch_size = 200\n'
-    )
+    queue_checkins(tmp_path, 700, "w")
+    config = kiosk(tmp_path, broker, central, batch_size=200)
     central.app.state.faults.set(Faults(mode="down"))
     daemon = Daemon(config)
     try:
         assert daemon.wait_logged("central sync failed", 20, count=2), daemon.log_text()
         assert central.db.records("checkins") == {}
         central.app.state.faults.set(Faults())
-        deadline = time.monotonic() + 30
-        while len(central.db.records("checkins")) < 700 and time.monotonic() < deadline:
-            time.sleep(0.1)
+        eventually(lambda: len(central.db.records("checkins")) >= 700, 30)
         daemon.terminate()
     finally:
         daemon.kill()
@@ -187,23 +174,9 @@ def test_an_outage_then_recovery_delivers_every_record_once(
 def test_malformed_items_and_410_gone_against_the_running_daemon(
     tmp_path: Path, broker: MosquittoBroker, central: CentralSim
 ) -> None:
-    from sync.central_sim.faults import Faults
-
     for i in range(3):
         central.db.enroll(customer(f"CUST-{i}"))
-    secret_file = tmp_path / "device-secret"
-    secret_file.write_bytes(SECRET)
-    secret_file.chmod(0o600)
-    scene = tmp_path / "empty.toml"
-    scene.write_text("fps = 5\nduration_s = 5.0\n")
-    config = tmp_path / "branchdoor.toml"
-    config.write_text(
-        f'[branch]\nid = "b1"\n[camera]\ntype = "scene"\nscript = "{scene}"\nloop = true\n'
-        f'[mqtt]\nport = {broker.port}\n[storage]\nstate_dir = "{tmp_path / "state"}"\n'
-        f'[central]\nurl = "{central.base_url}"\ndevice_id = "e2e-door-1"\n'
-        f'device_secret_file = "{secret_file}"\ninterval_s = 1.0\n'
-    )
-    daemon = Daemon(config)
+    daemon = Daemon(kiosk(tmp_path, broker, central))
     try:
         assert daemon.wait_logged("gallery loaded: 3 customers", 20), daemon.log_text()
         central.app.state.faults.set(Faults(mode="malformed"))
@@ -220,15 +193,6 @@ def test_malformed_items_and_410_gone_against_the_running_daemon(
     assert code == 0
 
 
-def eventually(predicate: Callable[[], bool], timeout_s: float) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
-
-
 @pytest.mark.skipif(
     shutil.which("faketime") is None, reason="faketime is not installed (make test installs it)"
 )
@@ -236,30 +200,12 @@ def eventually(predicate: Callable[[], bool], timeout_s: float) -> bool:
 def test_a_kiosk_whose_clock_is_hours_off_still_syncs(
     tmp_path: Path, broker: MosquittoBroker, central: CentralSim, offset: str
 ) -> None:
-    from device.events import CheckIn, Profile
-    from device.store import Store
-
     central.db.enroll(customer("CUST-1"))
-    state = tmp_path / "state"
-    store = Store(state / "branchdoor.db")
-    store.record_checkin(CheckIn("skewed-1", "CUST-9", "b1", "door-1", 1.8e9, "high", Profile("CUST-9", "A")))
-    store.close()
-    secret_file = tmp_path / "device-secret"
-    secret_file.write_bytes(SECRET)
-    secret_file.chmod(0o600)
-    scene = tmp_path / "empty.toml"
-    scene.write_text("fps = 5\nduration_s = 5.0\n")
-    config = tmp_path / "branchdoor.toml"
-    config.write_text(
-        f'[branch]\nid = "b1"\n[camera]\ntype = "scene"\nscript = "{scene}"\nloop = true\n'
-        f'[mqtt]\nport = {broker.port}\n[storage]\nstate_dir = "{state}"\n'
-        f'[central]\nurl = "{central.base_url}"\ndevice_id = "e2e-door-1"\n'
-        f'device_secret_file = "{secret_file}"\ninterval_s = 1.0\n'
-    )
-    daemon = Daemon(config, prefix=["faketime", "-f", offset])
+    queue_checkins(tmp_path, 1, "skewed-")
+    daemon = Daemon(kiosk(tmp_path, broker, central), prefix=["faketime", "-f", offset])
     try:
         assert daemon.wait_logged("gallery loaded: 1 customers", 20), daemon.log_text()
-        assert eventually(lambda: central.db.records("checkins") == {"skewed-1": 1}, 10)
+        assert eventually(lambda: central.db.records("checkins") == {"skewed-00000": 1}, 10)
         daemon.terminate()
     finally:
         daemon.kill()
