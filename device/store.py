@@ -221,7 +221,8 @@ class Store:
             for audit in audits:
                 self.outbox.enqueue("audit", str(audit["record_id"]), audit, now)
             self._set_meta("gallery_cursor", cursor)
-        self._gallery_changes += 1
+        if upserts or deletions:  # an empty page moves only the cursor: no gallery to rebuild
+            self._gallery_changes += 1
 
     def wipe_gallery(self) -> None:
         """The central service answered 410 Gone: forget every customer and start from scratch."""

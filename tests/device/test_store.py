@@ -144,4 +144,5 @@ def test_gallery_version_sees_this_connections_own_gallery_changes(tmp_path: Pat
     store.apply_gallery_delta([(profile("C1"), Consent("v1"), random_templates(1))], [], "c1")
     after_sync = store.gallery_version()
     store.record_checkin(checkin("C1", 5.0))
-    assert before != after_sync == store.gallery_version()  # a check-in is no gallery change
+    store.apply_gallery_delta([], [], "c2")  # a sync cycle that found nothing new
+    assert before != after_sync == store.gallery_version()  # neither is a gallery change
