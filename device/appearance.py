@@ -36,7 +36,10 @@ def dissimilarity(a: Signature, b: Signature) -> float:
 
 
 def sharpness(image: Image, box: Box) -> float:
-    """Variance of the Laplacian on the face at a fixed size: comparable across face sizes."""
+    """Variance of the Laplacian on the face at a fixed 64 px size: comparable across face sizes.
+
+    Enrollment judges photos with photo_quality.sharpness on the encoder's 150 px chip; here it runs on
+    every frame of a track and only ranks frames against each other, so the cheaper size serves."""
     gray = cv2.cvtColor(_face_crop(image, box), cv2.COLOR_BGR2GRAY)
     gray = cv2.resize(gray, (64, 64), interpolation=cv2.INTER_AREA)
     return float(cv2.Laplacian(gray, cv2.CV_32F).var())
