@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup tools demo test lint typecheck unit clean
+.PHONY: setup tools demo test lint typecheck unit hil clean
 
 setup: $(STAMP)
 
@@ -29,6 +29,11 @@ lint: setup
 
 typecheck: setup
 	$(BIN)/mypy
+
+# The hardware-in-the-loop rig: emulated devices by default; see tests/hil/test_rig.py to point it
+# at a real camera and radar (BRANCHDOOR_HIL_CAMERA, BRANCHDOOR_HIL_SERIAL_LD2450, ...).
+hil: setup tools
+	$(BIN)/pytest -m hil -v
 
 unit: setup
 	$(BIN)/pytest -m "not e2e"
