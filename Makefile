@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup tools demo test lint typecheck unit hil clean
+.PHONY: setup tools demo test lint typecheck unit hil install uninstall clean
 
 setup: $(STAMP)
 
@@ -40,6 +40,13 @@ unit: setup
 
 test: setup tools lint typecheck
 	$(BIN)/pytest
+
+# On a kiosk: `sudo make install` (user, /opt/branchdoor, /etc/branchdoor, the unit enabled).
+install:
+	scripts/install
+
+uninstall:
+	scripts/uninstall
 
 clean:
 	rm -rf $(VENV) .demo .pytest_cache .mypy_cache .ruff_cache
