@@ -42,6 +42,8 @@ class MqttLink:
         self.last_refusal: str | None = None
         self.cues_sent = 0
         self._stopping = False
+        self._waiting: list[Cue] = []
+        self._waiting_lock = threading.Lock()
         client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
         client.will_set(topics.availability, OFFLINE, qos=1, retain=True)
         if config.username:
@@ -82,6 +84,7 @@ class MqttLink:
         self._connected.set()
         client.publish(self._topics.availability, ONLINE, qos=1, retain=True)
         log.info("connected to broker %s:%s", self._config.host, self._config.port)
+        self._flush_waiting()
 
     def _on_disconnect(
         self,
@@ -96,10 +99,32 @@ class MqttLink:
         self._connected.clear()
 
     def publish_cue(self, cue: Cue, now: float | None = None) -> bool:
-        """Queue a cue (QoS 1). Returns False when it has already expired and was not sent."""
+        """Publish a cue (QoS 1), or hold it while the broker is away. False when it has expired.
+
+        Held cues are not left in paho's queue: the broker would start their expiry only on arrival,
+        and a teller could be shown a cue minutes after it should have vanished. They are published on
+        reconnect with what is left of their life, and those that ran out are dropped."""
         remaining = cue.remaining_s(time.time() if now is None else now)
         if remaining <= 0:
             return False
+        with self._waiting_lock:
+            if not self._connected.is_set():
+                self._waiting.append(cue)
+                return True
+        return self._send_cue(cue, remaining)
+
+    def _flush_waiting(self) -> None:
+        with self._waiting_lock:
+            waiting, self._waiting = self._waiting, []
+        now = time.time()
+        for cue in waiting:
+            remaining = cue.remaining_s(now)
+            if remaining > 0:
+                self._send_cue(cue, remaining)
+            else:
+                log.info("cue %s expired while the broker was away: dropped", cue.cue_id)
+
+    def _send_cue(self, cue: Cue, remaining: int) -> bool:
         properties = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
         properties.MessageExpiryInterval = remaining
         properties.ContentType = "application/json"

@@ -24,7 +24,7 @@ class Received:
 
 
 class Subscriber:
-    def __init__(self, port: int, topic: str) -> None:
+    def __init__(self, port: int, topic: str, auth: tuple[str, str] | None = None) -> None:
         self.messages: list[Received] = []
         self._lock = threading.Lock()
         self._ready = threading.Event()
@@ -32,6 +32,8 @@ class Subscriber:
         self._client.on_connect = lambda c, _u, _f, _rc, _p: c.subscribe(topic, qos=1)
         self._client.on_subscribe = self._on_subscribe
         self._client.on_message = self._on_message
+        if auth is not None:
+            self._client.username_pw_set(*auth)
         self._client.connect("127.0.0.1", port)
         self._client.loop_start()
         assert self._ready.wait(5), "subscriber could not subscribe"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -84,6 +85,16 @@ class MosquittoBroker:
                 time.sleep(0.05)
         self.stop()
         raise BrokerUnavailable(f"mosquitto did not listen on {self.host}:{self.port} in {timeout_s}s")
+
+    def add_user(self, name: str, password: str) -> None:
+        """Let one more account in, live: Mosquitto rereads its password file on SIGHUP."""
+        subprocess.run(
+            ["mosquitto_passwd", "-b", str(self._dir / "passwords"), name, password],
+            check=True,
+            capture_output=True,
+        )
+        assert self._process is not None
+        self._process.send_signal(signal.SIGHUP)
 
     def stop(self) -> None:
         if self._process is not None and self._process.poll() is None:

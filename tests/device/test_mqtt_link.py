@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import tempfile
 import time
 import uuid
+from pathlib import Path
 
 from device.config import MqttConfig
 from device.cue import Cue
@@ -61,3 +63,37 @@ def test_an_expired_cue_is_not_sent(broker: MosquittoBroker) -> None:
         assert link.cues_sent == 0
     finally:
         link.stop()
+
+
+def test_cues_wait_for_a_missing_broker_within_their_expiry_only() -> None:
+    """The kiosk cannot get in (its account does not exist yet) while a screen is already listening;
+    when it can, the cue still alive arrives with what is left of its life, the expired one never."""
+    with MosquittoBroker(users={"screen": "pw"}) as broker:
+        screen = Subscriber(broker.port, "branchdoor/late/cues", auth=("screen", "pw"))
+        kiosk_password = Path(tempfile.mkdtemp()) / "password"
+        kiosk_password.write_text("kiosk-pw\n")
+        settings = MqttConfig(
+            port=broker.port,
+            username="kiosk",
+            password_file=kiosk_password,
+            reconnect_min_s=1,
+            reconnect_max_s=1,
+        )
+        link = MqttLink(settings, Topics("branchdoor", "late", "door-1"), "t-late")
+        link.start()
+        try:
+            now = time.time()
+            assert link.publish_cue(cue(now, expiry_s=2))  # held: refused by the broker for now
+            assert link.publish_cue(cue(now, expiry_s=60))
+            time.sleep(3)  # the first cue's life runs out meanwhile
+            assert not link.connected and link.last_refusal is not None
+            broker.add_user("kiosk", "kiosk-pw")
+            assert link.wait_connected(10)
+            assert screen.wait_for(lambda: len(screen.messages) >= 1, 10)
+            time.sleep(0.5)
+            [received] = screen.messages
+            assert received.expiry is not None and 50 <= received.expiry <= 57
+            assert link.cues_sent == 1
+        finally:
+            link.stop()
+            screen.close()
