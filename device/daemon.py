@@ -20,7 +20,7 @@ from device.floor.records import FloorSnapshot
 from device.floor.service import FloorService
 from device.gallery import Gallery
 from device.mqtt_link import MqttLink
-from device.observability import ObservabilityServer, Parts, health
+from device.observability import LOW_DISK_MB, ObservabilityServer, Parts, disk_free_mb, health
 from device.pipeline import Pipeline, cue_for
 from device.recognizer import Recognizer
 from device.sdnotify import Notifier, watchdog_interval_s
@@ -94,6 +94,7 @@ def run(config: Config, stop: threading.Event) -> int:
         nonlocal next_health
         if time.monotonic() >= next_health:
             next_health += config.observability.health_interval_s
+            _guard_disk(store)
             link.publish_health(health(parts), int(3 * config.observability.health_interval_s))
 
     try:
@@ -174,6 +175,19 @@ def _announce_ready(notifier: Notifier, pipeline: Pipeline, link: MqttLink, stop
     status = " ".join(parts)
     notifier.ready(status)
     log.info("ready: %s", status)
+
+
+def _guard_disk(store: Store) -> None:
+    """Disk nearly full: queued aggregates go first; check-ins and audit records stay, with an alarm."""
+    free_mb = disk_free_mb(store.path.parent)
+    if free_mb >= LOW_DISK_MB:
+        return
+    dropped = store.outbox.enforce_budget(0).aggregates_dropped
+    log.error(
+        "ALARM: disk nearly full (%.0f MB free); %d queued aggregate(s) dropped, check-ins and audit kept",
+        free_mb,
+        dropped,
+    )
 
 
 def _observability(config: Config, parts: Parts) -> ObservabilityServer | None:

@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, SummaryMetricFamily
 from prometheus_client.registry import Collector
 
 from device.central_sync import CentralSync
@@ -28,6 +30,13 @@ log = logging.getLogger(__name__)
 FRAMES_STALE_S = 5.0
 WORKER_STALE_S = 30.0
 SENSOR_STALE_S = 10.0
+# Below this much free space the daemon raises the alarm and drops queued aggregates (anonymous
+# counts) first; check-ins and audit records are never dropped.
+LOW_DISK_MB = 200.0
+
+
+def disk_free_mb(folder: Path) -> float:
+    return shutil.disk_usage(folder).free / 2**20
 
 
 @dataclass
@@ -59,6 +68,9 @@ def health(parts: Parts, now: float | None = None) -> dict[str, Any]:
         for status in parts.floor.status.values():
             if status.last_reading_at is None or now - status.last_reading_at > SENSOR_STALE_S:
                 problems.append(f"sensor {status.sensor_id}: silent")
+    free_mb = disk_free_mb(parts.store.path.parent)
+    if free_mb < LOW_DISK_MB:
+        problems.append(f"disk: nearly full ({free_mb:.0f} MB free)")
     if parts.central is not None:
         if parts.central.over_budget:
             problems.append("central: outbox over its disk budget")
@@ -79,7 +91,7 @@ class PartsCollector(Collector):
     def __init__(self, parts: Parts) -> None:
         self._parts = parts
 
-    def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
+    def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily | SummaryMetricFamily]:
         p = self._parts
         stats, recognizer = p.pipeline.stats, p.pipeline.recognizer.stats
 
@@ -96,6 +108,11 @@ class PartsCollector(Collector):
         yield counter("checkins", "Check-ins of identified customers.", stats.checkins)
         yield counter("unidentified_visits", "Visits by people not identified.", stats.unidentified_visits)
         yield counter("cues_sent", "Teller cues published.", p.link.cues_sent)
+        latency = SummaryMetricFamily(
+            "branchdoor_frame_latency_seconds", "From capture to the end of recognition, per frame processed."
+        )
+        latency.add_metric([], count_value=stats.frames_processed, sum_value=stats.latency_s_total)
+        yield latency
         yield GaugeMetricFamily(
             "branchdoor_tracks_active", "People in view now.", value=len(p.pipeline.recognizer.tracker.active)
         )

@@ -29,6 +29,9 @@ class PipelineStats:
     checkins: int = 0
     unidentified_visits: int = 0
     last_frame_at: float | None = None  # monotonic
+    # From a frame's capture to the end of its recognition: what a customer waits for, frame by frame.
+    latency_s_total: float = 0.0
+    latency_s_last: float = 0.0
 
 
 class Pipeline:
@@ -124,6 +127,9 @@ class Pipeline:
                 continue
             self._handle(self._recognizer.process(frame.image, frame.monotonic, frame.captured_at), frame)
             self.stats.frames_processed += 1
+            latency = time.monotonic() - frame.monotonic
+            self.stats.latency_s_total += latency
+            self.stats.latency_s_last = latency
         self._handle(self._recognizer.flush(time.time()), None)
 
     def _handle(self, events: list[Event], frame: Frame | None) -> None:

@@ -43,6 +43,8 @@ def test_health_and_metrics_say_what_is_wrong(
         frames = float(re.search(r"^branchdoor_frames_captured_total (\S+)$", metrics, re.M).group(1))  # type: ignore[union-attr]
         assert frames > 0
         assert "branchdoor_broker_connected 1.0" in metrics
+        latency_count = re.search(r"^branchdoor_frame_latency_seconds_count (\S+)$", metrics, re.M)
+        assert latency_count is not None and float(latency_count.group(1)) > 0
         assert screen.wait_for(lambda: len(screen.messages) >= 1, 10)
         assert json.loads(screen.messages[0].payload)["status"] == "ok"
         screen.close()
