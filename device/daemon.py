@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 READY_WAIT_S = 10.0
 # The recognition thread is healthy while it comes back to its mailbox at least this often.
 WORKER_STALL_S = 30.0
+# A camera silent this long, while its driver is not waiting to reconnect, is stuck.
+CAPTURE_STALL_S = 20.0
 
 
 def install_signal_handlers(stop: threading.Event) -> None:
@@ -99,7 +101,7 @@ def run(config: Config, stop: threading.Event) -> int:
 
     try:
         _announce_ready(notifier, pipeline, link, stop)
-        _supervise(notifier, pipeline, stop, publish_health)
+        _supervise(notifier, pipeline, stop, publish_health, link.loop_alive)
     finally:
         notifier.stopping()
         if server is not None:
@@ -203,7 +205,11 @@ def _observability(config: Config, parts: Parts) -> ObservabilityServer | None:
 
 
 def _supervise(
-    notifier: Notifier, pipeline: Pipeline, stop: threading.Event, every_tick: Callable[[], None]
+    notifier: Notifier,
+    pipeline: Pipeline,
+    stop: threading.Event,
+    every_tick: Callable[[], None],
+    link_alive: Callable[[], bool] = lambda: True,
 ) -> None:
     interval = watchdog_interval_s()
     tick = min(1.0, interval) if interval else 1.0
@@ -211,9 +217,16 @@ def _supervise(
         if pipeline.finished:
             log.info("camera stream finished; stopping")
             return
-        # Feed the watchdog only while recognition is really making progress: a hung worker must
-        # let systemd restart us instead of being papered over by a healthy-looking main thread.
-        if interval and time.monotonic() - pipeline.worker_heartbeat < WORKER_STALL_S:
+        # Feed the watchdog only while the daemon really works: a hung recognition worker, a capture
+        # stuck inside a read, or a dead MQTT network thread must let systemd restart us instead of
+        # being papered over by a healthy-looking main thread.
+        now = time.monotonic()
+        healthy = (
+            now - pipeline.worker_heartbeat < WORKER_STALL_S
+            and pipeline.capture_healthy(now, CAPTURE_STALL_S)
+            and link_alive()
+        )
+        if interval and healthy:
             notifier.watchdog()
         every_tick()
         stop.wait(tick)

@@ -62,6 +62,11 @@ class MqttLink:
         self._client.connect_async(self._config.host, self._config.port, keepalive=self._config.keepalive_s)
         self._client.loop_start()
 
+    def loop_alive(self) -> bool:
+        """The network thread paho started is still running (paho keeps it in `_thread`)."""
+        thread = getattr(self._client, "_thread", None)
+        return thread is not None and thread.is_alive()
+
     def wait_connected(self, timeout_s: float) -> bool:
         return self._connected.wait(timeout_s)
 

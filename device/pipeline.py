@@ -62,6 +62,14 @@ class Pipeline:
     def dropped_frames(self) -> int:
         return self._mailbox.dropped
 
+    def capture_healthy(self, now: float, stall_s: float) -> bool:
+        """Frames are arriving, or the camera is deliberately absent (its driver waits to retry), or
+        the stream has ended: anything but a capture stuck inside a read."""
+        last = self.stats.last_frame_at
+        if last is not None and now - last < stall_s:
+            return True
+        return bool(getattr(self._camera, "waiting_for_source", False)) or self._capture_done.is_set()
+
     @property
     def recognizer(self) -> Recognizer:
         return self._recognizer

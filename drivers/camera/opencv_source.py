@@ -69,6 +69,9 @@ class OpenCVCamera:
         self._open_capture = open_capture
         self._clock = clock
         self.reconnects = 0
+        # True while the source is away and the driver is waiting to retry: a quiet camera that is
+        # deliberately absent, as opposed to one stuck inside a read.
+        self.waiting_for_source = False
 
     def describe(self) -> str:
         return f"opencv:{self._config.source}"
@@ -97,6 +100,7 @@ class OpenCVCamera:
         seq = 0
         while not stop.is_set():
             capture = self._open()
+            self.waiting_for_source = capture is None
             if capture is None:
                 delay = backoff.next_delay()
                 log.warning("camera %s unavailable, retrying in %.1fs", self.describe(), delay)
@@ -121,6 +125,7 @@ class OpenCVCamera:
             if stop.is_set() or (self._config.at_end == "stop" and self._is_file()):
                 return
             self.reconnects += 1
+            self.waiting_for_source = True
             delay = backoff.next_delay()
             log.warning("camera %s lost, reconnecting in %.1fs", self.describe(), delay)
             stop.wait(delay)

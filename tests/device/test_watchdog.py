@@ -97,3 +97,87 @@ def test_pings_stop_when_the_recognition_worker_hangs(
         supervisor.join(5)
         pipeline.stop()
         listener.close()
+
+
+class StuckCamera(SteadyCamera):
+    """Frames for a while, then a read that never returns (a wedged USB camera)."""
+
+    def __init__(self, stuck: threading.Event) -> None:
+        self._stuck = stuck
+
+    def frames(self, stop: threading.Event) -> Iterator[Frame]:
+        for frame in super().frames(stop):
+            if self._stuck.is_set():
+                stop.wait()  # blocked until the daemon stops
+                return
+            yield frame
+
+
+def supervised(
+    tmp_path: Path, camera: object, monkeypatch: pytest.MonkeyPatch
+) -> tuple[socket.socket, Pipeline, threading.Event, threading.Thread]:
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    listener.bind(str(tmp_path / "notify.sock"))
+    listener.settimeout(0.1)
+    monkeypatch.setenv("WATCHDOG_USEC", "400000")
+    monkeypatch.delenv("WATCHDOG_PID", raising=False)
+    monkeypatch.setattr(daemon, "CAPTURE_STALL_S", 1.0)
+    store = Store(tmp_path / "s.db")
+    pipeline = Pipeline(
+        camera,  # type: ignore[arg-type]
+        lambda gallery: Recognizer(FaceEngine(), RecognitionConfig(), gallery),
+        store,
+        CheckinDesk(store, "b", "d", 60),
+        on_checkin=lambda _c: None,
+    )
+    stop = threading.Event()
+    pipeline.start()
+    thread = threading.Thread(
+        target=daemon._supervise, args=(Notifier(str(tmp_path / "notify.sock")), pipeline, stop, lambda: None)
+    )
+    thread.start()
+    return listener, pipeline, stop, thread
+
+
+def count_pings(listener: socket.socket, seconds: float) -> int:
+    count, deadline = 0, time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with contextlib.suppress(TimeoutError):
+            count += listener.recv(64) == b"WATCHDOG=1"
+    return count
+
+
+def test_pings_stop_when_the_camera_is_stuck_in_a_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stuck = threading.Event()
+    listener, pipeline, stop, thread = supervised(tmp_path, StuckCamera(stuck), monkeypatch)
+    try:
+        assert count_pings(listener, 1.0) >= 3
+        stuck.set()
+        time.sleep(1.3)
+        count_pings(listener, 0.3)  # sent before the stall was noticed
+        assert count_pings(listener, 1.0) == 0
+    finally:
+        stop.set()
+        thread.join(5)
+        pipeline.stop()
+        listener.close()
+
+
+def test_a_camera_deliberately_absent_keeps_the_watchdog_fed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from drivers.camera import open_camera
+    from drivers.camera.opencv_source import OpenCVCameraConfig
+
+    absent = open_camera(OpenCVCameraConfig(source=str(tmp_path / "unplugged.avi"), reconnect_min_s=0.2))
+    listener, pipeline, stop, thread = supervised(tmp_path, absent, monkeypatch)
+    try:
+        time.sleep(1.3)  # no frame ever, for longer than the stall limit
+        assert count_pings(listener, 1.0) >= 3
+    finally:
+        stop.set()
+        thread.join(5)
+        pipeline.stop()
+        listener.close()
