@@ -17,6 +17,8 @@ from typing import TypedDict
 
 from drivers.emulators.corruption import Corruption
 from drivers.emulators.pty import PtyPort
+from drivers.emulators.scenario import Scenario
+from drivers.serial.geometry import Placement
 
 POLL_S = 0.005  # how often host commands are looked for between frames
 
@@ -31,8 +33,12 @@ class EmulatorOptions(TypedDict, total=False):
 
 
 class SerialEmulator(ABC):
+    """A device speaking its byte protocol about people walking `scenario`, seen from `placement`."""
+
     def __init__(
         self,
+        scenario: Scenario,
+        placement: Placement,
         rate_hz: float,
         corruption: Corruption | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -41,6 +47,8 @@ class SerialEmulator(ABC):
     ) -> None:
         if rate_hz <= 0 or speed <= 0:
             raise ValueError("rate_hz and speed must be positive")
+        self.scenario = scenario
+        self.placement = placement
         self.rate_hz = rate_hz
         self.corruption = corruption
         self.clock = clock

@@ -60,9 +60,7 @@ class Ld2410Emulator(SerialEmulator):
         rate_hz: float = 10.0,
         **options: Unpack[EmulatorOptions],
     ) -> None:
-        super().__init__(rate_hz, **options)
-        self.scenario = scenario
-        self.placement = placement
+        super().__init__(scenario, placement, rate_hz, **options)
         self.config_mode = False
         self.engineering = False
         self.commands_heard: list[int] = []

@@ -24,9 +24,7 @@ class Ld2450Emulator(SerialEmulator):
         rate_hz: float = 10.0,
         **options: Unpack[EmulatorOptions],
     ) -> None:
-        super().__init__(rate_hz, **options)
-        self.scenario = scenario
-        self.placement = placement
+        super().__init__(scenario, placement, rate_hz, **options)
 
     def targets_at(self, t: float) -> tuple[Target, ...]:
         seen = in_view(self.scenario, self.placement, t, RANGE_M, HALF_ANGLE_DEG)

@@ -16,13 +16,6 @@ BEAM_HALF_ANGLE_DEG = 15.0
 class RangerEmulator(SerialEmulator):
     max_range_mm = 4500
 
-    def __init__(
-        self, scenario: Scenario, placement: Placement, rate_hz: float, **options: Unpack[EmulatorOptions]
-    ) -> None:
-        super().__init__(rate_hz, **options)
-        self.scenario = scenario
-        self.placement = placement
-
     def distance_at(self, t: float) -> int:
         seen = in_view(self.scenario, self.placement, t, self.max_range_mm / 1000, BEAM_HALF_ANGLE_DEG)
         return seen[0].distance_mm if seen else self.max_range_mm
