@@ -12,6 +12,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
+from tests.waiting import eventually
+
 
 @dataclass(frozen=True)
 class Received:
@@ -62,12 +64,7 @@ class Subscriber:
             return [m for m in self.messages if m.topic.endswith(suffix)]
 
     def wait_for(self, predicate: Callable[[], bool], timeout_s: float = 10.0) -> bool:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if predicate():
-                return True
-            time.sleep(0.05)
-        return predicate()
+        return eventually(predicate, timeout_s)
 
     def close(self) -> None:
         self._client.loop_stop()

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,6 +21,7 @@ from tests.e2e.daemon import Daemon
 from tests.e2e.test_daemon import door_scene
 from tests.mqtt_helpers import Subscriber
 from tests.sync.helpers import SECRET, customer
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -71,15 +71,6 @@ def queue_checkins(tmp_path: Path, count: int, prefix: str) -> None:
             CheckIn(f"{prefix}{i:05d}", "CUST-1", "b1", "d", 1.8e9 + i, "high", Profile("CUST-1", "A"))
         )
     store.close()
-
-
-def eventually(predicate: Callable[[], bool], timeout_s: float) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
 
 
 def test_central_enrollment_reaches_the_door_and_withdrawal_takes_effect(
