@@ -11,12 +11,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import numpy as np
 
+from device.audit import AuditRecord
 from device.events import Consent, Profile
 from device.store import Store, Vectors
 from drivers.backoff import Backoff
@@ -58,14 +57,10 @@ def _profile(item: GalleryUpsert) -> tuple[Profile, Consent, Vectors]:
     return profile, consent, np.asarray(item.templates, dtype=np.float32)
 
 
-def _refusal_audit(customer_ref: str | None, reason: str) -> dict[str, object]:
-    return {
-        "record_id": str(uuid.uuid4()),
-        "at": datetime.now(UTC).isoformat(),
-        "event": "gallery_item_refused",
-        "customer_ref": customer_ref,
-        "detail": reason[:500],
-    }
+def _refusal_audit(customer_ref: str | None, reason: str) -> AuditRecord:
+    return AuditRecord(
+        event="gallery_item_refused", customer_ref=customer_ref, actor="central", detail=reason
+    )
 
 
 class CentralSync:

@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import sqlite_utils
 
+from device.audit import AuditRecord
 from device.events import CheckIn, Consent, Profile
 from device.outbox import Outbox
 
@@ -203,7 +204,7 @@ class Store:
         upserts: list[tuple[Profile, Consent, Vectors]],
         deletions: list[str],
         cursor: str | None,
-        audits: Sequence[dict[str, object]] = (),
+        audits: Sequence[AuditRecord] = (),
     ) -> None:
         """One page of central changes, all or nothing, with the cursor that follows it: a power cut
         mid-page leaves the device at the previous cursor, to fetch the page again. Each deletion is
@@ -219,10 +220,18 @@ class Store:
                     "deletion_ack", f"del-{customer_ref}-{now}", {"customer_ref": customer_ref}, now
                 )
             for audit in audits:
-                self.outbox.enqueue("audit", str(audit["record_id"]), audit, now)
+                self._enqueue_audit(audit, now)
             self._set_meta("gallery_cursor", cursor)
         if upserts or deletions:  # an empty page moves only the cursor: no gallery to rebuild
             self._gallery_changes += 1
+
+    def record_audit(self, audit: AuditRecord) -> None:
+        """Queue an audit record for upload on its own; changes with an audit pass it in their transaction."""
+        with self._transaction():
+            self._enqueue_audit(audit, time.time())
+
+    def _enqueue_audit(self, audit: AuditRecord, now: float) -> None:
+        self.outbox.enqueue("audit", audit.record_id, audit.payload(), now)
 
     def wipe_gallery(self) -> None:
         """The central service answered 410 Gone: forget every customer and start from scratch."""

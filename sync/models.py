@@ -98,15 +98,33 @@ class CheckinRecord(WireModel):
     score_band: Literal["high", "medium"]
 
 
+AuditEvent = Literal[
+    "identification",
+    "cue_shown",
+    "cue_withdrawn",
+    "cue_feedback",
+    "enrollment",
+    "customer_forgotten",
+    "consent_granted",
+    "consent_withdrawn",
+    "gallery_item_refused",
+    "scanner_checkin",
+    "debug_capture",
+    "key_rotated",
+]
+
+
 class AuditRecord(WireModel):
     """Who was identified or shown to which screen, and what the device refused. Never biometrics."""
 
     record_id: RecordId
     at: AwareDatetime
-    event: Literal["identification", "cue_shown", "gallery_item_refused", "customer_forgotten"]
+    event: AuditEvent
     customer_ref: Ref | None = None
+    actor: Text = Field("device", description='Who acted: "device", "teller", "operator" or "central".')
     score_band: Literal["high", "medium"] | None = None
     screen: Text | None = None
+    rule: Text | None = Field(None, description="Which decision rule or policy produced the event.")
     detail: str | None = Field(None, max_length=500)
 
 
