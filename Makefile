@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	touch $@
 
 tools:
-	@scripts/ensure-apt mosquitto=mosquitto faketime=faketime systemd-analyze=systemd
+	@scripts/ensure-apt mosquitto=mosquitto faketime=faketime systemd-analyze=systemd chromium=chromium
 
 demo: setup
 	@scripts/ensure-apt --optional mosquitto=mosquitto
