@@ -7,20 +7,18 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from device.gallery_index import HalfPrecisionIndex
+
 Vectors = npt.NDArray[np.float32]
 
-# Up to this many templates every one is compared (memory-bound: ~0.5 ms for 30k on one core).
-# Beyond, customers are first ranked by the mean of their templates and only the closest
-# SHORTLIST customers are compared template by template: 100k customers stay under 5 ms. The
-# shortcut is checked, not trusted: by the triangle inequality no customer left out can be nearer
-# than (distance to their mean - radius of their templates). If one might beat the best, all are
-# compared; otherwise that bound caps the second-best distance, which can only shrink the margin
-# and so err towards not naming anyone.
+# Up to this many templates every one is compared exactly (~0.5 ms for 20k on one core). Beyond,
+# a half-precision index proposes the nearest rows, they are recomputed exactly, and the answer is
+# used only when the index's error bound proves no row it left out could be the best or the second
+# best customer; otherwise every template is compared. Either way the result is exact.
 EXACT_LIMIT = 20_000
-SHORTLIST = 64
-# Distances beyond this never name anyone (the config refuses tolerances above 0.55), so the
-# shortlist need not be exact about customers who cannot come closer than this.
-NAMING_HORIZON = 0.6
+# Rows the index proposes beyond what the proof strictly needs: slack that makes the proof hold on
+# the first try, since neighbouring distances can differ by less than the index's error.
+EXTRA_CANDIDATES = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,16 +52,11 @@ class Gallery:
                 starts.append(row)
         self._starts = np.asarray(starts, dtype=np.intp)
         self._ends = np.append(self._starts[1:], len(self._vectors)).astype(np.intp)
-        self._means: Vectors | None = None
-        self._mean_norms: Vectors | None = None
-        self._radii: Vectors | None = None
-        if len(self._vectors) > EXACT_LIMIT:
-            counts = (self._ends - self._starts).astype(np.float32)
-            self._means = np.ascontiguousarray(np.add.reduceat(self._vectors, self._starts) / counts[:, None])
-            self._mean_norms = np.einsum("ij,ij->i", self._means, self._means)
-            owner = np.repeat(np.arange(len(self._customers)), self._ends - self._starts)
-            spread = np.linalg.norm(self._vectors - self._means[owner], axis=1).astype(np.float32)
-            self._radii = (np.maximum.reduceat(spread, self._starts) + 1e-4).astype(np.float32)
+        self._owner = np.repeat(np.arange(len(self._customers)), self._ends - self._starts)
+        most_templates = int((self._ends - self._starts).max()) if len(self._starts) else 0
+        # The nearest template of the second-best customer is among the nearest (most_templates + 1).
+        self._candidates = most_templates + 1 + EXTRA_CANDIDATES
+        self._index = HalfPrecisionIndex(self._vectors) if len(self._vectors) > EXACT_LIMIT else None
 
     def __len__(self) -> int:
         return len(self._customers)
@@ -84,38 +77,36 @@ class Gallery:
         if not self._customers:
             return None
         p = np.asarray(probe, dtype=np.float32).reshape(128)
-        shortlisted = self._shortlisted(p)
-        if shortlisted is not None:
-            return shortlisted
+        if self._index is not None:
+            proven = self._from_candidates(self._index, p)
+            if proven is not None:
+                return proven
         per_customer = np.minimum.reduceat(_squared_distances(self._vectors, self._norms, p), self._starts)
-        candidates = np.arange(len(self._customers))
         if len(per_customer) == 1:
-            return Match(self._customers[int(candidates[0])], float(np.sqrt(per_customer[0])), None)
+            return Match(self._customers[0], float(np.sqrt(per_customer[0])), None)
         best, second = np.argpartition(per_customer, 1)[:2]
         return Match(
-            self._customers[int(candidates[best])],
+            self._customers[int(best)],
             float(np.sqrt(per_customer[best])),
             float(np.sqrt(per_customer[second])),
         )
 
-    def _shortlisted(self, p: Vectors) -> Match | None:
-        """The match from a shortlist of customers, or None when only a full scan is sure to be exact."""
-        if self._means is None or self._mean_norms is None or self._radii is None:
+    def _from_candidates(self, index: HalfPrecisionIndex, p: Vectors) -> Match | None:
+        """The exact match from the index's candidates, or None when they cannot be proven enough.
+
+        A row the index did not propose is at approximate distance >= the last one it proposed, so
+        at exact distance >= that minus the index's error. If the exact second-best customer among
+        the candidates is no further than that, no row left out can be the best or the second best."""
+        approximate, rows = index.nearest(p, min(self._candidates, len(self._vectors)))
+        if len(rows) == len(self._vectors):
             return None
-        to_mean = np.sqrt(_squared_distances(self._means, self._mean_norms, p))
-        shortlist = np.argpartition(to_mean, SHORTLIST)[:SHORTLIST]
-        rows = np.concatenate([np.arange(self._starts[c], self._ends[c]) for c in shortlist])
-        squared = _squared_distances(self._vectors[rows], self._norms[rows], p)
-        bounds = np.cumsum([0] + [int(self._ends[c] - self._starts[c]) for c in shortlist[:-1]])
-        per_customer = np.sqrt(np.minimum.reduceat(squared, bounds))
-        best, second = np.argpartition(per_customer, 1)[:2]
-        lower_bounds = to_mean - self._radii
-        lower_bounds[shortlist] = np.inf
-        left_out = float(lower_bounds.min())
-        if left_out <= min(float(per_customer[best]), NAMING_HORIZON):
+        exact = np.sqrt(_squared_distances(self._vectors[rows], self._norms[rows], p))
+        owners = self._owner[rows]
+        best_row = int(np.argmin(exact))
+        others = owners != owners[best_row]
+        if not others.any():
             return None
-        return Match(
-            self._customers[int(shortlist[best])],
-            float(per_customer[best]),
-            min(float(per_customer[second]), left_out),
-        )
+        second = float(exact[others].min())
+        if second > float(approximate[-1]) - index.error:
+            return None
+        return Match(self._customers[int(owners[best_row])], float(exact[best_row]), second)

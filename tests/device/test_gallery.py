@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from device.gallery import Gallery
+from device.gallery_index import HalfPrecisionIndex
 from tests.conftest import random_templates
 
 
@@ -75,8 +78,8 @@ def brute_force(refs: list[str], vectors: np.ndarray, probe: np.ndarray) -> list
 
 
 @pytest.mark.parametrize("kind", ["enrolled", "stranger", "between two customers"])
-def test_a_large_gallery_finds_exactly_the_same_best_customer(kind: str) -> None:
-    refs, vectors = clustered(10_000)  # 30,000 templates: past the exact-scan limit
+def test_a_large_gallery_finds_exactly_the_best_and_second_best_customer(kind: str) -> None:
+    refs, vectors = clustered(10_000)  # 30,000 templates: past the exact-scan limit, so indexed
     gallery = Gallery(refs, vectors)
     rng = np.random.default_rng(5)
     probe = {
@@ -87,8 +90,37 @@ def test_a_large_gallery_finds_exactly_the_same_best_customer(kind: str) -> None
     match = gallery.nearest(probe)
     truth = brute_force(refs, vectors, probe)
     assert match is not None
-    if truth[0][0] <= 0.6:  # within naming distance the answer must be exact
-        assert match.customer_ref == truth[0][1]
-        assert match.distance == pytest.approx(truth[0][0], abs=1e-4)
-    # The second-best is exact or an underestimate: never a margin larger than the truth.
-    assert match.second_distance is not None and match.second_distance <= truth[1][0] + 1e-4
+    assert match.customer_ref == truth[0][1]
+    assert match.distance == pytest.approx(truth[0][0], abs=1e-4)
+    assert match.second_distance == pytest.approx(truth[1][0], abs=1e-4)
+
+
+def test_customers_at_nearly_the_same_distance_are_still_told_apart_exactly() -> None:
+    """Twenty customers whose templates sit within the half-precision error of each other's
+    distance from the probe: the index cannot rank them, the exact check must."""
+    refs, vectors = clustered(8_000)
+    rng = np.random.default_rng(9)
+    probe = rng.normal(0, 0.09, 128).astype(np.float32)
+    for customer in range(20):
+        direction = rng.normal(0, 1, 128)
+        direction /= np.linalg.norm(direction)
+        row = customer * 3
+        vectors[row] = probe + direction * (0.45 + customer * 1e-5)
+    gallery = Gallery(refs, vectors)
+    truth = brute_force(refs, vectors, probe)
+    match = gallery.nearest(probe)
+    assert match is not None
+    assert match.customer_ref == truth[0][1]
+    assert match.second_distance == pytest.approx(truth[1][0], abs=1e-6)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), scale=st.sampled_from([1e-6, 0.01, 0.1, 1.0, 4.0]))
+def test_the_index_error_bound_holds_for_any_templates(seed: int, scale: float) -> None:
+    rng = np.random.default_rng(seed)
+    vectors = (rng.normal(0, scale, (500, 128)) * rng.uniform(0, 1, (500, 1))).astype(np.float32)
+    probe = rng.normal(0, scale, 128).astype(np.float32)
+    index = HalfPrecisionIndex(vectors)
+    approximate, rows = index.nearest(probe, 500)
+    exact = reference_distances(vectors[rows], probe)
+    assert np.all(np.abs(approximate - exact) <= index.error)
