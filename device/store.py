@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import sqlite_utils
 
-from device.analytics.reads import AnalyticsReads, add_analytics_columns
+from device.analytics.data import AnalyticsData, add_analytics_columns
 from device.audit import AuditRecord
 from device.events import CheckIn, Consent, Profile
 from device.outbox import Outbox
@@ -52,7 +52,7 @@ class Store:
         self._db.execute("PRAGMA foreign_keys=ON")
         self._create_schema()
         self.outbox = Outbox(self._db, self._lock, self._transaction)
-        self.analytics = AnalyticsReads(self._db, self._lock)  # read-only queries for branch statistics
+        self.analytics = AnalyticsData(self._db, self._lock, self._transaction, self.outbox)  # statistics
         self._gallery_changes = 0
 
     def _create_schema(self) -> None:

@@ -8,9 +8,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from device.analytics.config import AnalyticsConfig
-from device.analytics.forecast import HOUR_S, Forecast, HourlyHistory, NotEnoughHistory, fit_forecast
-from device.analytics.reads import AnalyticsReads
 from device.analytics.report import ReportInput, render_report
+from device.analytics.series import HOUR_S, Forecast, HourlyHistory
 from device.analytics.stats import visit_stats
 from device.config import Config
 from device.floor.records import FloorBin
@@ -31,19 +30,11 @@ def midnight(day: date) -> float:
     return datetime.combine(day, datetime.min.time()).timestamp()
 
 
-def load_history(reads: AnalyticsReads, until: float, max_days: int) -> HourlyHistory | None:
-    """Visits per hour from the first one held (at most `max_days` back) up to `until`."""
-    first = reads.first_visit_at()
-    if first is None or first >= until:
-        return None
-    since = max(first, until - max_days * 24 * HOUR_S)
-    bins = {b.start: b.visits for b in reads.visit_bins(since, until, bin_s=HOUR_S)}
-    return HourlyHistory.from_bins(bins, since, until)
-
-
 def forecast_from(history: HourlyHistory | None, settings: AnalyticsConfig) -> tuple[Forecast | None, str]:
     if history is None:
         return None, "No visits are recorded yet, so there is nothing to forecast from."
+    from device.analytics.forecast import NotEnoughHistory, fit_forecast  # statsmodels: only when needed
+
     try:
         forecast = fit_forecast(history, settings.holidays, settings.horizon_days * 24)
     except NotEnoughHistory as exc:
@@ -93,7 +84,7 @@ def build_report(config: Config, month: str, now: datetime | None = None) -> str
         bins = reads.visit_bins(since, until)
         visitors = reads.visitors(since, until)
         # A month still running: learn from what has happened, forecast from now.
-        history = load_history(reads, min(until, now.timestamp() // HOUR_S * HOUR_S), settings.history_days)
+        history = reads.hourly_history(min(until, now.timestamp() // HOUR_S * HOUR_S), settings.history_days)
     finally:
         store.close()
     floor_png, floor_bins, floor_note = _floor_png(config, since, until)

@@ -16,8 +16,8 @@ import numpy.typing as npt
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from device.analytics.forecast import Forecast, HourlyHistory
 from device.analytics.privacy import Group
+from device.analytics.series import Forecast, HourlyHistory
 from device.analytics.stats import WEEKDAYS, Durations
 
 BLUE, GREY, ORANGE = "#1f5fa8", "#9aa5b1", "#d9822b"

@@ -13,8 +13,8 @@ from datetime import datetime
 import numpy as np
 
 from device.analytics import plots
-from device.analytics.forecast import Forecast, HourlyHistory
 from device.analytics.privacy import Group
+from device.analytics.series import Forecast, HourlyHistory
 from device.analytics.stats import WEEKDAYS, Durations, VisitStats
 
 STYLE = """
@@ -146,6 +146,7 @@ def _people(stats: VisitStats) -> str:
         f"How often they came: {html.escape(repeat)}.</p>"
         "<h3>Age</h3><p>Customers by age, from the birth-year band in their bank profile.</p>"
         + _img(plots.groups_bar(stats.age_groups, "customers", k), "customers by age band")
+        + _groups_table(stats.age_groups, k)
         + _merged_note(stats.age_groups, k)
         + "<h3>Product interest</h3><p>Products these customers told the bank they are interested in "
         "(a customer may name several).</p>"

@@ -1,6 +1,6 @@
 """Visit statistics of one period, from anonymous counts, consented visitors' check-ins and floor bins.
 
-Pure: the caller reads the data (device.analytics.reads, device.floor.bins_store) and passes it in.
+Pure: the caller reads the data (device.analytics.data, device.floor.bins_store) and passes it in.
 All times are the branch's local time, as a manager reads them.
 """
 
@@ -14,8 +14,8 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import numpy.typing as npt
 
+from device.analytics.data import VisitBin, Visitor
 from device.analytics.privacy import Group, K, suppress_small_groups
-from device.analytics.reads import VisitBin, Visitor
 from device.floor.records import FloorBin
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 
-from device.analytics.forecast import HOUR_S, Floats, HourlyHistory
+from device.analytics.series import HOUR_S, Floats, HourlyHistory
 
 # Mean visits per hour of a weekday, 00:00 to 23:00.
 DAY_PROFILE = np.array(

@@ -1,17 +1,23 @@
-"""The queries behind branch statistics and the forecast, over the store's own tables.
+"""The queries behind branch statistics and the forecast over the store's own tables, and the forecast's
+way into the outbox.
 
-Shares the store's connection and lock (see `Store.analytics`), as the outbox does, so the store still
-owns every SQL statement on its tables while this group can grow without crowding it.
+Shares the store's connection, lock and transactions (see `Store.analytics`), as the outbox does, so the
+store still owns every SQL statement on its tables while this group can grow without crowding it.
 """
 
 from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from typing import Any
 
 import sqlite_utils
+
+from device.analytics.series import HOUR_S, HourlyHistory
+from device.outbox import Outbox
 
 UNIDENTIFIED_BIN_S = 900
 
@@ -44,10 +50,18 @@ class Visitor:
     interests: tuple[str, ...]
 
 
-class AnalyticsReads:
-    def __init__(self, db: sqlite_utils.Database, lock: threading.RLock) -> None:
+class AnalyticsData:
+    def __init__(
+        self,
+        db: sqlite_utils.Database,
+        lock: threading.RLock,
+        transaction: Callable[[], AbstractContextManager[None]],
+        outbox: Outbox,
+    ) -> None:
         self._db = db
         self._lock = lock
+        self._transaction = transaction
+        self._outbox = outbox
 
     def visit_bins(self, since: float, until: float, bin_s: int = UNIDENTIFIED_BIN_S) -> list[VisitBin]:
         """Check-ins and unidentified visits per bin starting in [since, until), only bins with visits.
@@ -96,20 +110,33 @@ class AnalyticsReads:
             ).fetchall()
         return [Visitor(row[0], int(row[1]), row[2], tuple(json.loads(row[3]))) for row in rows]
 
+    def hourly_history(self, until: float, max_days: int) -> HourlyHistory | None:
+        """Visits per hour from the first one held (at most `max_days` back) up to `until`."""
+        first = self.first_visit_at()
+        if first is None or first >= until:
+            return None
+        since = max(first, until - max_days * 24 * HOUR_S)
+        bins = {b.start: b.visits for b in self.visit_bins(since, until, bin_s=HOUR_S)}
+        return HourlyHistory.from_bins(bins, since, until)
+
+    def queue_aggregates(self, records: Iterable[tuple[str, dict[str, Any]]], now: float) -> int:
+        """Queue anonymous aggregate records (record_id, AggregateRecord payload) for upload, all in one
+        transaction."""
+        count = 0
+        with self._transaction():
+            for record_id, payload in records:
+                self._outbox.enqueue("aggregate", record_id, payload, now)
+                count += 1
+        return count
+
     def import_unidentified_counts(self, bins: Iterable[tuple[float, int]]) -> int:
         """Add visit counts per 15-minute bin in one transaction: for importing history (and loading
         benchmarks and tests), where one transaction per visit would take minutes."""
         rows = [(start - start % UNIDENTIFIED_BIN_S, int(visits)) for start, visits in bins if visits > 0]
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._db.conn.executemany(
-                    "INSERT INTO unidentified_counts (bin_start, visits) VALUES (?, ?) "
-                    "ON CONFLICT(bin_start) DO UPDATE SET visits = visits + excluded.visits",
-                    rows,
-                )
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        with self._transaction():
+            self._db.conn.executemany(
+                "INSERT INTO unidentified_counts (bin_start, visits) VALUES (?, ?) "
+                "ON CONFLICT(bin_start) DO UPDATE SET visits = visits + excluded.visits",
+                rows,
+            )
         return len(rows)
