@@ -60,6 +60,19 @@ def hour_weekday_heatmap(hour_weekday: npt.NDArray[np.float64]) -> bytes:
     return _png(figure)
 
 
+def quarter_hour_profile(profile: npt.NDArray[np.float64]) -> bytes:
+    """An average open day, 15 minutes at a time, over the hours that saw visitors."""
+    busy = np.flatnonzero(profile > 0)
+    first, last = (int(busy[0]) // 4, int(busy[-1]) // 4 + 1) if busy.size else (8, 18)
+    figure, axes = plt.subplots(figsize=(9, 2.4))
+    slots = np.arange(first * 4, last * 4)
+    axes.bar(slots / 4, profile[slots], width=0.23, align="edge", color=BLUE)
+    axes.set_xticks(range(first, last + 1), [f"{h:02d}:00" for h in range(first, last + 1)])
+    axes.set_ylabel("visits per 15 min")
+    axes.spines[["top", "right"]].set_visible(False)
+    return _png(figure)
+
+
 def daily_visits(per_day: Sequence[tuple[datetime, int]]) -> bytes:
     figure, axes = plt.subplots(figsize=(9, 2.6))
     days = _dates([day for day, _ in per_day])

@@ -1,9 +1,11 @@
 """k-anonymity for the statistics of identified visitors: no shown group may be smaller than k people.
 
-Groups under k are merged into one "other" group; when that merged group is itself under k, the next
-smallest groups join it until it is not. Every number shown is then at least k, and none can be
-recovered by subtracting shown numbers from a shown total (the merged group is never under k either).
-When all the visitors together are fewer than k, nothing is shown but "fewer than k".
+Groups under k are merged into one "other" group. When the groups split the people (age bands: each
+person in one) and the merged group is itself under k, the next smallest groups join it until it is not:
+otherwise its size would follow from the total minus the groups shown. Every number shown is then at
+least k, and none can be recovered by subtraction. Where people may be in several groups (interests),
+there is no such total: a merged group under k is shown as "<k" instead of hiding a real group. When all
+the visitors together are fewer than k, nothing is shown but "fewer than k".
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ class Group:
 
 
 def suppress_small_groups(
-    groups: Mapping[str, Set[str]], k: int = K, other_label: str = "other"
+    groups: Mapping[str, Set[str]], k: int = K, other_label: str = "other", *, partition: bool = True
 ) -> list[Group]:
     """`groups` maps a label to the people (pseudonymous refs) in it; a person may be in several groups
     (product interests) or one (age bands). Returns the groups safe to show, in the given order, then the
@@ -44,7 +46,7 @@ def suppress_small_groups(
     merged_people = set().union(*(present[label] for label in small))
     # Fold in the smallest shown groups until the merged group is big enough (or everything is merged).
     by_size = sorted((label for label in present if label not in small), key=lambda lab: len(present[lab]))
-    for label in by_size:
+    for label in by_size if partition else ():
         if len(merged_people) >= k:
             break
         small.add(label)

@@ -107,6 +107,8 @@ def _visits(stats: VisitStats) -> str:
         "cells.</p>"
         + _img(plots.hour_weekday_heatmap(stats.hour_weekday), "visits by hour and weekday")
         + f"<p>Busiest hours:</p><ul>{busiest}</ul>"
+        + "<p>An average open day, 15 minutes at a time:</p>"
+        + _img(plots.quarter_hour_profile(stats.quarter_hour_profile), "visits per 15 minutes")
         + "<p>Visits per day:</p>"
         + _img(
             plots.daily_visits([(datetime.combine(d, datetime.min.time()), v) for d, v in stats.per_day]),
@@ -175,6 +177,8 @@ def _floor(stats: VisitStats, floor_png: bytes | None, floor_note: str) -> str:
         + "<p>Where people spent their time this month (floor sensors, anonymous). Red is where people "
         "stood longest.</p>"
         + _img(floor_png, "floor heat map")
+        + '<p class="note">Times below are from the sensors\' 15-minute averages, so the longest single '
+        "waits are smoothed out.</p>"
         + _durations(stats.queue_wait, "queue wait", "time in the queue")
         + _durations(stats.dwell, "time spent in the other zones", "time in a zone")
     )

@@ -161,7 +161,7 @@ def _interest_groups(visitors: Sequence[Visitor], k: int) -> list[Group]:
         for interest in visitor.interests:
             groups[interest.strip().lower()].add(visitor.customer_ref)
     ordered = dict(sorted(groups.items(), key=lambda item: (-len(item[1]), item[0])))
-    return suppress_small_groups(ordered, k, other_label="other interests")
+    return suppress_small_groups(ordered, k, other_label="other interests", partition=False)
 
 
 def _durations(floor_bins: Sequence[FloorBin], zones: Sequence[str]) -> Durations | None:

@@ -43,6 +43,14 @@ def test_a_merged_group_still_under_k_takes_in_the_next_smallest_group() -> None
     assert shown == [Group("30-39", 9), Group("other", 9, ("20-29", "40-49", "70-79"))]
 
 
+def test_overlapping_groups_show_a_small_merged_group_as_under_k_rather_than_hide_another() -> None:
+    # Interests: a person may name several, so there is no total to subtract "other" from.
+    groups = {"savings": people("s", 10), "leasing": people("l", 6), "car loan": {"l1", "x"}}
+    shown = suppress_small_groups(groups, k=5, partition=False)
+    assert shown == [Group("savings", 10), Group("leasing", 6), Group("other", None, ("car loan",))]
+    assert shown[-1].shown(5) == "<5"
+
+
 def test_fewer_than_k_people_in_all_shows_nothing_but_that() -> None:
     shown = suppress_small_groups({"a": people("a", 2), "b": people("b", 1)}, k=5)
     assert shown == [Group("all other", None, ("a", "b"))]

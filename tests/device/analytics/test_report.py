@@ -16,6 +16,7 @@ from tests.device.analytics.branch_data import RARE_INTEREST, fill, kiosk_config
 CHARTS = {
     "visits by hour and weekday",
     "visits per day",
+    "visits per 15 minutes",
     "customers by age band",
     "customers by product interest",
     "floor heat map",
