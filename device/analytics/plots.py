@@ -111,6 +111,35 @@ def durations_bar(durations: Durations, title: str) -> bytes:
     return _png(figure)
 
 
+def forecast_days(forecast: Forecast) -> bytes:
+    """Expected visits per day of the forecast: what a staff rota is planned from."""
+    days, totals = [], []
+    for first in range(0, len(forecast.starts) - 23, 24):
+        days.append(datetime.fromtimestamp(float(forecast.starts[first])))
+        totals.append(float(np.sum(forecast.mean[first : first + 24])))
+    figure, axes = plt.subplots(figsize=(11, 2.8))
+    numbers = _dates(days)
+    axes.bar(numbers, totals, color=BLUE, width=0.8)
+    for number, total in zip(numbers, totals, strict=True):
+        axes.text(
+            number,
+            total,
+            f"{total:.0f}" if total >= 0.5 else "closed",
+            ha="center",
+            va="bottom",
+            fontsize=7,
+            rotation=90 if total < 0.5 else 0,
+        )
+    if len(numbers):
+        axes.set_xlim(numbers[0] - 0.7, numbers[-1] + 0.7)
+    _date_axis(axes, "%a %d %b", every_days=2)
+    figure.autofmt_xdate(rotation=60)
+    axes.set_ylabel("expected visits")
+    axes.margins(y=0.15)
+    axes.spines[["top", "right"]].set_visible(False)
+    return _png(figure)
+
+
 def forecast_chart(forecast: Forecast, recent: HourlyHistory | None) -> bytes:
     """The next days hour by hour: expected visits, the 80 % band, and the last week as it happened."""
     figure, axes = plt.subplots(figsize=(11, 4.2))

@@ -129,11 +129,11 @@ def _merged_note(groups: tuple[Group, ...], k: int) -> str:
     merged = [g for g in groups if g.merged]
     if not merged:
         return ""
-    names = ", ".join(merged[0].merged)
-    return (
-        f'<p class="note">Groups of fewer than {k} customers are merged to protect privacy '
-        f"(here: {html.escape(names)}).</p>"
-    )
+    note = f"Groups of fewer than {k} customers are merged to protect privacy"
+    # A merged group too small to count is not named either: that alone would single out its few people.
+    if merged[0].people is not None:
+        note += f" (here: {', '.join(merged[0].merged)})"
+    return f'<p class="note">{html.escape(note)}.</p>'
 
 
 def _people(stats: VisitStats) -> str:
@@ -200,8 +200,11 @@ def _outlook(forecast: Forecast | None, note: str, recent: HourlyHistory | None)
     )
     total = float(np.sum(forecast.mean))
     return (
-        section + f"<p>Expected visits hour by hour for the next {len(forecast.starts) // 24} days: "
-        f"about {total:,.0f} in all. The shaded band is where 4 hours in 5 should fall.</p>"
+        section + f"<p>About {total:,.0f} visits are expected in the next {len(forecast.starts) // 24} days, "
+        "from this branch's own history. Use it to plan staff.</p>"
+        + "<p>Expected visits per day:</p>"
+        + _img(plots.forecast_days(forecast), "forecast of visits per day")
+        + "<p>Hour by hour, with the band where 4 hours in 5 should fall:</p>"
         + _img(plots.forecast_chart(forecast, recent), "forecast of visits per hour with 80 % band")
         + f"<table><tr><th>weekday</th><th>expected visits per day</th></tr>{rows}</table>"
         + f'<p class="note">{html.escape(note)}</p>'
