@@ -71,6 +71,8 @@ def fit_forecast(
     y = history.counts.astype(np.float64)
     normal = ~past.holiday
     open_slots = np.bincount(past.slot[normal], weights=y[normal], minlength=WEEK_H) > 0
+    if not open_slots.any():
+        raise NotEnoughHistory("no visits outside holidays in the history")
     column = np.cumsum(open_slots) - 1
     with_trend = history.days >= MIN_TREND_DAYS
     # Years since the end of the history: the trend's origin sits where the forecast starts.

@@ -64,6 +64,13 @@ def test_two_weeks_of_history_are_needed() -> None:
         fit_forecast(branch.history)
 
 
+def test_a_history_without_visits_cannot_be_forecast() -> None:
+    quiet = synthetic_branch(date(2026, 9, 1), 20).history
+    empty = HourlyHistory(quiet.starts, np.zeros_like(quiet.counts))
+    with pytest.raises(NotEnoughHistory, match="no visits"):
+        fit_forecast(empty)
+
+
 def test_the_interval_of_small_counts_is_the_one_nearest_80_percent() -> None:
     # A mean of 2 visits: the 10 %/90 % quantiles give 0..4, which holds 95 %; 1..4 is nearer 80 %.
     low, high = interval(np.array([2.0, 0.0]), alpha=1e-6)
