@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 import tempfile
 from datetime import date, datetime, timedelta
@@ -113,6 +114,9 @@ def report_command(config: Config, month: str, out: Path, now: datetime | None =
     except ValueError as exc:
         print(f"branchdoor report: {exc}", file=sys.stderr)
         return 2
+    except (OSError, sqlite3.Error) as exc:
+        print(f"branchdoor report: cannot read {config.storage.database}: {exc}", file=sys.stderr)
+        return 1
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(document, encoding="utf-8")
     print(f"wrote {out} (branch {config.branch.id}, {month})")

@@ -53,6 +53,18 @@ def test_the_report_command_writes_one_file(tmp_path: Path, capsys: pytest.Captu
     assert "expected YYYY-MM" in capsys.readouterr().err
 
 
+def test_an_unreadable_state_directory_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "state").write_text("a file where the state directory should be")
+    path = tmp_path / "branchdoor.toml"
+    path.write_text(f'[branch]\nid = "0427"\n\n[storage]\nstate_dir = "{tmp_path / "state"}"\n')
+    out = tmp_path / "r.html"
+    assert main(["report", "--config", str(path), "--month", "2026-11", "--out", str(out)]) == 1
+    assert "branchdoor report: cannot read" in capsys.readouterr().err
+    assert not out.exists()
+
+
 def test_months_are_whole_calendar_months() -> None:
     assert [str(d) for d in parse_month("2026-11")] == ["2026-11-01", "2026-11-30"]
     assert [str(d) for d in parse_month("2028-02")] == ["2028-02-01", "2028-02-29"]
