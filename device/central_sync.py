@@ -46,6 +46,7 @@ def _profile(item: GalleryUpsert) -> tuple[Profile, Consent, Vectors]:
         language=item.language,
         interests=tuple(item.interests),
         service_hints=tuple(item.service_hints),
+        birth_year_band=item.birth_year_band,
     )
     consent = Consent(
         notice_version=item.consent.notice_version,

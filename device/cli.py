@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from device import logs
+from device.analytics.cli import add_report_parser
 from device.config import Config
 from device.config_file import ConfigError, config_path, load_config
 from device.events import Consent, Profile
@@ -70,6 +71,7 @@ def _parser() -> argparse.ArgumentParser:
     heatmap.add_argument("--until", required=True, help="end (exclusive), e.g. 2026-11-03T12:00")
     heatmap.add_argument("--out", required=True, type=Path, help="PNG file to write")
 
+    add_report_parser(commands, common)
     commands.add_parser(
         "doctor", parents=[common], help="check camera, sensors, broker, central service, disk and clock"
     )
@@ -125,6 +127,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from device.field_tools import heatmap_command
 
         return heatmap_command(_load(args), args.since, args.until, args.out)
+    if args.command == "report":
+        from device.analytics.command import report_command
+
+        return report_command(_load(args), args.month, args.out)
     if args.command == "doctor":
         from device.doctor import run_checks
 

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from device.analytics.config import AnalyticsConfig
 from device.floor.config import FloorConfig
 from drivers.camera import CameraConfig
 from drivers.camera.opencv_source import OpenCVCameraConfig
@@ -171,6 +172,7 @@ class Config(_Section):
     central: CentralConfig | None = None
     sensors: list[SensorConfig] = Field(default_factory=list)
     floor: FloorConfig | None = None
+    analytics: AnalyticsConfig = AnalyticsConfig()
 
     @model_validator(mode="after")
     def _sensors_are_placed(self) -> Config:

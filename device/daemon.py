@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from types import FrameType
 
+from device.analytics.service import ForecastService
 from device.central_sync import CentralSync
 from device.checkin import CheckinDesk
 from device.config import Config
@@ -73,6 +74,7 @@ def run(config: Config, stop: threading.Event) -> int:
         config.mqtt.port,
     )
     floor = _floor_service(config, link)
+    forecaster = _forecast_service(config, store, link)
     central = _central_sync(config, store)
     sync_stop = threading.Event()
     sync_thread = (
@@ -86,6 +88,8 @@ def run(config: Config, stop: threading.Event) -> int:
     pipeline.start()
     if floor is not None:
         floor.start()
+    if forecaster is not None:
+        forecaster.start()
     if sync_thread is not None:
         sync_thread.start()
     parts = Parts(pipeline, link, store, floor, central)
@@ -110,6 +114,8 @@ def run(config: Config, stop: threading.Event) -> int:
         if floor is not None:
             floor.stop()
             log.info("floor: sensor bad frames %s", floor.bad_frames())
+        if forecaster is not None:
+            forecaster.stop()
         if sync_thread is not None:
             sync_stop.set()
             sync_thread.join(2.0)
@@ -140,6 +146,12 @@ def _floor_service(config: Config, link: MqttLink) -> FloorService | None:
 
     store = FloorBinStore(config.storage.database)
     return FloorService(floor_config, config.sensors, store, publish)
+
+
+def _forecast_service(config: Config, store: Store, link: MqttLink) -> ForecastService | None:
+    if not config.analytics.forecast:
+        return None
+    return ForecastService(config.analytics, store, config.branch.id, link.publish_forecast)
 
 
 def _first_sync(central: CentralSync) -> None:

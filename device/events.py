@@ -26,6 +26,8 @@ class Profile:
     language: str | None = None
     interests: tuple[str, ...] = ()
     service_hints: tuple[str, ...] = ()
+    # From the consented central profile (e.g. "1980-1989"), for anonymous statistics; never shown on cues.
+    birth_year_band: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -156,6 +156,15 @@ class MqttLink:
         """A live floor snapshot: anonymous counts, fire-and-forget, stale after `expiry_s`."""
         self._publish_json(self._topics.floor, snapshot, expiry_s)
 
+    def publish_forecast(self, forecast: dict[str, object], expiry_s: int) -> None:
+        """The footfall forecast: anonymous, retained so a staff-planning screen that connects later gets
+        the current one at once (it changes once a day), QoS 1, expiring so a dead kiosk's goes stale."""
+        properties = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
+        properties.MessageExpiryInterval = max(1, expiry_s)
+        properties.ContentType = "application/json"
+        payload = json.dumps(forecast, separators=(",", ":")).encode()
+        self._client.publish(self._topics.forecast, payload, qos=1, retain=True, properties=properties)
+
     def stop(self, timeout_s: float = 2.0) -> None:
         """Say `offline` (retained) ourselves, so screens need not wait for the Last Will."""
         self._stopping = True

@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import sqlite_utils
 
+from device.analytics.data import AnalyticsData, add_analytics_columns
 from device.audit import AuditRecord
 from device.events import CheckIn, Consent, Profile
 from device.outbox import Outbox
@@ -51,6 +52,7 @@ class Store:
         self._db.execute("PRAGMA foreign_keys=ON")
         self._create_schema()
         self.outbox = Outbox(self._db, self._lock, self._transaction)
+        self.analytics = AnalyticsData(self._db, self._lock, self._transaction, self.outbox)  # statistics
         self._gallery_changes = 0
 
     def _create_schema(self) -> None:
@@ -64,7 +66,8 @@ class Store:
                     interests TEXT NOT NULL DEFAULT '[]',
                     service_hints TEXT NOT NULL DEFAULT '[]',
                     enrolled_at REAL NOT NULL,
-                    updated_at REAL NOT NULL
+                    updated_at REAL NOT NULL,
+                    birth_year_band TEXT
                 );
                 CREATE TABLE IF NOT EXISTS consents (
                     customer_ref TEXT PRIMARY KEY
@@ -103,6 +106,7 @@ class Store:
                 );
                 """
             )
+            add_analytics_columns(self._db)
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -134,12 +138,13 @@ class Store:
         self._db.execute(
             """
             INSERT INTO customers
-                (customer_ref, greeting_name, language, interests, service_hints, enrolled_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
+                (customer_ref, greeting_name, language, interests, service_hints, enrolled_at, updated_at,
+                 birth_year_band)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(customer_ref) DO UPDATE SET
                 greeting_name = excluded.greeting_name, language = excluded.language,
                 interests = excluded.interests, service_hints = excluded.service_hints,
-                updated_at = excluded.updated_at
+                updated_at = excluded.updated_at, birth_year_band = excluded.birth_year_band
             """,
             [
                 profile.customer_ref,
@@ -149,6 +154,7 @@ class Store:
                 json.dumps(list(profile.service_hints)),
                 existing[0] if existing else now,
                 now,
+                profile.birth_year_band,
             ],
         )
         self._db.execute(
@@ -256,7 +262,7 @@ class Store:
     def profile(self, customer_ref: str) -> Profile | None:
         with self._lock:
             row = self._db.execute(
-                "SELECT greeting_name, language, interests, service_hints FROM customers "
+                "SELECT greeting_name, language, interests, service_hints, birth_year_band FROM customers "
                 "WHERE customer_ref = ?",
                 [customer_ref],
             ).fetchone()
@@ -268,6 +274,7 @@ class Store:
             language=row[1],
             interests=tuple(json.loads(row[2])),
             service_hints=tuple(json.loads(row[3])),
+            birth_year_band=row[4],
         )
 
     def gallery_rows(self) -> tuple[list[str], Vectors]:

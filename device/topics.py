@@ -34,3 +34,8 @@ class Topics:
     def cues(self) -> str:
         """Teller cues for every screen of the branch: QoS 1, never retained, expiring."""
         return f"{self.branch}/cues"
+
+    @property
+    def forecast(self) -> str:
+        """Next days' hourly footfall forecast (anonymous): QoS 1, retained, expiring after 2 refits."""
+        return f"{self.branch}/forecast"

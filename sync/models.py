@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 EMBEDDING_MODEL = "dlib_face_recognition_resnet_model_v1"
 TEMPLATE_SIZE = 128
@@ -29,6 +29,14 @@ Template = Annotated[
     Field(min_length=TEMPLATE_SIZE, max_length=TEMPLATE_SIZE, description="One 128-number face template."),
 ]
 Text = Annotated[str, Field(min_length=1, max_length=200)]
+BirthYearBand = Annotated[
+    str,
+    Field(
+        pattern=r"^(19|20)[0-9]0-(19|20)[0-9]9$",
+        description="Decade of birth from the consented profile, e.g. 1980-1989: the device's only source "
+        "of age, for anonymous branch statistics (never estimated from a face).",
+    ),
+]
 
 
 class WireModel(BaseModel):
@@ -56,6 +64,7 @@ class GalleryUpsert(WireModel):
     language: str | None = Field(None, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
     interests: list[Text] = Field(default_factory=list, max_length=20)
     service_hints: list[Text] = Field(default_factory=list, max_length=20)
+    birth_year_band: BirthYearBand | None = None
     consent: Consent
     embedding_model: Literal["dlib_face_recognition_resnet_model_v1"]
     templates: list[Template] = Field(min_length=1, max_length=20)
@@ -63,6 +72,15 @@ class GalleryUpsert(WireModel):
     @property
     def consent_covers_devices(self) -> bool:
         return REQUIRED_SCOPE in self.consent.scope
+
+    @field_validator("birth_year_band")
+    @classmethod
+    def _one_decade(cls, band: str | None) -> str | None:
+        if band is not None:
+            first, last = (int(year) for year in band.split("-"))
+            if first % 10 or last != first + 9:
+                raise ValueError("a birth-year band is one decade, e.g. 1980-1989")
+        return band
 
 
 class GalleryDelete(WireModel):
@@ -134,9 +152,33 @@ class AggregateRecord(WireModel):
     record_id: RecordId
     bin_start: AwareDatetime
     bin_s: int = Field(gt=0, le=86_400)
-    metric: Literal["unidentified_visits", "door_in", "door_out", "queue_length_max", "occupancy_max"]
+    metric: Literal[
+        "unidentified_visits", "door_in", "door_out", "queue_length_max", "occupancy_max", "forecast_visits"
+    ]
     value: int = Field(ge=0)
     zone: Text | None = None
+    low80: int | None = Field(
+        None, ge=0, description="forecast_visits only: lower end of the 80 % prediction interval."
+    )
+    high80: int | None = Field(
+        None, ge=0, description="forecast_visits only: upper end of the 80 % prediction interval."
+    )
+    issued_at: AwareDatetime | None = Field(
+        None, description="forecast_visits only: when the forecast was made (a newer one replaces it)."
+    )
+
+    @model_validator(mode="after")
+    def _forecast_fields(self) -> AggregateRecord:
+        forecast = (self.low80, self.high80, self.issued_at)
+        if self.metric != "forecast_visits":
+            if any(field is not None for field in forecast):
+                raise ValueError("low80, high80 and issued_at belong to forecast_visits only")
+            return self
+        if self.low80 is None or self.high80 is None or self.issued_at is None:
+            raise ValueError("forecast_visits needs low80, high80 and issued_at")
+        if not self.low80 <= self.value <= self.high80:
+            raise ValueError("forecast_visits needs low80 <= value <= high80")
+        return self
 
 
 class CheckinBatch(WireModel):

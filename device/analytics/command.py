@@ -1,0 +1,123 @@
+"""`branchdoor report --month 2026-11 --out report.html`: read the kiosk's data, write the report."""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+import tempfile
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from device.analytics.config import AnalyticsConfig
+from device.analytics.report import ReportInput, render_report
+from device.analytics.series import HOUR_S, Forecast, HourlyHistory
+from device.analytics.stats import visit_stats
+from device.config import Config
+from device.floor.records import FloorBin
+
+
+def parse_month(text: str) -> tuple[date, date]:
+    """ "2026-11" -> (2026-11-01, 2026-11-30)."""
+    try:
+        first = datetime.strptime(text, "%Y-%m").date()
+    except ValueError:
+        raise ValueError(f"--month {text!r}: expected YYYY-MM, e.g. 2026-11") from None
+    following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return first, following - timedelta(days=1)
+
+
+def midnight(day: date) -> float:
+    """Local midnight starting `day`, as epoch seconds."""
+    return datetime.combine(day, datetime.min.time()).timestamp()
+
+
+def forecast_from(history: HourlyHistory | None, settings: AnalyticsConfig) -> tuple[Forecast | None, str]:
+    if history is None:
+        return None, "No visits are recorded yet, so there is nothing to forecast from."
+    from device.analytics.forecast import NotEnoughHistory, fit_forecast  # statsmodels: only when needed
+
+    try:
+        forecast = fit_forecast(history, settings.holidays, settings.horizon_days * 24)
+    except NotEnoughHistory as exc:
+        return None, f"No forecast yet: {exc}."
+    trend = (
+        "too little history for a trend (under 8 weeks)"
+        if forecast.trend_per_year is None
+        else f"traffic trend {forecast.trend_per_year:+.0%} a year"
+    )
+    return forecast, (
+        f"Learned from {forecast.history_days:.0f} days of this branch's visits: the pattern of each hour "
+        f"of the week, {trend}, and {len(settings.holidays)} configured holidays."
+    )
+
+
+def _floor_png(config: Config, since: float, until: float) -> tuple[bytes | None, list[FloorBin], str]:
+    from device.floor.bins_store import FloorBinStore
+    from device.floor.render import render_heatmap
+
+    if config.floor is None:
+        return None, [], "No floor sensors are configured at this branch."
+    store = FloorBinStore(config.storage.database)
+    try:
+        grid = store.summed_grid(since, until)
+        bins = store.bins(since, until)
+    finally:
+        store.close()
+    if grid is None:
+        return None, [], "The floor sensors recorded nothing this month."
+    with tempfile.TemporaryDirectory() as scratch:
+        path = render_heatmap(
+            config.floor, grid, config.floor.zones, config.floor.door_lines, Path(scratch) / "floor.png"
+        )
+        return path.read_bytes(), list(bins), ""
+
+
+def build_report(config: Config, month: str, now: datetime | None = None) -> str:
+    from device.store import Store
+
+    now = now or datetime.now()
+    first_day, last_day = parse_month(month)
+    since, until = midnight(first_day), midnight(last_day + timedelta(days=1))
+    settings = config.analytics
+    store = Store(config.storage.database)
+    try:
+        reads = store.analytics
+        bins = reads.visit_bins(since, until)
+        visitors = reads.visitors(since, until)
+        # A month still running: learn from what has happened, forecast from now.
+        history = reads.hourly_history(min(until, now.timestamp() // HOUR_S * HOUR_S), settings.history_days)
+    finally:
+        store.close()
+    floor_png, floor_bins, floor_note = _floor_png(config, since, until)
+    zone_kinds = {zone.name: zone.kind for zone in config.floor.zones} if config.floor else {}
+    stats = visit_stats(first_day, last_day, bins, visitors, floor_bins, zone_kinds, k=settings.k_anonymity)
+    forecast, note = forecast_from(history, settings)
+    recent = history.split(7 * 24)[1] if history is not None and len(history.starts) > 7 * 24 else None
+    return render_report(
+        ReportInput(
+            branch_id=config.branch.id,
+            month=month,
+            stats=stats,
+            forecast=forecast,
+            forecast_note=note,
+            recent=recent,
+            floor_png=floor_png,
+            floor_note=floor_note,
+            generated_at=now,
+        )
+    )
+
+
+def report_command(config: Config, month: str, out: Path, now: datetime | None = None) -> int:
+    try:
+        document = build_report(config, month, now)
+    except ValueError as exc:
+        print(f"branchdoor report: {exc}", file=sys.stderr)
+        return 2
+    except (OSError, sqlite3.Error) as exc:
+        print(f"branchdoor report: cannot read {config.storage.database}: {exc}", file=sys.stderr)
+        return 1
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(document, encoding="utf-8")
+    print(f"wrote {out} (branch {config.branch.id}, {month})")
+    return 0

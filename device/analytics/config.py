@@ -1,0 +1,34 @@
+"""`[analytics]`: the daily forecast refit and the statistics' privacy threshold. Pure data."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class AnalyticsConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    forecast: bool = Field(
+        True, description="Refit the footfall forecast in the daemon, publish it and upload it."
+    )
+    refit_interval_h: float = Field(
+        24.0, ge=1, le=168, description="How often the forecast is refitted (first one a minute after start)."
+    )
+    horizon_days: int = Field(30, ge=1, le=62, description="How far ahead the forecast goes.")
+    history_days: int = Field(
+        365, ge=14, le=1095, description="How much local history the forecast learns from (at most)."
+    )
+    holidays: list[date] = Field(
+        default_factory=list,
+        description="Public holidays, past and coming, e.g. 2026-12-25. Their effect is learned from past "
+        "ones; with none in the history the branch is assumed closed on them.",
+    )
+    k_anonymity: int = Field(
+        5,
+        ge=5,
+        le=100,
+        description="Smallest group of customers a statistic may show (age bands, interests, repeat "
+        "visits); smaller groups are merged.",
+    )

@@ -1,0 +1,142 @@
+"""The queries behind branch statistics and the forecast over the store's own tables, and the forecast's
+way into the outbox.
+
+Shares the store's connection, lock and transactions (see `Store.analytics`), as the outbox does, so the
+store still owns every SQL statement on its tables while this group can grow without crowding it.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any
+
+import sqlite_utils
+
+from device.analytics.series import HOUR_S, HourlyHistory
+from device.outbox import Outbox
+
+UNIDENTIFIED_BIN_S = 900
+
+
+def add_analytics_columns(db: sqlite_utils.Database) -> None:
+    """Columns added after a database was first created: old kiosks get them on their next start."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(customers)").fetchall()}
+    if "birth_year_band" not in columns:
+        db.execute("ALTER TABLE customers ADD COLUMN birth_year_band TEXT")
+
+
+@dataclass(frozen=True, slots=True)
+class VisitBin:
+    start: float
+    identified: int
+    unidentified: int
+
+    @property
+    def visits(self) -> int:
+        return self.identified + self.unidentified
+
+
+@dataclass(frozen=True, slots=True)
+class Visitor:
+    """A consented customer who checked in during a period, as statistics may see them: no name."""
+
+    customer_ref: str
+    visits: int
+    birth_year_band: str | None
+    interests: tuple[str, ...]
+
+
+class AnalyticsData:
+    def __init__(
+        self,
+        db: sqlite_utils.Database,
+        lock: threading.RLock,
+        transaction: Callable[[], AbstractContextManager[None]],
+        outbox: Outbox,
+    ) -> None:
+        self._db = db
+        self._lock = lock
+        self._transaction = transaction
+        self._outbox = outbox
+
+    def visit_bins(self, since: float, until: float, bin_s: int = UNIDENTIFIED_BIN_S) -> list[VisitBin]:
+        """Check-ins and unidentified visits per bin starting in [since, until), only bins with visits.
+
+        `bin_s` is a multiple of the 15 minutes unidentified visits are counted in."""
+        if bin_s % UNIDENTIFIED_BIN_S:
+            raise ValueError(f"bin_s must be a multiple of {UNIDENTIFIED_BIN_S}")
+        with self._lock:
+            identified = self._db.execute(
+                "SELECT CAST(at / ? AS INTEGER) * ? AS bin, COUNT(*) FROM checkins "
+                "WHERE at >= ? AND at < ? GROUP BY bin",
+                [bin_s, bin_s, since, until],
+            ).fetchall()
+            unidentified = self._db.execute(
+                "SELECT CAST(bin_start / ? AS INTEGER) * ? AS bin, SUM(visits) FROM unidentified_counts "
+                "WHERE bin_start >= ? AND bin_start < ? GROUP BY bin",
+                [bin_s, bin_s, since, until],
+            ).fetchall()
+        known = {float(start): int(count) for start, count in identified}
+        unknown = {float(start): int(count) for start, count in unidentified}
+        return [
+            VisitBin(start, known.get(start, 0), unknown.get(start, 0))
+            for start in sorted(set(known) | set(unknown))
+        ]
+
+    def first_visit_at(self) -> float | None:
+        """When the local history starts: the oldest check-in or unidentified visit held."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT MIN(t) FROM (SELECT MIN(at) AS t FROM checkins "
+                "UNION ALL SELECT MIN(bin_start) FROM unidentified_counts)"
+            ).fetchone()
+        return None if row is None or row[0] is None else float(row[0])
+
+    def visitors(self, since: float, until: float) -> list[Visitor]:
+        """Customers with check-ins in [since, until) and the consented profile fields statistics use."""
+        with self._lock:
+            rows = self._db.execute(
+                """
+                SELECT k.customer_ref, COUNT(*), c.birth_year_band, COALESCE(c.interests, '[]')
+                FROM checkins k LEFT JOIN customers c ON c.customer_ref = k.customer_ref
+                WHERE k.at >= ? AND k.at < ?
+                GROUP BY k.customer_ref ORDER BY k.customer_ref
+                """,
+                [since, until],
+            ).fetchall()
+        return [Visitor(row[0], int(row[1]), row[2], tuple(json.loads(row[3]))) for row in rows]
+
+    def hourly_history(self, until: float, max_days: int) -> HourlyHistory | None:
+        """Visits per hour from the first one held (at most `max_days` back) up to `until`."""
+        first = self.first_visit_at()
+        if first is None or first >= until:
+            return None
+        since = max(first, until - max_days * 24 * HOUR_S)
+        bins = {b.start: b.visits for b in self.visit_bins(since, until, bin_s=HOUR_S)}
+        return HourlyHistory.from_bins(bins, since, until)
+
+    def queue_aggregates(self, records: Iterable[tuple[str, dict[str, Any]]], now: float) -> int:
+        """Queue anonymous aggregate records (record_id, AggregateRecord payload) for upload, all in one
+        transaction."""
+        count = 0
+        with self._transaction():
+            for record_id, payload in records:
+                self._outbox.enqueue("aggregate", record_id, payload, now)
+                count += 1
+        return count
+
+    def import_unidentified_counts(self, bins: Iterable[tuple[float, int]]) -> int:
+        """Add visit counts per 15-minute bin in one transaction: for importing history (and loading
+        benchmarks and tests), where one transaction per visit would take minutes."""
+        rows = [(start - start % UNIDENTIFIED_BIN_S, int(visits)) for start, visits in bins if visits > 0]
+        with self._transaction():
+            self._db.conn.executemany(
+                "INSERT INTO unidentified_counts (bin_start, visits) VALUES (?, ?) "
+                "ON CONFLICT(bin_start) DO UPDATE SET visits = visits + excluded.visits",
+                rows,
+            )
+        return len(rows)

@@ -1,0 +1,211 @@
+"""The branch manager's monthly report: one self-contained HTML file (charts inlined as PNG data).
+
+Pure assembly: the numbers come from device.analytics.stats and .forecast, the charts from .plots.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+
+from device.analytics import plots
+from device.analytics.privacy import Group
+from device.analytics.series import Forecast, HourlyHistory
+from device.analytics.stats import WEEKDAYS, Durations, VisitStats
+
+STYLE = """
+body { font-family: "DejaVu Sans", Arial, sans-serif; margin: 2rem auto; max-width: 62rem; color: #1d2733;
+       line-height: 1.45; padding: 0 1rem; }
+h1 { margin-bottom: 0.2rem; } h2 { margin-top: 2.2rem; border-bottom: 2px solid #1f5fa8; }
+.period { color: #52606d; margin-top: 0; }
+.numbers { display: flex; flex-wrap: wrap; gap: 1rem; }
+.number { background: #f0f4f8; border-radius: 6px; padding: 0.7rem 1rem; min-width: 9rem; }
+.number b { display: block; font-size: 1.6rem; color: #1f5fa8; }
+.note { color: #52606d; font-size: 0.9rem; }
+img { max-width: 100%; height: auto; display: block; margin: 0.8rem 0; }
+table { border-collapse: collapse; margin: 0.6rem 0; }
+td, th { border-bottom: 1px solid #d9e2ec; padding: 0.25rem 0.8rem; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class ReportInput:
+    branch_id: str
+    month: str  # e.g. "2026-11"
+    stats: VisitStats
+    forecast: Forecast | None
+    forecast_note: str  # why there is no forecast, or how it was made
+    recent: HourlyHistory | None  # the last week before the forecast, as it happened
+    floor_png: bytes | None
+    floor_note: str
+    generated_at: datetime
+
+
+def _img(png: bytes, alt: str) -> str:
+    data = base64.b64encode(png).decode("ascii")
+    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
+
+
+def _number(value: str, label: str) -> str:
+    return f'<div class="number"><b>{html.escape(value)}</b>{html.escape(label)}</div>'
+
+
+def _minutes(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds / 60:.1f} min"
+
+
+def render_report(data: ReportInput) -> str:
+    stats = data.stats
+    title = f"Branch {data.branch_id}: visits and outlook, {data.month}"
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<link rel="icon" href="data:,">',  # no favicon request: the file is opened on its own
+        f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>",
+        f"<h1>{html.escape(title)}</h1>",
+        f'<p class="period">{stats.first_day:%A %d %B %Y} to {stats.last_day:%A %d %B %Y}, local time. '
+        f"Generated {data.generated_at:%Y-%m-%d %H:%M}.</p>",
+        _summary(stats),
+        _visits(stats),
+        _people(stats),
+        _floor(stats, data.floor_png, data.floor_note),
+        _outlook(data.forecast, data.forecast_note, data.recent),
+        '<p class="note">Made by the branch door kiosk from anonymous visit counts and the check-ins of '
+        "customers who consented to face check-in. Ages and interests come from those customers' bank "
+        "profiles, never from a camera. No group of fewer than "
+        f"{stats.k} customers is shown.</p>",
+        "</body></html>",
+    ]
+    return "\n".join(parts)
+
+
+def _summary(stats: VisitStats) -> str:
+    busiest = stats.busiest[0].label() if stats.busiest else "-"
+    per_open_day = stats.visits / stats.open_days if stats.open_days else 0.0
+    numbers = [
+        _number(f"{stats.visits:,}", "visits this month"),
+        _number(f"{per_open_day:.0f}", f"visits per open day ({stats.open_days} days open)"),
+        _number(f"{stats.identified_share:.0%}", "checked in by face (consented customers)"),
+        _number(busiest, "busiest hour of the week"),
+    ]
+    return '<h2>The month in numbers</h2><div class="numbers">' + "".join(numbers) + "</div>"
+
+
+def _visits(stats: VisitStats) -> str:
+    rows = "".join(f"<tr><td>{WEEKDAYS[d]}</td><td>{stats.weekday_mean[d]:.0f}</td></tr>" for d in range(7))
+    busiest = "".join(
+        f"<li>{html.escape(b.label())}: {b.mean_visits:.1f} visits on average</li>" for b in stats.busiest
+    )
+    return (
+        "<h2>When customers come</h2>"
+        "<p>Average visits per hour for each day of the week. Darker is busier: plan tellers for the dark "
+        "cells.</p>"
+        + _img(plots.hour_weekday_heatmap(stats.hour_weekday), "visits by hour and weekday")
+        + f"<p>Busiest hours:</p><ul>{busiest}</ul>"
+        + "<p>An average open day, 15 minutes at a time:</p>"
+        + _img(plots.quarter_hour_profile(stats.quarter_hour_profile), "visits per 15 minutes")
+        + "<p>Visits per day:</p>"
+        + _img(
+            plots.daily_visits([(datetime.combine(d, datetime.min.time()), v) for d, v in stats.per_day]),
+            "visits per day",
+        )
+        + f"<table><tr><th>weekday</th><th>visits per day</th></tr>{rows}</table>"
+        + f'<p class="note">{stats.identified:,} visits were consented face check-ins and '
+        f"{stats.unidentified:,} were other visitors, counted but not identified.</p>"
+    )
+
+
+def _groups_table(groups: tuple[Group, ...], k: int) -> str:
+    rows = "".join(f"<tr><td>{html.escape(g.label)}</td><td>{g.shown(k)}</td></tr>" for g in groups)
+    return f"<table><tr><th>group</th><th>customers</th></tr>{rows}</table>"
+
+
+def _merged_note(groups: tuple[Group, ...], k: int) -> str:
+    merged = [g for g in groups if g.merged]
+    if not merged:
+        return ""
+    note = f"Groups of fewer than {k} customers are merged to protect privacy"
+    # A merged group too small to count is not named either: that alone would single out its few people.
+    if merged[0].people is not None:
+        note += f" (here: {', '.join(merged[0].merged)})"
+    return f'<p class="note">{html.escape(note)}.</p>'
+
+
+def _people(stats: VisitStats) -> str:
+    k = stats.k
+    if not stats.age_groups:
+        return "<h2>Who comes in</h2><p>No consented customer checked in this month.</p>"
+    repeat = "; ".join(f"{g.label}: {g.shown(k)} customers" for g in stats.repeat_groups)
+    who = f"{stats.customers}" if stats.customers >= k else f"Fewer than {k}"
+    return (
+        "<h2>Who comes in</h2>"
+        f"<p>{who} consented customers checked in this month, {stats.identified:,} times in all. "
+        f"How often they came: {html.escape(repeat)}.</p>"
+        "<h3>Age</h3><p>Customers by age, from the birth-year band in their bank profile.</p>"
+        + _img(plots.groups_bar(stats.age_groups, "customers", k), "customers by age band")
+        + _groups_table(stats.age_groups, k)
+        + _merged_note(stats.age_groups, k)
+        + "<h3>Product interest</h3><p>Products these customers told the bank they are interested in "
+        "(a customer may name several).</p>"
+        + _img(plots.groups_bar(stats.interest_groups, "customers", k), "customers by product interest")
+        + _groups_table(stats.interest_groups, k)
+        + _merged_note(stats.interest_groups, k)
+    )
+
+
+def _durations(durations: Durations | None, what: str, title: str) -> str:
+    if durations is None:
+        return f"<p>No {what} measured this month.</p>"
+    return (
+        f"<p>{what.capitalize()}: half of {durations.visits:,} visits took under "
+        f"{_minutes(durations.median_s)}, nine in ten under {_minutes(durations.p90_s)}.</p>"
+        + _img(plots.durations_bar(durations, title), what)
+    )
+
+
+def _floor(stats: VisitStats, floor_png: bytes | None, floor_note: str) -> str:
+    section = "<h2>On the floor</h2>"
+    if floor_png is None:
+        return section + f"<p>{html.escape(floor_note)}</p>"
+    return (
+        section
+        + "<p>Where people spent their time this month (floor sensors, anonymous). Red is where people "
+        "stood longest.</p>"
+        + _img(floor_png, "floor heat map")
+        + '<p class="note">Times below are from the sensors\' 15-minute averages, so the longest single '
+        "waits are smoothed out.</p>"
+        + _durations(stats.queue_wait, "queue wait", "time in the queue")
+        + _durations(stats.dwell, "time spent in the other zones", "time in a zone")
+    )
+
+
+def _outlook(forecast: Forecast | None, note: str, recent: HourlyHistory | None) -> str:
+    section = "<h2>Next month's outlook</h2>"
+    if forecast is None:
+        return section + f"<p>{html.escape(note)}</p>"
+    totals, counts = [0.0] * 7, [0] * 7
+    for day_start in range(0, len(forecast.starts), 24):
+        weekday = datetime.fromtimestamp(float(forecast.starts[day_start])).weekday()
+        totals[weekday] += float(np.sum(forecast.mean[day_start : day_start + 24]))
+        counts[weekday] += 1
+    rows = "".join(
+        f"<tr><td>{name}</td><td>{totals[d] / counts[d]:.0f}</td></tr>"
+        for d, name in enumerate(WEEKDAYS)
+        if counts[d]
+    )
+    total = float(np.sum(forecast.mean))
+    return (
+        section + f"<p>About {total:,.0f} visits are expected in the next {len(forecast.starts) // 24} days, "
+        "from this branch's own history. Use it to plan staff.</p>"
+        + "<p>Expected visits per day:</p>"
+        + _img(plots.forecast_days(forecast), "forecast of visits per day")
+        + "<p>Hour by hour, with the band where 4 hours in 5 should fall:</p>"
+        + _img(plots.forecast_chart(forecast, recent), "forecast of visits per hour with 80 % band")
+        + f"<table><tr><th>weekday</th><th>expected visits per day</th></tr>{rows}</table>"
+        + f'<p class="note">{html.escape(note)}</p>'
+    )
