@@ -10,7 +10,7 @@ from collections.abc import Callable
 from types import FrameType
 
 from device.central_sync import CentralSync
-from device.checkin import CheckinDesk
+from device.checkin import CheckinDesk, cue_shown
 from device.config import Config
 from device.encoder import make_encoder
 from device.events import CheckIn
@@ -19,9 +19,11 @@ from device.floor.bins_store import FloorBinStore
 from device.floor.records import FloorSnapshot
 from device.floor.service import FloorService
 from device.gallery import Gallery
+from device.keys import load_cipher
 from device.mqtt_link import MqttLink
 from device.observability import LOW_DISK_MB, ObservabilityServer, Parts, disk_free_mb, health
 from device.pipeline import Pipeline, cue_for
+from device.privacy_parts import PrivacyParts
 from device.recognizer import Recognizer
 from device.sdnotify import Notifier, watchdog_interval_s
 from device.store import Store
@@ -51,17 +53,21 @@ def install_signal_handlers(stop: threading.Event) -> None:
 def run(config: Config, stop: threading.Event) -> int:
     notifier = Notifier()
     topics = Topics(config.mqtt.topic_prefix, config.branch.id, config.branch.device_id)
-    store = Store(config.storage.database)
+    # A missing, unsafe or wrong template key refuses the start here, before anything else opens.
+    store = Store(config.storage.database, load_cipher(config.privacy))
     camera = open_camera(config.camera)
     link = MqttLink(config.mqtt, topics, client_id=f"branchdoor-{config.branch.id}-{config.branch.device_id}")
-    desk = CheckinDesk(store, config.branch.id, config.branch.device_id, config.checkin.dedup_window_s)
+    rec = config.recognition
+    rule = f"open-set: tolerance {rec.tolerance}, margin {rec.margin}, {rec.min_votes} votes"
+    desk = CheckinDesk(store, config.branch.id, config.branch.device_id, config.checkin.dedup_window_s, rule)
 
     def make_recognizer(gallery: Callable[[], Gallery]) -> Recognizer:
         engine = FaceEngine(config.recognition.detect_width, config.recognition.upsample)
         return Recognizer(engine, config.recognition, gallery, make_encoder(config.recognition.encoder))
 
     def send_cue(checkin: CheckIn) -> None:
-        link.publish_cue(cue_for(checkin, config.mqtt.cue_expiry_s))
+        if link.publish_cue(cue_for(checkin, config.mqtt.cue_expiry_s)):
+            store.record_audit(cue_shown(checkin, topics.cues, config.mqtt.cue_expiry_s))
 
     pipeline = Pipeline(camera, make_recognizer, store, desk, on_checkin=send_cue)
     log.info(
@@ -73,6 +79,7 @@ def run(config: Config, stop: threading.Event) -> int:
         config.mqtt.port,
     )
     floor = _floor_service(config, link)
+    privacy = PrivacyParts(config, store, desk, link, send_cue)
     central = _central_sync(config, store)
     sync_stop = threading.Event()
     sync_thread = (
@@ -84,6 +91,7 @@ def run(config: Config, stop: threading.Event) -> int:
     if central is not None:
         _first_sync(central)
     pipeline.start()
+    privacy.start()
     if floor is not None:
         floor.start()
     if sync_thread is not None:
@@ -94,6 +102,7 @@ def run(config: Config, stop: threading.Event) -> int:
 
     def publish_health() -> None:
         nonlocal next_health
+        privacy.tick()
         if time.monotonic() >= next_health:
             next_health += config.observability.health_interval_s
             _guard_disk(store)
@@ -107,6 +116,7 @@ def run(config: Config, stop: threading.Event) -> int:
         if server is not None:
             server.stop()
         pipeline.stop()
+        privacy.stop()
         if floor is not None:
             floor.stop()
             log.info("floor: sensor bad frames %s", floor.bad_frames())
