@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 import sqlite_utils
 
-from device.template_crypto import TemplateCipher, TemplateKeyError, is_sealed
+from device.template_crypto import MAGIC, TemplateCipher, TemplateKeyError, is_sealed
 
 EMBEDDING_MODEL = "dlib_face_recognition_resnet_model_v1"
 Vectors = npt.NDArray[np.float32]
@@ -72,7 +72,10 @@ class TemplateVault:
                     f"{cipher.key_id}: use the key file the kiosk was set up with (after an interrupted "
                     "`branchdoor keys rotate`, the new key is beside the old one as <file>.new)"
                 )
-            rows = self._db.execute("SELECT id, customer_ref, model, vector FROM encodings").fetchall()
+            rows = self._db.execute(
+                "SELECT id, customer_ref, model, vector FROM encodings WHERE substr(vector, 1, 4) != ?",
+                [MAGIC],
+            ).fetchall()
             for row_id, ref, model, blob in rows:
                 if not is_sealed(bytes(blob)):
                     self._db.execute(
