@@ -96,7 +96,7 @@ def run(config: Config, stop: threading.Event) -> int:
         floor.start()
     if sync_thread is not None:
         sync_thread.start()
-    parts = Parts(pipeline, link, store, floor, central)
+    parts = Parts(pipeline, link, store, floor, central, scanner=privacy.scanner_stats)
     server = _observability(config, parts)
     next_health = time.monotonic()
 

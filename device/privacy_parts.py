@@ -14,7 +14,7 @@ from device.config import Config
 from device.events import CheckIn
 from device.forgetting import PendingCues, drop_forgotten_cues
 from device.retention import Housekeeper
-from device.scanner_checkin import ScannerCheckins
+from device.scanner_checkin import ScannerCheckins, ScannerStats
 from device.store import Store
 from drivers.serial.registry import open_scanner
 
@@ -46,6 +46,10 @@ class PrivacyParts:
                 target=self.scanner.run, args=(reader, self._stop, time.time), name="scanner", daemon=True
             )
             log.info("scanner: reading check-in tokens from %s", reader.describe())
+
+    @property
+    def scanner_stats(self) -> ScannerStats | None:
+        return None if self.scanner is None else self.scanner.stats
 
     def start(self) -> None:
         if self._thread is not None:

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import cv2
+import httpx
 import numpy as np
 import pytest
 
@@ -169,7 +170,7 @@ def test_a_customer_without_a_face_checks_in_with_a_qr_code_and_the_teller_gets_
             f'[branch]\nid = "{branch}"\n[camera]\ntype = "scene"\nscript = "{empty}"\nloop = true\n'
             f'[mqtt]\nport = {broker.port}\n[storage]\nstate_dir = "{tmp_path / "state"}"\n'
             + privacy_section(tmp_path)
-            + f'[scanner]\nport = "{scanner.path}"\n[observability]\nenabled = false\n'
+            + f'[scanner]\nport = "{scanner.path}"\n[observability]\nport = 0\n'
         )
         issued = subprocess.run(
             [sys.executable, "-m", "device", "token", "issue", "--config", str(config),
@@ -200,6 +201,9 @@ def test_a_customer_without_a_face_checks_in_with_a_qr_code_and_the_teller_gets_
             assert daemon.wait_logged("withdrew consent at the kiosk", 5), daemon.log_text()
             scanner.scan(token)  # the card no longer works
             assert daemon.wait_logged("check-in token refused", 5, count=2), daemon.log_text()
+            port = re.search(r"http://127\.0\.0\.1:(\d+)/healthz", daemon.log_text())
+            assert port is not None, daemon.log_text()
+            metrics = httpx.get(f"http://127.0.0.1:{port.group(1)}/metrics", timeout=5).text
             code, _ = daemon.terminate()
         finally:
             daemon.kill()
@@ -209,6 +213,9 @@ def test_a_customer_without_a_face_checks_in_with_a_qr_code_and_the_teller_gets_
     assert cue["schema"] == "branchdoor/cue/1" and cue["customer_ref"] == "CUST-LIN"
     assert cue["greeting_name"] == "Lin" and cue["service_hints"] == ["prefers Mandarin"]
     assert token not in daemon.log_text()  # a bearer credential is never logged
+    counted = dict(re.findall(r'branchdoor_scanner_codes_total\{outcome="(\w+)"\} (\d+)', metrics))
+    assert counted["checked_in"] == "1" and counted["same_visit"] == "1" and counted["withdrawn"] == "1"
+    assert counted["unknown"] == "2" and int(counted["malformed"]) >= 1
     store = Store(tmp_path / "state" / "branchdoor.db")
     assert store.profile("CUST-LIN") is None
     upstream = sorted(r["event"] for r in store.outbox.records() if r.get("customer_ref") == "CUST-LIN")
