@@ -228,7 +228,7 @@ def _forget(config: Config, customer_ref: str) -> int:
         return 0
     print(
         f"forgot {customer_ref}: profile and consent, {report.encodings} template(s), "
-        f"{report.checkins} check-in(s) deleted; the central service is told with the next sync"
+        f"{report.checkins} check-in(s) deleted; the withdrawal is queued for the central service"
     )
     return 0
 

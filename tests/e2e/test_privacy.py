@@ -143,7 +143,9 @@ def test_a_full_run_writes_no_image_crop_or_encoding_anywhere_but_the_sealed_gal
 
     # On disk: everything the run wrote, here, in its temp dir, and in the working directory.
     written = written_since(
-        started, [tmp_path, REPO], (".git", "__pycache__", ".pytest_cache", ".mypy_cache")
+        started,
+        [tmp_path, REPO],
+        (".git", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".hypothesis"),
     )
     written = [p for p in written if not p.name.startswith("central.db")]  # the central service's own
     assert any(p.name.startswith("branchdoor.db") for p in written)
