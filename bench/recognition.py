@@ -43,6 +43,7 @@ from device.mailbox import LatestOnly
 from device.pipeline import Pipeline
 from device.recognizer import Recognizer
 from device.store import Store
+from device.template_crypto import TemplateCipher
 from drivers.camera import Frame
 from drivers.camera.scene import SceneCamera, SceneCameraConfig
 
@@ -330,7 +331,7 @@ def main() -> int:
         )
     engine = FaceEngine(detect_width=800, upsample=1)
     with tempfile.TemporaryDirectory() as tmp:
-        store = Store(Path(tmp) / "bench.db")
+        store = Store(Path(tmp) / "bench.db", TemplateCipher(os.urandom(32)))
         gallery = enroll_gallery(store, doorset, engine)
         refs, vectors = store.gallery_rows()
         print(

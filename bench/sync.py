@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import socket
@@ -27,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from device.central_sync import CentralSync
 from device.events import CheckIn, Profile
 from device.store import Store
+from device.template_crypto import TemplateCipher
 from sync.central_sim.db import CentralDb
 from sync.client import CentralClient
 from sync.models import Consent, GalleryUpsert
@@ -109,7 +111,7 @@ def main() -> int:
             except httpx.HTTPError:
                 time.sleep(0.1)
         try:
-            store = Store(folder / "device.db")
+            store = Store(folder / "device.db", TemplateCipher(os.urandom(32)))
             client = CentralClient(base, "bench-door", SECRET, timeout_s=60)
             sync = CentralSync(store, client, batch_size=500)
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from device.audit import AuditRecord
 from device.events import Consent, Profile
+from device.forgetting import central_deletion
 from device.store import Store, Vectors
 from drivers.backoff import Backoff
 from sync.client import CentralClient, CentralError, Gone
@@ -88,6 +89,9 @@ class CentralSync:
         # A refused item must not leave an older, still-held version of that customer behind.
         deletions += [r.customer_ref for r in page.refused if r.customer_ref is not None]
         audits = [_refusal_audit(r.customer_ref, r.reason) for r in page.refused]
+        audits += [
+            central_deletion(i.customer_ref, i.reason) for i in page.items if isinstance(i, GalleryDelete)
+        ]
         for refused in page.refused:
             log.warning("gallery item refused (customer %s): %s", refused.customer_ref, refused.reason)
         self._store.apply_gallery_delta(upserts, deletions, page.next_cursor, audits)

@@ -10,7 +10,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from device import logs
+from device import cli_privacy, logs
 from device.analytics.cli import add_report_parser
 from device.config import Config
 from device.config_file import ConfigError, config_path, load_config
@@ -83,6 +83,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     sim.add_argument("sim_args", nargs=argparse.REMAINDER, help="see `branchdoor central-sim --help`")
 
+    cli_privacy.add_commands(commands, common)
+
     demo = commands.add_parser("demo", help="run the daemon end to end on a scripted door scene")
     demo.add_argument(
         "--workdir", type=Path, default=Path(".demo"), help="state for the demo (default .demo)"
@@ -105,6 +107,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    handled = cli_privacy.dispatch(args, lambda: _load(args))
+    if handled is not None:
+        return handled
     if args.command == "config":
         path = config_path(args.file or args.config)
         config = load_config(path)
@@ -153,6 +158,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 def _run(config: Config) -> int:
     from device.daemon import install_signal_handlers, run  # heavy imports (dlib) only when running
+    from device.template_crypto import TemplateKeyError
     from sync.credentials import CredentialError
 
     logs.configure(config.logging.level, config.logging.format)
@@ -160,14 +166,16 @@ def _run(config: Config) -> int:
     install_signal_handlers(stop)
     try:
         return run(config, stop)
-    except CredentialError as exc:
+    except (CredentialError, TemplateKeyError) as exc:
         print(f"branchdoor: refusing to start: {exc}", file=sys.stderr)
         return 1
 
 
 def _enroll(config: Config, args: argparse.Namespace) -> int:
     from device.enrollment import EnrollmentError, enroll
+    from device.keys import load_cipher
     from device.store import Store
+    from device.template_crypto import TemplateKeyError
 
     profile = Profile(
         customer_ref=args.customer,
@@ -179,7 +187,11 @@ def _enroll(config: Config, args: argparse.Namespace) -> int:
     consent = Consent(
         notice_version=args.consent_version, channel=args.consent_channel, granted_at=time.time()
     )
-    store = Store(config.storage.database)
+    try:
+        store = Store(config.storage.database, load_cipher(config.privacy))
+    except TemplateKeyError as exc:
+        print(f"enrollment refused, nothing was stored: {exc}", file=sys.stderr)
+        return 1
     tolerance = config.recognition.tolerance
     try:
         result = enroll(store, profile, consent, args.photos, tolerance=tolerance)
@@ -209,11 +221,12 @@ def _enroll(config: Config, args: argparse.Namespace) -> int:
 
 
 def _forget(config: Config, customer_ref: str) -> int:
+    from device.forgetting import kiosk_withdrawal
     from device.store import Store
 
-    store = Store(config.storage.database)
+    store = Store(config.storage.database)  # no key needed: forgetting deletes, it never reads a template
     try:
-        report = store.forget(customer_ref)
+        report = store.forget(customer_ref, kiosk_withdrawal(customer_ref, "operator", "branchdoor forget"))
     finally:
         store.close()
     if not report.found:
@@ -221,7 +234,7 @@ def _forget(config: Config, customer_ref: str) -> int:
         return 0
     print(
         f"forgot {customer_ref}: profile and consent, {report.encodings} template(s), "
-        f"{report.checkins} check-in(s) deleted"
+        f"{report.checkins} check-in(s) deleted; the withdrawal is queued for the central service"
     )
     return 0
 

@@ -9,9 +9,11 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from device.analytics.config import AnalyticsConfig
 from device.floor.config import FloorConfig
+from device.privacy_config import PrivacyConfig
 from drivers.camera import CameraConfig
 from drivers.camera.opencv_source import OpenCVCameraConfig
 from drivers.serial.registry import SensorConfig
+from drivers.serial.scanner import ScannerConfig
 
 DEFAULT_CONFIG_PATH = Path("/etc/branchdoor/branchdoor.toml")
 
@@ -169,6 +171,8 @@ class Config(_Section):
     storage: StorageConfig = StorageConfig()
     logging: LoggingConfig = LoggingConfig()
     observability: ObservabilityConfig = ObservabilityConfig()
+    privacy: PrivacyConfig = PrivacyConfig()
+    scanner: ScannerConfig | None = None
     central: CentralConfig | None = None
     sensors: list[SensorConfig] = Field(default_factory=list)
     floor: FloorConfig | None = None

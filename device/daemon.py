@@ -11,7 +11,7 @@ from types import FrameType
 
 from device.analytics.service import ForecastService
 from device.central_sync import CentralSync
-from device.checkin import CheckinDesk
+from device.checkin import CheckinDesk, cue_shown
 from device.config import Config
 from device.encoder import make_encoder
 from device.events import CheckIn
@@ -20,9 +20,11 @@ from device.floor.bins_store import FloorBinStore
 from device.floor.records import FloorSnapshot
 from device.floor.service import FloorService
 from device.gallery import Gallery
+from device.keys import load_cipher
 from device.mqtt_link import MqttLink
 from device.observability import LOW_DISK_MB, ObservabilityServer, Parts, disk_free_mb, health
 from device.pipeline import Pipeline, cue_for
+from device.privacy_parts import PrivacyParts
 from device.recognizer import Recognizer
 from device.sdnotify import Notifier, watchdog_interval_s
 from device.store import Store
@@ -52,17 +54,21 @@ def install_signal_handlers(stop: threading.Event) -> None:
 def run(config: Config, stop: threading.Event) -> int:
     notifier = Notifier()
     topics = Topics(config.mqtt.topic_prefix, config.branch.id, config.branch.device_id)
-    store = Store(config.storage.database)
+    # A missing, unsafe or wrong template key refuses the start here, before anything else opens.
+    store = Store(config.storage.database, load_cipher(config.privacy))
     camera = open_camera(config.camera)
     link = MqttLink(config.mqtt, topics, client_id=f"branchdoor-{config.branch.id}-{config.branch.device_id}")
-    desk = CheckinDesk(store, config.branch.id, config.branch.device_id, config.checkin.dedup_window_s)
+    rec = config.recognition
+    rule = f"open-set: tolerance {rec.tolerance}, margin {rec.margin}, {rec.min_votes} votes"
+    desk = CheckinDesk(store, config.branch.id, config.branch.device_id, config.checkin.dedup_window_s, rule)
 
     def make_recognizer(gallery: Callable[[], Gallery]) -> Recognizer:
         engine = FaceEngine(config.recognition.detect_width, config.recognition.upsample)
         return Recognizer(engine, config.recognition, gallery, make_encoder(config.recognition.encoder))
 
     def send_cue(checkin: CheckIn) -> None:
-        link.publish_cue(cue_for(checkin, config.mqtt.cue_expiry_s))
+        if link.publish_cue(cue_for(checkin, config.mqtt.cue_expiry_s)):
+            store.record_audit(cue_shown(checkin, topics.cues, config.mqtt.cue_expiry_s))
 
     pipeline = Pipeline(camera, make_recognizer, store, desk, on_checkin=send_cue)
     log.info(
@@ -75,6 +81,7 @@ def run(config: Config, stop: threading.Event) -> int:
     )
     floor = _floor_service(config, link)
     forecaster = _forecast_service(config, store, link)
+    privacy = PrivacyParts(config, store, desk, link, send_cue)
     central = _central_sync(config, store)
     sync_stop = threading.Event()
     sync_thread = (
@@ -86,18 +93,20 @@ def run(config: Config, stop: threading.Event) -> int:
     if central is not None:
         _first_sync(central)
     pipeline.start()
+    privacy.start()
     if floor is not None:
         floor.start()
     if forecaster is not None:
         forecaster.start()
     if sync_thread is not None:
         sync_thread.start()
-    parts = Parts(pipeline, link, store, floor, central)
+    parts = Parts(pipeline, link, store, floor, central, scanner=privacy.scanner_stats)
     server = _observability(config, parts)
     next_health = time.monotonic()
 
     def publish_health() -> None:
         nonlocal next_health
+        privacy.tick()
         if time.monotonic() >= next_health:
             next_health += config.observability.health_interval_s
             _guard_disk(store)
@@ -111,6 +120,7 @@ def run(config: Config, stop: threading.Event) -> int:
         if server is not None:
             server.stop()
         pipeline.stop()
+        privacy.stop()
         if floor is not None:
             floor.stop()
             log.info("floor: sensor bad frames %s", floor.bad_frames())

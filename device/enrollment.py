@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from device.audit import AuditRecord
 from device.events import Consent, Profile
 from device.faces import FaceEngine, Template, read_bgr
 from device.gallery import Gallery
@@ -100,6 +101,16 @@ def _templates(engine: FaceEngine, photos: Sequence[Path]) -> list[Template]:
     return templates
 
 
+def consent_audits(customer_ref: str, consent: Consent, event: str) -> list[AuditRecord]:
+    """The audit trail of a kiosk enrollment (or token issue): what was consented to, by which notice."""
+    terms = f"notice {consent.notice_version}, purpose {consent.purpose}, scope {consent.scope}"
+    return [
+        AuditRecord(event="consent_granted", customer_ref=customer_ref, actor="operator",
+                    rule=terms, detail=f"channel {consent.channel}"),
+        AuditRecord(event=event, customer_ref=customer_ref, actor="operator", rule=terms),
+    ]  # fmt: skip
+
+
 def enroll(
     store: Store,
     profile: Profile,
@@ -127,7 +138,9 @@ def enroll(
     lookalike = nearest_other_customer(store, profile.customer_ref, combined)
     if lookalike is not None and lookalike.distance >= LOOKALIKE_DISTANCE:
         lookalike = None
-    total = store.enroll(profile, consent, new)
+    total = store.enroll(
+        profile, consent, new, audits=consent_audits(profile.customer_ref, consent, "enrollment")
+    )
     warnings: list[str] = []
     if lookalike is not None:
         warnings.append(

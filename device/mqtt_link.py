@@ -10,6 +10,7 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -117,6 +118,13 @@ class MqttLink:
                 self._waiting.append(cue)
                 return True
         return self._send_cue(cue, remaining)
+
+    def drop_pending_cues(self, still_held: Callable[[str], bool]) -> int:
+        """device.forgetting.PendingCues: a forgotten customer's cue held for the broker never goes out."""
+        with self._waiting_lock:
+            kept = [cue for cue in self._waiting if still_held(cue.checkin.customer_ref)]
+            dropped, self._waiting = len(self._waiting) - len(kept), kept
+        return dropped
 
     def _flush_waiting(self) -> None:
         with self._waiting_lock:

@@ -23,6 +23,7 @@ from device.central_sync import CentralSync
 from device.floor.service import FloorService
 from device.mqtt_link import MqttLink
 from device.pipeline import Pipeline
+from device.scanner_checkin import ScannerStats
 from device.store import Store
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ class Parts:
     store: Store
     floor: FloorService | None = None
     central: CentralSync | None = None
+    scanner: ScannerStats | None = None
     started: float = field(default_factory=time.monotonic)
 
 
@@ -143,6 +145,15 @@ class PartsCollector(Collector):
                 readings.add_metric([sensor_id], p.floor.status[sensor_id].readings)
             yield bad
             yield readings
+        if p.scanner is not None:
+            codes = CounterMetricFamily(
+                "branchdoor_scanner_codes",
+                "Codes read by the QR/card scanner, by outcome.",
+                labels=["outcome"],
+            )
+            for outcome, count in vars(p.scanner).items():
+                codes.add_metric([outcome], count)
+            yield codes
 
 
 class ObservabilityServer:

@@ -128,6 +128,14 @@ class Outbox:
         """Call inside the transaction that forgets the customer."""
         return int(self._db.execute("DELETE FROM outbox WHERE customer_ref = ?", [customer_ref]).rowcount)
 
+    def expire(self, kinds: tuple[Kind, ...], before: float) -> int:
+        """Retention without a central service (device/retention.py): records of `kinds` queued before
+        `before` are deleted unsent. Never called while uploads are configured."""
+        marks = ",".join("?" * len(kinds))
+        sql = f"DELETE FROM outbox WHERE kind IN ({marks}) AND created_at < ?"  # noqa: S608 - placeholders
+        with self._transaction():
+            return int(self._db.execute(sql, [*kinds, before]).rowcount)
+
     def depth(self) -> dict[str, int]:
         with self._lock:
             rows = self._db.execute("SELECT kind, COUNT(*) FROM outbox GROUP BY kind").fetchall()

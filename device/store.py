@@ -8,39 +8,33 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-import numpy.typing as npt
 import sqlite_utils
 
 from device.analytics.data import AnalyticsData, add_analytics_columns
 from device.audit import AuditRecord
+from device.checkin_tokens import TokenBook
 from device.events import CheckIn, Consent, Profile
+from device.forgetting import ForgetReport
 from device.outbox import Outbox
+from device.template_crypto import TemplateCipher
+from device.template_vault import TemplateVault, Vectors
+from device.visit_counts import VisitCounts
 
-EMBEDDING_MODEL = "dlib_face_recognition_resnet_model_v1"
-Vectors = npt.NDArray[np.float32]
+__all__ = ["ForgetReport", "Store", "Vectors"]
 
-
-@dataclass(frozen=True, slots=True)
-class ForgetReport:
-    customer_ref: str
-    customers: int
-    encodings: int
-    checkins: int
-
-    @property
-    def found(self) -> bool:
-        return self.customers > 0
+# Audit records that outlive the customer they name: the proof that they were forgotten.
+KEPT_AFTER_FORGET = frozenset({"customer_forgotten", "consent_withdrawn"})
 
 
 class Store:
-    """One connection, guarded by a lock, so the pipeline and the control loop can share it."""
+    """One connection, guarded by a lock, so the pipeline and the control loop can share it. `cipher`
+    seals templates (device/keys.py); without it the store serves everything else (outbox, forget)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, cipher: TemplateCipher | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=5.0)
@@ -50,9 +44,15 @@ class Store:
         # NORMAL with WAL survives power loss up to the last checkpointed transaction; FULL loses nothing.
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA foreign_keys=ON")
+        # Deleted rows (a forgotten customer, a template before sealing) are overwritten with zeros.
+        self._db.execute("PRAGMA secure_delete=ON")
         self._create_schema()
         self.outbox = Outbox(self._db, self._lock, self._transaction)
+        self.templates = TemplateVault(self._db, self._lock, self._transaction, cipher)
+        self.visit_counts = VisitCounts(self._db, self._lock, self._transaction)
+        self.tokens = TokenBook(self._db, self._lock, self._transaction)
         self.analytics = AnalyticsData(self._db, self._lock, self._transaction, self.outbox)  # statistics
+        self._scrub()  # templates an older version left in plaintext were just sealed: no copy remains
         self._gallery_changes = 0
 
     def _create_schema(self) -> None:
@@ -78,15 +78,6 @@ class Store:
                     channel TEXT NOT NULL,
                     granted_at REAL NOT NULL
                 );
-                CREATE TABLE IF NOT EXISTS encodings (
-                    id INTEGER PRIMARY KEY,
-                    customer_ref TEXT NOT NULL
-                        REFERENCES customers(customer_ref) ON DELETE CASCADE,
-                    model TEXT NOT NULL,
-                    vector BLOB NOT NULL,
-                    created_at REAL NOT NULL
-                );
-                CREATE INDEX IF NOT EXISTS encodings_by_customer ON encodings(customer_ref);
                 CREATE TABLE IF NOT EXISTS checkins (
                     visit_id TEXT PRIMARY KEY,
                     customer_ref TEXT NOT NULL,
@@ -99,10 +90,6 @@ class Store:
                 CREATE TABLE IF NOT EXISTS meta (
                     key TEXT PRIMARY KEY,
                     value TEXT
-                );
-                CREATE TABLE IF NOT EXISTS unidentified_counts (
-                    bin_start REAL PRIMARY KEY,
-                    visits INTEGER NOT NULL
                 );
                 """
             )
@@ -121,10 +108,20 @@ class Store:
 
     # --- customers and their templates -------------------------------------------------------------
 
-    def enroll(self, profile: Profile, consent: Consent, vectors: Vectors, *, replace: bool = False) -> int:
+    def enroll(
+        self,
+        profile: Profile,
+        consent: Consent,
+        vectors: Vectors,
+        *,
+        replace: bool = False,
+        audits: Sequence[AuditRecord] = (),
+    ) -> int:
         """Store a consented customer's templates; re-enrollment adds to them unless `replace`."""
         with self._transaction():
             held = self._enroll_rows(profile, consent, vectors, replace, time.time())
+            for audit in audits:
+                self._enqueue_audit(audit, time.time())
         self._gallery_changes += 1
         return held
 
@@ -157,6 +154,7 @@ class Store:
                 profile.birth_year_band,
             ],
         )
+        consent_fields = (consent.notice_version, consent.purpose, consent.scope, consent.channel)
         self._db.execute(
             """
             INSERT INTO consents (customer_ref, notice_version, purpose, scope, channel, granted_at)
@@ -165,43 +163,61 @@ class Store:
                 notice_version = excluded.notice_version, purpose = excluded.purpose,
                 scope = excluded.scope, channel = excluded.channel, granted_at = excluded.granted_at
             """,
-            [
-                profile.customer_ref,
-                consent.notice_version,
-                consent.purpose,
-                consent.scope,
-                consent.channel,
-                consent.granted_at or now,
-            ],
+            [profile.customer_ref, *consent_fields, consent.granted_at or now],
         )
         if replace:
-            self._db.execute("DELETE FROM encodings WHERE customer_ref = ?", [profile.customer_ref])
-        for vector in np.asarray(vectors, dtype=np.float32).reshape(-1, 128):
-            self._db.execute(
-                "INSERT INTO encodings (customer_ref, model, vector, created_at) VALUES (?, ?, ?, ?)",
-                [profile.customer_ref, EMBEDDING_MODEL, vector.tobytes(), now],
-            )
-        row = self._db.execute(
-            "SELECT COUNT(*) FROM encodings WHERE customer_ref = ?", [profile.customer_ref]
-        ).fetchone()
-        return int(row[0])
+            self.templates.delete(profile.customer_ref)
+        if len(vectors):
+            self.templates.add(profile.customer_ref, vectors, now)
+        return self.templates.count_of(profile.customer_ref)
 
-    def forget(self, customer_ref: str) -> ForgetReport:
-        """Delete everything held about one customer: profile, consent, templates, check-ins and the
-        records still waiting in the outbox that carry their reference."""
+    def forget(self, customer_ref: str, audits: Sequence[AuditRecord] = ()) -> ForgetReport:
+        """Delete everything held about one customer: profile, consent, templates, check-in tokens,
+        check-ins and the records still waiting in the outbox that carry their reference; `audits`
+        (the record of the deletion itself) are queued in the same transaction."""
         with self._transaction():
             report = self._forget_rows(customer_ref)
+            for audit in audits if report.found else ():
+                self._enqueue_audit(audit, time.time())
         self._gallery_changes += 1
+        self._scrub()
         return report
+
+    def _scrub(self) -> None:
+        """Deleted rows are zeroed in place (secure_delete); this also empties the write-ahead log, so
+        no older copy of a page (a forgotten customer, a template before sealing) stays on disk."""
+        with self._lock:
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def _forget_rows(self, customer_ref: str) -> ForgetReport:
         """Inside the caller's transaction."""
-        encodings = self._db.execute("DELETE FROM encodings WHERE customer_ref = ?", [customer_ref]).rowcount
+        encodings = self.templates.delete(customer_ref)
+        self.tokens.forget_customer(customer_ref)
         checkins = self._db.execute("DELETE FROM checkins WHERE customer_ref = ?", [customer_ref]).rowcount
         self.outbox.forget_customer(customer_ref)
         self._db.execute("DELETE FROM consents WHERE customer_ref = ?", [customer_ref])
         customers = self._db.execute("DELETE FROM customers WHERE customer_ref = ?", [customer_ref]).rowcount
         return ForgetReport(customer_ref, customers, encodings, checkins)
+
+    def issue_token(self, profile: Profile, consent: Consent, audits: Sequence[AuditRecord] = ()) -> str:
+        """A check-in token for a consented customer (their profile and consent stored or updated, no
+        templates needed): the scanner path for those who do not want face check-in."""
+        now = time.time()
+        with self._transaction():
+            self._enroll_rows(profile, consent, np.zeros((0, 128), np.float32), replace=False, now=now)
+            token = self.tokens.issue(profile.customer_ref, now)
+            for audit in audits:
+                self._enqueue_audit(audit, now)
+        return token
+
+    def rotate_key(self, new: TemplateCipher, audit: AuditRecord) -> int:
+        """Re-seal every template under `new`, with the audit record, in one transaction."""
+        with self._transaction():
+            count = self.templates.reseal(new)
+            self._enqueue_audit(audit, time.time())
+        self.templates.use(new)
+        self._scrub()
+        return count
 
     # --- the gallery as the central service sends it -----------------------------------------------
 
@@ -230,6 +246,8 @@ class Store:
             self._set_meta("gallery_cursor", cursor)
         if upserts or deletions:  # an empty page moves only the cursor: no gallery to rebuild
             self._gallery_changes += 1
+        if deletions:
+            self._scrub()
 
     def record_audit(self, audit: AuditRecord) -> None:
         """Queue an audit record for upload on its own; changes with an audit pass it in their transaction."""
@@ -237,15 +255,19 @@ class Store:
             self._enqueue_audit(audit, time.time())
 
     def _enqueue_audit(self, audit: AuditRecord, now: float) -> None:
-        self.outbox.enqueue("audit", audit.record_id, audit.payload(), now)
+        # Filed under the customer's ref, so that forgetting them drops it too, unless it is the
+        # record of that forgetting.
+        ref = None if audit.event in KEPT_AFTER_FORGET else audit.customer_ref
+        self.outbox.enqueue("audit", audit.record_id, audit.payload(), now, customer_ref=ref)
 
     def wipe_gallery(self) -> None:
         """The central service answered 410 Gone: forget every customer and start from scratch."""
         with self._transaction():
-            for table in ("encodings", "checkins", "consents", "customers"):
+            for table in ("encodings", "checkin_tokens", "checkins", "consents", "customers"):
                 self._db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
             self._set_meta("gallery_cursor", None)
         self._gallery_changes += 1
+        self._scrub()
 
     def gallery_cursor(self) -> str | None:
         with self._lock:
@@ -253,11 +275,9 @@ class Store:
         return None if row is None else row[0]
 
     def _set_meta(self, key: str, value: str | None) -> None:
-        self._db.execute(
-            "INSERT INTO meta (key, value) VALUES (?, ?) "
-            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            [key, value],
-        )
+        sql = "INSERT INTO meta (key, value) VALUES (?, ?) "
+        sql += "ON CONFLICT(key) DO UPDATE SET value = excluded.value"
+        self._db.execute(sql, [key, value])
 
     def profile(self, customer_ref: str) -> Profile | None:
         with self._lock:
@@ -268,39 +288,16 @@ class Store:
             ).fetchone()
         if row is None:
             return None
-        return Profile(
-            customer_ref=customer_ref,
-            greeting_name=row[0],
-            language=row[1],
-            interests=tuple(json.loads(row[2])),
-            service_hints=tuple(json.loads(row[3])),
-            birth_year_band=row[4],
-        )
+        interests, hints = tuple(json.loads(row[2])), tuple(json.loads(row[3]))
+        return Profile(customer_ref, row[0], row[1], interests, hints, birth_year_band=row[4])
 
     def gallery_rows(self) -> tuple[list[str], Vectors]:
-        """Templates of every customer whose consent is on record, one row per template."""
-        with self._lock:
-            rows = self._db.execute(
-                """
-                SELECT e.customer_ref, e.vector FROM encodings e
-                JOIN consents c ON c.customer_ref = e.customer_ref
-                WHERE e.model = ?
-                ORDER BY e.customer_ref, e.id
-                """,
-                [EMBEDDING_MODEL],
-            ).fetchall()
-        refs = [row[0] for row in rows]
-        vectors = np.frombuffer(b"".join(row[1] for row in rows), dtype=np.float32).reshape(-1, 128)
-        return refs, vectors.copy()
+        """Templates of every customer whose consent is on record, one row per template, opened."""
+        return self.templates.gallery_rows()
 
     def templates_of(self, customer_ref: str) -> Vectors:
         """The templates already held for one customer, oldest first (none: a 0x128 array)."""
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT vector FROM encodings WHERE customer_ref = ? AND model = ? ORDER BY id",
-                [customer_ref, EMBEDDING_MODEL],
-            ).fetchall()
-        return np.frombuffer(b"".join(row[0] for row in rows), dtype=np.float32).reshape(-1, 128).copy()
+        return self.templates.templates_of(customer_ref)
 
     def customer_count(self) -> int:
         with self._lock:
@@ -325,21 +322,17 @@ class Store:
             ).fetchone()
         return None if row is None or row[0] is None else float(row[0])
 
-    def record_checkin(self, checkin: CheckIn) -> None:
+    def record_checkin(self, checkin: CheckIn, audits: Sequence[AuditRecord] = ()) -> None:
         """The check-in and its outbox record, in one transaction: both survive a power cut, or neither."""
         with self._transaction():
             self._enqueue_checkin(checkin)
+            for audit in audits:
+                self._enqueue_audit(audit, checkin.at)
+            who = (checkin.visit_id, checkin.customer_ref, checkin.branch_id, checkin.device_id)
             self._db.execute(
                 "INSERT INTO checkins (visit_id, customer_ref, branch_id, device_id, at, score_band) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
-                [
-                    checkin.visit_id,
-                    checkin.customer_ref,
-                    checkin.branch_id,
-                    checkin.device_id,
-                    checkin.at,
-                    checkin.score_band,
-                ],
+                [*who, checkin.at, checkin.score_band],
             )
 
     def queue_checkins_for_upload(self, checkins: Sequence[CheckIn]) -> None:
@@ -368,19 +361,16 @@ class Store:
             rows = self._db.execute("SELECT visit_id, customer_ref, at FROM checkins ORDER BY at").fetchall()
         return [(row[0], row[1], float(row[2])) for row in rows]
 
-    def count_unidentified(self, at: float, bin_s: int = 900) -> None:
-        bin_start = at - (at % bin_s)
-        with self._transaction():
-            self._db.execute(
-                "INSERT INTO unidentified_counts (bin_start, visits) VALUES (?, 1) "
-                "ON CONFLICT(bin_start) DO UPDATE SET visits = visits + 1",
-                [bin_start],
-            )
+    def purge_uploaded(self, checkins_before: float, counts_before: float) -> tuple[int, int]:
+        """Retention: check-ins older than `checkins_before` that have left the outbox become anonymous
+        counts; counts older than `counts_before` go. Returns (check-ins, count bins) deleted."""
+        return self.visit_counts.retire_checkins(checkins_before, counts_before)
+
+    def count_unidentified(self, at: float) -> None:
+        self.visit_counts.count_unidentified(at)
 
     def unidentified_total(self) -> int:
-        with self._lock:
-            row = self._db.execute("SELECT COALESCE(SUM(visits), 0) FROM unidentified_counts").fetchone()
-        return int(row[0])
+        return self.visit_counts.unidentified_total()
 
     def close(self) -> None:
         with self._lock:

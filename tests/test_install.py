@@ -33,12 +33,16 @@ def test_install_lays_out_a_kiosk_and_keeps_its_config_on_update(tmp_path: Path)
     secret = root / "etc/branchdoor/device-secret"
     assert (root / "etc/systemd/system/branchdoor.service").is_file()
     assert stat.S_IMODE(secret.stat().st_mode) == 0o600
+    key = root / "etc/branchdoor/template-key"
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600 and len(key.read_text().strip()) == 64
+    first_key = key.read_bytes()
     check = subprocess.run([str(branchdoor), "config", "check", str(config)], capture_output=True, text=True)
     assert check.returncode == 0, check.stderr  # the installed program accepts the installed config
 
     config.write_text('[branch]\nid = "0427"\n')  # the field engineer's edit
     again = make("install", root)
     assert again.returncode == 0 and "kept the existing" in again.stdout
+    assert key.read_bytes() == first_key  # an update never replaces the key: the templates stay readable
     assert config.read_text() == '[branch]\nid = "0427"\n'
 
     gone = make("uninstall", root)

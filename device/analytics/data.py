@@ -70,9 +70,11 @@ class AnalyticsData:
         if bin_s % UNIDENTIFIED_BIN_S:
             raise ValueError(f"bin_s must be a multiple of {UNIDENTIFIED_BIN_S}")
         with self._lock:
+            # Check-ins past retention are held only as counts; they still happened.
             identified = self._db.execute(
-                "SELECT CAST(at / ? AS INTEGER) * ? AS bin, COUNT(*) FROM checkins "
-                "WHERE at >= ? AND at < ? GROUP BY bin",
+                "SELECT CAST(t / ? AS INTEGER) * ? AS bin, SUM(n) FROM ("
+                "SELECT at AS t, 1 AS n FROM checkins UNION ALL "
+                "SELECT bin_start, visits FROM retired_checkin_counts) WHERE t >= ? AND t < ? GROUP BY bin",
                 [bin_s, bin_s, since, until],
             ).fetchall()
             unidentified = self._db.execute(
@@ -92,7 +94,8 @@ class AnalyticsData:
         with self._lock:
             row = self._db.execute(
                 "SELECT MIN(t) FROM (SELECT MIN(at) AS t FROM checkins "
-                "UNION ALL SELECT MIN(bin_start) FROM unidentified_counts)"
+                "UNION ALL SELECT MIN(bin_start) FROM unidentified_counts "
+                "UNION ALL SELECT MIN(bin_start) FROM retired_checkin_counts)"
             ).fetchone()
         return None if row is None or row[0] is None else float(row[0])
 

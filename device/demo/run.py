@@ -27,10 +27,19 @@ from device.demo.broker import BrokerUnavailable, MosquittoBroker
 from device.demo.cast import Cast, CastUnavailable, labeled_cast, public_domain_cast, scene_toml
 from device.demo.central import central_config, enroll_centrally, start_central
 from device.demo.floor import door_radar, floor_config
+from device.keys import write_new_key
 from sync.central_sim import CentralSim
 
 BRANCH = "demo-branch"
 DAEMON_TIMEOUT_S = 120.0
+
+
+def demo_key(workdir: Path) -> Path:
+    """The demo kiosk's template key: a fresh 0600 file, as `make install` makes for a real one."""
+    path = workdir / "template-key"
+    if not path.exists():
+        write_new_key(path)
+    return path
 
 
 def demo_config(workdir: Path, port: int, radar_port: str) -> str:
@@ -40,6 +49,7 @@ def demo_config(workdir: Path, port: int, radar_port: str) -> str:
         f'[camera]\ntype = "scene"\nscript = "{workdir / "scene.toml"}"\n\n'
         f'[mqtt]\nhost = "127.0.0.1"\nport = {port}\ncue_expiry_s = 120\n\n'
         f'[storage]\nstate_dir = "{workdir / "state"}"\n\n'
+        f'[privacy]\ntemplate_key_file = "{demo_key(workdir)}"\n\n'
         '[logging]\nformat = "text"\n\n' + floor_config(radar_port)
     )
 

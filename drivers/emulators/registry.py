@@ -10,6 +10,7 @@ from drivers.emulators.base import EmulatorOptions, SerialEmulator
 from drivers.emulators.ld2410 import Ld2410Emulator
 from drivers.emulators.ld2450 import Ld2450Emulator
 from drivers.emulators.ranger import A02yyuwEmulator, MaxbotixEmulator
+from drivers.emulators.scanner import ScannerEmulator
 from drivers.emulators.scenario import Scenario
 from drivers.serial.geometry import Placement
 
@@ -23,6 +24,9 @@ EMULATORS: dict[str, EmulatorFactory] = {
     "jsn_sr04t": A02yyuwEmulator,
     "maxbotix": MaxbotixEmulator,
 }
+
+# Scanners read codes, not people: no scenario or placement (see drivers/serial/scanner.py).
+SCANNER_EMULATORS: dict[str, Callable[[], ScannerEmulator]] = {"ascii_lines": ScannerEmulator}
 
 
 def emulator_for(

@@ -53,4 +53,11 @@ class CommandAck:
     data: bytes
 
 
-Reading = TargetsReading | PresenceReading | RangeReading | CommandAck
+@dataclass(frozen=True, slots=True)
+class ScanReading:
+    """One code read by a barcode/QR scanner: printable ASCII, terminator stripped."""
+
+    text: str
+
+
+Reading = TargetsReading | PresenceReading | RangeReading | CommandAck | ScanReading

@@ -14,6 +14,7 @@ from drivers.serial.ld2410 import Ld2410Config, Ld2410Parser
 from drivers.serial.ld2450 import Ld2450Config, Ld2450Parser
 from drivers.serial.maxbotix import MaxbotixConfig, MaxbotixParser
 from drivers.serial.port import SerialPort, SerialReader, open_pyserial
+from drivers.serial.scanner import LineParser, ScannerConfig
 
 AnySensorConfig = Ld2450Config | Ld2410Config | A02yyuwConfig | JsnSr04tConfig | MaxbotixConfig
 SensorConfig = Annotated[AnySensorConfig, Field(discriminator="type")]
@@ -52,3 +53,17 @@ def open_sensor(
     """A reader for the configured sensor. The port is opened lazily, by `readings`."""
     backoff = Backoff(config.reconnect_min_s, config.reconnect_max_s)
     return SerialReader(config.port, config.baud, parser_for(config), opener=opener, backoff=backoff)
+
+
+# Scanners are not floor sensors (nothing to place on the plan): their own config and map.
+_SCANNER_PARSERS: dict[str, Callable[[ScannerConfig], Parser]] = {
+    "ascii_lines": lambda config: LineParser(config.max_length),
+}
+
+
+def open_scanner(
+    config: ScannerConfig, opener: Callable[[str, int], SerialPort] = open_pyserial
+) -> SerialReader:
+    backoff = Backoff(config.reconnect_min_s, config.reconnect_max_s)
+    parser = _SCANNER_PARSERS[config.type](config)
+    return SerialReader(config.port, config.baud, parser, opener=opener, backoff=backoff)

@@ -14,6 +14,7 @@ from device.store import Store
 from sync.central_sim import CentralSim
 from sync.central_sim.faults import Faults
 from sync.client import CentralClient, CentralError
+from tests.keys import CIPHER
 from tests.sync.helpers import SECRET, SECRETS, customer
 
 
@@ -39,7 +40,7 @@ def checkin(visit: str, ref: str = "CUST-1") -> CheckIn:
 def test_customers_enrolled_centrally_reach_the_device(sim: CentralSim, tmp_path: Path) -> None:
     for i in range(5):
         sim.db.enroll(customer(f"CUST-{i}", f"Name{i}"))
-    store = Store(tmp_path / "d.db")
+    store = Store(tmp_path / "d.db", CIPHER)
     report = device(sim, store, batch_size=2).sync_once()
     assert report.pages == 3 and report.upserts == 5
     refs, _ = store.gallery_rows()
@@ -50,7 +51,7 @@ def test_customers_enrolled_centrally_reach_the_device(sim: CentralSim, tmp_path
 
 def test_a_withdrawal_removes_the_customer_and_is_acknowledged(sim: CentralSim, tmp_path: Path) -> None:
     sim.db.enroll(customer("CUST-1"))
-    store = Store(tmp_path / "d.db")
+    store = Store(tmp_path / "d.db", CIPHER)
     sync = device(sim, store)
     sync.sync_once()
     store.record_checkin(checkin("v-before"))
@@ -64,7 +65,7 @@ def test_a_withdrawal_removes_the_customer_and_is_acknowledged(sim: CentralSim, 
 
 
 def test_check_ins_arrive_exactly_once_through_an_outage(sim: CentralSim, tmp_path: Path) -> None:
-    store = Store(tmp_path / "d.db")
+    store = Store(tmp_path / "d.db", CIPHER)
     sync = device(sim, store, batch_size=3)
     for i in range(7):
         store.record_checkin(checkin(f"v{i}"))
@@ -79,7 +80,7 @@ def test_check_ins_arrive_exactly_once_through_an_outage(sim: CentralSim, tmp_pa
 
 
 def test_a_batch_lost_on_the_way_back_is_not_duplicated(sim: CentralSim, tmp_path: Path) -> None:
-    store = Store(tmp_path / "d.db")
+    store = Store(tmp_path / "d.db", CIPHER)
     for i in range(3):
         store.record_checkin(checkin(f"v{i}"))
     batch = store.outbox.next_batch("checkin", 10)
@@ -93,7 +94,7 @@ def test_a_batch_lost_on_the_way_back_is_not_duplicated(sim: CentralSim, tmp_pat
 
 def test_410_gone_wipes_and_rebuilds_the_gallery(sim: CentralSim, tmp_path: Path) -> None:
     sim.db.enroll(customer("CUST-1"))
-    store = Store(tmp_path / "d.db")
+    store = Store(tmp_path / "d.db", CIPHER)
     sync = device(sim, store)
     sync.sync_once()
     sim.db.enroll(customer("CUST-2"))
@@ -107,7 +108,7 @@ def test_410_gone_wipes_and_rebuilds_the_gallery(sim: CentralSim, tmp_path: Path
 def test_a_malformed_item_is_refused_reported_and_the_rest_applied(sim: CentralSim, tmp_path: Path) -> None:
     for i in range(3):
         sim.db.enroll(customer(f"CUST-{i}"))
-    store = Store(tmp_path / "d.db")
+    store = Store(tmp_path / "d.db", CIPHER)
     fault(sim, "malformed")
     report = device(sim, store).sync_once()
     assert report.refused == 1
@@ -120,21 +121,21 @@ def test_a_malformed_item_is_refused_reported_and_the_rest_applied(sim: CentralS
 def test_consent_not_covering_branch_devices_is_refused(sim: CentralSim, tmp_path: Path) -> None:
     sim.db.enroll(customer("CUST-1", scope=("mobile-app",)))
     sim.db.enroll(customer("CUST-2"))
-    store = Store(tmp_path / "d.db")
+    store = Store(tmp_path / "d.db", CIPHER)
     report = device(sim, store).sync_once()
     assert report.refused == 1 and store.profile("CUST-1") is None and store.profile("CUST-2") is not None
 
 
 def test_a_device_clock_hours_off_still_syncs(sim: CentralSim, tmp_path: Path) -> None:
     sim.db.enroll(customer("CUST-1"))
-    store = Store(tmp_path / "d.db")
+    store = Store(tmp_path / "d.db", CIPHER)
     store.record_checkin(checkin("v1"))
     device(sim, store, skew_s=-6 * 3600).sync_once()
     assert store.customer_count() == 1 and sim.db.records("checkins") == {"v1": 1}
 
 
 def test_a_batch_the_service_keeps_refusing_is_set_aside_not_lost(sim: CentralSim, tmp_path: Path) -> None:
-    store = Store(tmp_path / "d.db")
+    store = Store(tmp_path / "d.db", CIPHER)
     with store._transaction():  # a record the contract does not allow (an extra field)
         store.outbox.enqueue("checkin", "bad-1", {"customer_ref": "C", "branch_id": "b", "x": 1}, now=1.0)
     store.record_checkin(checkin("good-1"))

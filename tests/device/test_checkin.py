@@ -8,10 +8,11 @@ from device.checkin import CheckinDesk
 from device.events import Consent, Identification, Profile
 from device.store import Store
 from tests.conftest import random_templates
+from tests.keys import CIPHER
 
 
 def desk_with_customer(tmp_path: Path, window_s: float = 600) -> tuple[CheckinDesk, Store]:
-    store = Store(tmp_path / "s.db")
+    store = Store(tmp_path / "s.db", CIPHER)
     store.enroll(Profile("C1", "Grace", "en"), Consent("v1"), random_templates(1))
     return CheckinDesk(store, "b1", "door-1", dedup_window_s=window_s), store
 

@@ -18,6 +18,7 @@ from device.events import Consent, Profile
 from device.faces import FaceEngine, read_bgr
 from device.store import Store
 from tests.device.labeled_faces import labeled_set
+from tests.keys import CIPHER, privacy_section
 
 
 def test_a_portrait_yields_one_template(engine: FaceEngine, grace_photo: Path) -> None:
@@ -47,7 +48,7 @@ def test_an_unreadable_file_is_refused(engine: FaceEngine, tmp_path: Path) -> No
 def test_one_bad_photo_stores_nothing(
     engine: FaceEngine, grace_photo: Path, astronaut_photo: Path, tmp_path: Path
 ) -> None:
-    store = Store(tmp_path / "s.db")
+    store = Store(tmp_path / "s.db", CIPHER)
     with pytest.raises(EnrollmentError):
         enroll(store, Profile("C1", "Grace"), Consent("v1"), [grace_photo, astronaut_photo], engine)
     assert store.customer_count() == 0
@@ -74,7 +75,7 @@ def photo_variant(
 
 @pytest.fixture
 def store(tmp_path: Path) -> Store:
-    return Store(tmp_path / "state.db")
+    return Store(tmp_path / "state.db", CIPHER)
 
 
 @pytest.fixture
@@ -260,7 +261,9 @@ def test_the_closest_strangers_in_the_labeled_set_are_flagged_as_lookalikes(
 
 def test_cli_enroll_and_forget(grace_photo: Path, astronaut_photo: Path, tmp_path: Path) -> None:
     config = tmp_path / "k.toml"
-    config.write_text(f'[branch]\nid = "b1"\n[storage]\nstate_dir = "{tmp_path / "state"}"\n')
+    config.write_text(
+        f'[branch]\nid = "b1"\n[storage]\nstate_dir = "{tmp_path / "state"}"\n' + privacy_section(tmp_path)
+    )
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
         command, *rest = args

@@ -11,6 +11,7 @@ import pytest
 from device.events import CheckIn, Consent, Profile
 from device.store import Store
 from tests.conftest import random_templates
+from tests.keys import CIPHER
 
 
 def profile(ref: str = "C1") -> Profile:
@@ -22,7 +23,7 @@ def checkin(ref: str, at: float, visit: str = "v1") -> CheckIn:
 
 
 def test_enroll_keeps_templates_with_consent_and_profile(tmp_path: Path) -> None:
-    store = Store(tmp_path / "s.db")
+    store = Store(tmp_path / "s.db", CIPHER)
     vectors = random_templates(2)
     assert store.enroll(profile(), Consent("v3", granted_at=1.0), vectors) == 2
     refs, held = store.gallery_rows()
@@ -32,14 +33,14 @@ def test_enroll_keeps_templates_with_consent_and_profile(tmp_path: Path) -> None
 
 
 def test_re_enrollment_adds_templates(tmp_path: Path) -> None:
-    store = Store(tmp_path / "s.db")
+    store = Store(tmp_path / "s.db", CIPHER)
     store.enroll(profile(), Consent("v3"), random_templates(2, seed=1))
     assert store.enroll(profile(), Consent("v4"), random_templates(1, seed=2)) == 3
 
 
 def test_forget_deletes_every_trace(tmp_path: Path) -> None:
     path = tmp_path / "s.db"
-    store = Store(path)
+    store = Store(path, CIPHER)
     store.enroll(profile("C1"), Consent("v3"), random_templates(2))
     store.enroll(profile("C2"), Consent("v3"), random_templates(1, seed=5))
     store.record_checkin(checkin("C1", 10.0))
@@ -54,12 +55,12 @@ def test_forget_deletes_every_trace(tmp_path: Path) -> None:
 
 
 def test_forgetting_an_unknown_customer_reports_nothing_found(tmp_path: Path) -> None:
-    assert not Store(tmp_path / "s.db").forget("nobody").found
+    assert not Store(tmp_path / "s.db", CIPHER).forget("nobody").found
 
 
 def test_templates_without_a_consent_record_are_not_in_the_gallery(tmp_path: Path) -> None:
     path = tmp_path / "s.db"
-    store = Store(path)
+    store = Store(path, CIPHER)
     store.enroll(profile(), Consent("v3"), random_templates(1))
     with sqlite3.connect(path) as raw:
         raw.execute("DELETE FROM consents")
@@ -68,14 +69,14 @@ def test_templates_without_a_consent_record_are_not_in_the_gallery(tmp_path: Pat
 
 
 def test_another_connections_commit_changes_data_version(tmp_path: Path) -> None:
-    daemon_view, cli_view = Store(tmp_path / "s.db"), Store(tmp_path / "s.db")
+    daemon_view, cli_view = Store(tmp_path / "s.db", CIPHER), Store(tmp_path / "s.db", CIPHER)
     before = daemon_view.data_version()
     cli_view.enroll(profile(), Consent("v1"), random_templates(1))
     assert daemon_view.data_version() != before
 
 
 def test_last_checkin_and_unidentified_counts(tmp_path: Path) -> None:
-    store = Store(tmp_path / "s.db")
+    store = Store(tmp_path / "s.db", CIPHER)
     assert store.last_checkin_at("C1") is None
     store.record_checkin(checkin("C1", 100.0, "v1"))
     store.record_checkin(checkin("C1", 200.0, "v2"))
@@ -87,13 +88,13 @@ def test_last_checkin_and_unidentified_counts(tmp_path: Path) -> None:
 
 
 def test_database_is_in_wal_mode(tmp_path: Path) -> None:
-    Store(tmp_path / "s.db").close()
+    Store(tmp_path / "s.db", CIPHER).close()
     with sqlite3.connect(tmp_path / "s.db") as raw:
         assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
 def test_a_gallery_page_is_applied_whole_with_its_cursor(tmp_path: Path) -> None:
-    store = Store(tmp_path / "s.db")
+    store = Store(tmp_path / "s.db", CIPHER)
     store.enroll(profile("C1"), Consent("v1"), random_templates(2, seed=1))
     store.record_checkin(checkin("C1", 10.0))
     new_templates = random_templates(3, seed=2)
@@ -113,7 +114,7 @@ def test_a_gallery_page_is_applied_whole_with_its_cursor(tmp_path: Path) -> None
 
 
 def test_an_upsert_replaces_the_templates_the_central_service_had_sent(tmp_path: Path) -> None:
-    store = Store(tmp_path / "s.db")
+    store = Store(tmp_path / "s.db", CIPHER)
     store.apply_gallery_delta([(profile("C1"), Consent("v1"), random_templates(3, seed=1))], [], "c1")
     store.apply_gallery_delta([(profile("C1"), Consent("v1"), random_templates(1, seed=2))], [], "c2")
     refs, _ = store.gallery_rows()
@@ -121,7 +122,7 @@ def test_an_upsert_replaces_the_templates_the_central_service_had_sent(tmp_path:
 
 
 def test_a_failing_page_changes_nothing(tmp_path: Path) -> None:
-    store = Store(tmp_path / "s.db")
+    store = Store(tmp_path / "s.db", CIPHER)
     store.apply_gallery_delta([(profile("C1"), Consent("v1"), random_templates(1))], [], "c1")
     bad_vectors = np.zeros((1, 64), np.float32)  # not a 128-number template: the page must roll back
     with pytest.raises(ValueError, match="reshape"):
@@ -131,7 +132,7 @@ def test_a_failing_page_changes_nothing(tmp_path: Path) -> None:
 
 
 def test_wipe_forgets_every_customer_and_the_cursor(tmp_path: Path) -> None:
-    store = Store(tmp_path / "s.db")
+    store = Store(tmp_path / "s.db", CIPHER)
     store.apply_gallery_delta([(profile("C1"), Consent("v1"), random_templates(1))], [], "c9")
     store.wipe_gallery()
     assert store.customer_count() == 0 and store.gallery_cursor() is None
@@ -139,7 +140,7 @@ def test_wipe_forgets_every_customer_and_the_cursor(tmp_path: Path) -> None:
 
 def test_gallery_version_sees_this_connections_own_gallery_changes(tmp_path: Path) -> None:
     """Central sync shares the daemon's connection, where data_version stays put."""
-    store = Store(tmp_path / "s.db")
+    store = Store(tmp_path / "s.db", CIPHER)
     before = store.gallery_version()
     store.apply_gallery_delta([(profile("C1"), Consent("v1"), random_templates(1))], [], "c1")
     after_sync = store.gallery_version()

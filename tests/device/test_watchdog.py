@@ -22,6 +22,7 @@ from device.recognizer import Event, Recognizer
 from device.sdnotify import Notifier
 from device.store import Store
 from drivers.camera import Frame
+from tests.keys import CIPHER
 
 
 class SteadyCamera:
@@ -61,7 +62,7 @@ def test_pings_stop_when_the_recognition_worker_hangs(
     monkeypatch.delenv("WATCHDOG_PID", raising=False)
     monkeypatch.setattr(daemon, "WORKER_STALL_S", 1.0)
     hang, release, stop = threading.Event(), threading.Event(), threading.Event()
-    store = Store(tmp_path / "s.db")
+    store = Store(tmp_path / "s.db", CIPHER)
     pipeline = Pipeline(
         SteadyCamera(),
         lambda gallery: HangingRecognizer(gallery, hang, release),
@@ -122,7 +123,7 @@ def supervised(
     monkeypatch.setenv("WATCHDOG_USEC", "400000")
     monkeypatch.delenv("WATCHDOG_PID", raising=False)
     monkeypatch.setattr(daemon, "CAPTURE_STALL_S", 1.0)
-    store = Store(tmp_path / "s.db")
+    store = Store(tmp_path / "s.db", CIPHER)
     pipeline = Pipeline(
         camera,  # type: ignore[arg-type]
         lambda gallery: Recognizer(FaceEngine(), RecognitionConfig(), gallery),

@@ -19,6 +19,7 @@ from sync.central_sim import CentralSim
 from sync.central_sim.faults import Faults
 from tests.e2e.daemon import Daemon
 from tests.e2e.test_daemon import door_scene
+from tests.keys import privacy_section
 from tests.mqtt_helpers import Subscriber
 from tests.sync.helpers import SECRET, customer
 from tests.waiting import eventually
@@ -57,7 +58,8 @@ def kiosk(
         f'[camera]\ntype = "scene"\nscript = "{scene}"\nloop = true\n'
         f"[mqtt]\nport = {broker.port}\n"
         f'[storage]\nstate_dir = "{tmp_path / "state"}"\n'
-        f'[central]\nurl = "{central.base_url}"\ndevice_id = "e2e-door-1"\n'
+        + privacy_section(tmp_path)
+        + f'[central]\nurl = "{central.base_url}"\ndevice_id = "e2e-door-1"\n'
         f'device_secret_file = "{device_secret(tmp_path)}"\ninterval_s = 1.0\n{extra}'
     )
     return config

@@ -13,6 +13,7 @@ import pytest
 
 from device.demo.broker import MosquittoBroker
 from tests.e2e.daemon import Daemon, NotifyListener
+from tests.keys import privacy_section
 from tests.mqtt_helpers import Subscriber
 
 pytestmark = pytest.mark.e2e
@@ -36,7 +37,7 @@ def kiosk(tmp_path: Path, broker: MosquittoBroker, branch: str, scene: Path, *, 
         f'[branch]\nid = "{branch}"\n'
         f'[camera]\ntype = "scene"\nscript = "{scene}"\nloop = {str(loop).lower()}\n'
         f"[mqtt]\nport = {broker.port}\n"
-        f'[storage]\nstate_dir = "{tmp_path / "state"}"\n'
+        f'[storage]\nstate_dir = "{tmp_path / "state"}"\n' + privacy_section(tmp_path)
     )
     return config
 

@@ -13,6 +13,7 @@ import pytest
 from device.demo.broker import MosquittoBroker
 from tests.e2e.daemon import Daemon
 from tests.e2e.test_daemon import door_scene
+from tests.keys import privacy_section
 from tests.mqtt_helpers import Subscriber
 
 pytestmark = pytest.mark.e2e
@@ -28,7 +29,8 @@ def test_health_and_metrics_say_what_is_wrong(
         f'[branch]\nid = "obs"\n[camera]\ntype = "scene"\nscript = "{scene}"\nloop = true\n'
         f"[mqtt]\nport = {broker.port}\nreconnect_max_s = 1.0\n"
         f'[storage]\nstate_dir = "{tmp_path / "state"}"\n'
-        "[observability]\nport = 0\nhealth_interval_s = 1.0\n"
+        + privacy_section(tmp_path)
+        + "[observability]\nport = 0\nhealth_interval_s = 1.0\n"
     )
     screen = Subscriber(broker.port, "branchdoor/obs/device/door-1/health")
     daemon = Daemon(config)
@@ -78,7 +80,8 @@ def test_without_a_camera_the_floor_and_the_health_topic_keep_going(tmp_path: Pa
         '[branch]\nid = "nocam"\n[camera]\ntype = "opencv"\nsource = "/dev/video-missing"\n'
         f"[mqtt]\nport = {broker.port}\n"
         f'[storage]\nstate_dir = "{tmp_path / "state"}"\n'
-        "[observability]\nport = 0\nhealth_interval_s = 1.0\n"
+        + privacy_section(tmp_path)
+        + "[observability]\nport = 0\nhealth_interval_s = 1.0\n"
         f'[[sensors]]\nid = "radar"\ntype = "ld2450"\nport = "{port}"\n'
         "[floor]\nwidth_m = 6.0\ndepth_m = 6.0\nsnapshot_interval_s = 1.0\n"
         "[floor.placements.radar]\nx_m = 3.0\ny_m = 0.0\nheading_deg = 0.0\n"

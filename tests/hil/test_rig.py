@@ -26,6 +26,7 @@ from drivers.emulators.scenario import Scenario, Walker
 from drivers.serial.geometry import Placement
 from tests.e2e.daemon import Daemon
 from tests.e2e.test_daemon import door_scene
+from tests.keys import privacy_section
 from tests.mqtt_helpers import Subscriber
 
 pytestmark = pytest.mark.hil
@@ -84,7 +85,8 @@ def test_the_rig_sees_frames_sensors_and_door_counts(
             '[branch]\nid = "hil"\n'
             + camera_section(tmp_path, grace_photo, astronaut_head)
             + f'[mqtt]\nport = {broker.port}\n[storage]\nstate_dir = "{tmp_path / "state"}"\n'
-            "[observability]\nport = 0\nhealth_interval_s = 2.0\n"
+            + privacy_section(tmp_path)
+            + "[observability]\nport = 0\nhealth_interval_s = 2.0\n"
             f'[[sensors]]\nid = "door-radar"\ntype = "ld2450"\nport = "{port}"\n'
             "[floor]\nwidth_m = 8.0\ndepth_m = 6.0\nsnapshot_interval_s = 1.0\n"
             f"[floor.placements.door-radar]\nx_m = {RADAR.x_m}\ny_m = {RADAR.y_m}\n"

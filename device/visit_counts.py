@@ -1,0 +1,66 @@
+"""Anonymous visit counts per 15-minute bin: unidentified visitors, and check-ins past retention.
+
+A check-in names a customer, so retention deletes it; the fact that someone came at 10:15 names no
+one, so it is folded into a count first and kept for the forecast's year of history. Shares the
+store's connection, lock and transactions (see `Store.visit_counts`), as the outbox does.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+
+import sqlite_utils
+
+BIN_S = 900
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS unidentified_counts (bin_start REAL PRIMARY KEY, visits INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS retired_checkin_counts (bin_start REAL PRIMARY KEY, visits INTEGER NOT NULL);
+"""
+_COUNT_TABLES = ("unidentified_counts", "retired_checkin_counts")
+# Check-ins retention may delete: old enough, and no longer waiting in the outbox for upload.
+_RETIRABLE = "FROM checkins WHERE at < ? AND visit_id NOT IN (SELECT record_id FROM outbox)"
+
+
+class VisitCounts:
+    def __init__(
+        self,
+        db: sqlite_utils.Database,
+        lock: threading.RLock,
+        transaction: Callable[[], AbstractContextManager[None]],
+    ) -> None:
+        self._db = db
+        self._lock = lock
+        self._transaction = transaction
+        db.executescript(SCHEMA)
+
+    def count_unidentified(self, at: float) -> None:
+        with self._transaction():
+            self._db.execute(
+                "INSERT INTO unidentified_counts (bin_start, visits) VALUES (?, 1) "
+                "ON CONFLICT(bin_start) DO UPDATE SET visits = visits + 1",
+                [at - at % BIN_S],
+            )
+
+    def unidentified_total(self) -> int:
+        with self._lock:
+            row = self._db.execute("SELECT COALESCE(SUM(visits), 0) FROM unidentified_counts").fetchone()
+        return int(row[0])
+
+    def retire_checkins(self, before: float, counts_before: float) -> tuple[int, int]:
+        """Delete check-ins older than `before` that have left the outbox, keeping each as +1 in its
+        bin, and every count older than `counts_before`. Returns (check-ins, count bins) deleted."""
+        with self._transaction():
+            self._db.execute(
+                "INSERT INTO retired_checkin_counts (bin_start, visits) "
+                f"SELECT at - at % {BIN_S} AS bin, COUNT(*) {_RETIRABLE} GROUP BY bin "
+                "ON CONFLICT(bin_start) DO UPDATE SET visits = visits + excluded.visits",
+                [before],
+            )
+            checkins = self._db.execute(f"DELETE {_RETIRABLE}", [before]).rowcount
+            counts = sum(
+                self._db.execute(f"DELETE FROM {table} WHERE bin_start < ?", [counts_before]).rowcount
+                for table in _COUNT_TABLES
+            )
+        return int(checkins), int(counts)

@@ -1,0 +1,69 @@
+"""The check-in path without a face: a token under the scanner makes the same check-in and cue."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from device.checkin import CheckinDesk
+from device.events import CheckIn, Consent, Profile
+from device.scanner_checkin import WITHDRAW_CODE, WITHDRAW_WINDOW_S, ScannerCheckins
+from device.store import Store
+
+
+def kiosk(tmp_path: Path) -> tuple[ScannerCheckins, Store, str, list[CheckIn]]:
+    store = Store(tmp_path / "s.db")  # no key: a token customer has no face template
+    token = store.issue_token(Profile("C7", "Lin", "zh", ("pension",), ("hard of hearing",)), Consent("v2"))
+    cues: list[CheckIn] = []
+    return ScannerCheckins(store, CheckinDesk(store, "b1", "door-1", 600), cues.append), store, token, cues
+
+
+def test_a_token_checks_its_customer_in_with_the_same_check_in_a_face_would_make(tmp_path: Path) -> None:
+    scanner, store, token, cues = kiosk(tmp_path)
+    assert scanner.handle(token, 1000.0) == "checked_in"
+    [checkin] = cues
+    assert checkin.customer_ref == "C7" and checkin.profile.greeting_name == "Lin"
+    assert checkin.profile.service_hints == ("hard of hearing",)
+    assert [(r[1], r[2]) for r in store.checkins()] == [("C7", 1000.0)]
+    events = [r["event"] for r in store.outbox.records() if r.get("event")]
+    assert events.count("scanner_checkin") == 1
+
+
+def test_the_same_token_again_within_the_visit_makes_no_second_cue(tmp_path: Path) -> None:
+    scanner, _store, token, cues = kiosk(tmp_path)
+    assert scanner.handle(token, 1000.0) == "checked_in"
+    assert scanner.handle(token, 1010.0) == "same_visit"
+    assert len(cues) == 1
+
+
+def test_unknown_and_malformed_codes_are_counted_and_refused(tmp_path: Path) -> None:
+    scanner, store, token, cues = kiosk(tmp_path)
+    forged = token[:-1] + ("A" if token[-1] != "A" else "B")
+    assert scanner.handle(forged, 1.0) == "unknown"
+    assert scanner.handle("6222 0200 1234 5678", 1.0) == "malformed"  # a bank card number is no token
+    assert scanner.handle("", 1.0) == "malformed"
+    assert (scanner.stats.unknown, scanner.stats.malformed, scanner.stats.checked_in) == (1, 2, 0)
+    assert cues == [] and store.checkins() == []
+
+
+def test_the_token_itself_is_never_stored_only_its_hash(tmp_path: Path) -> None:
+    _scanner, store, token, _cues = kiosk(tmp_path)
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("s.db*"))
+    assert token.encode() not in raw and token[4:].encode() not in raw
+    assert store.tokens.holder(token) == "C7"
+
+
+def test_withdrawal_at_the_kiosk_forgets_the_customer_at_once_and_queues_it_upstream(tmp_path: Path) -> None:
+    scanner, store, token, cues = kiosk(tmp_path)
+    assert scanner.handle(WITHDRAW_CODE, 1000.0) == "withdraw_armed"
+    assert scanner.handle(token, 1005.0) == "withdrawn"
+    assert store.profile("C7") is None and store.tokens.holder(token) is None and cues == []
+    upstream = sorted(r["event"] for r in store.outbox.records() if r.get("customer_ref") == "C7")
+    assert upstream == ["consent_withdrawn", "customer_forgotten"]
+    assert scanner.handle(token, 1010.0) == "unknown"  # the card no longer works
+
+
+def test_the_withdrawal_code_expires_and_a_later_scan_is_an_ordinary_check_in(tmp_path: Path) -> None:
+    scanner, store, token, cues = kiosk(tmp_path)
+    scanner.handle(WITHDRAW_CODE, 1000.0)
+    assert scanner.handle(token, 1000.0 + WITHDRAW_WINDOW_S + 1) == "checked_in"
+    assert store.profile("C7") is not None and len(cues) == 1
