@@ -60,7 +60,7 @@ class VisitCounts:
             )
             checkins = self._db.execute(f"DELETE {_RETIRABLE}", [before]).rowcount
             counts = sum(
-                self._db.execute(f"DELETE FROM {table} WHERE bin_start < ?", [counts_before]).rowcount
+                self._db.execute(f"DELETE FROM {table} WHERE bin_start < ?", [counts_before]).rowcount  # noqa: S608
                 for table in _COUNT_TABLES
             )
         return int(checkins), int(counts)

@@ -16,6 +16,7 @@ from device.floor.bins_store import FloorBinStore
 from device.floor.records import FloorBin
 from device.store import Store
 from tests.device.floor.plan import BRANCH
+from tests.keys import CIPHER
 
 # (birth-year band, customers): 2000-2009 and 1950-1959 are under k = 5 and must be merged.
 BANDS = [
@@ -47,7 +48,7 @@ def fill(config: Config, seed: int = 3) -> dict[str, int]:
     rng = np.random.default_rng(seed)
     days = (MONTH_LAST - HISTORY_FROM).days + 1
     branch = synthetic_branch(HISTORY_FROM, days, seed=seed)
-    store = Store(config.storage.database)
+    store = Store(config.storage.database, CIPHER)
     people = customers()
     month_start = datetime.combine(MONTH_FIRST, datetime.min.time()).timestamp()
     checkins = 0

@@ -16,6 +16,7 @@ from device.events import CheckIn, Consent, Profile
 from device.store import Store
 from sync.models import AggregateRecord, GalleryUpsert
 from tests.conftest import random_templates
+from tests.keys import CIPHER
 from tests.sync.helpers import customer
 
 T0 = 1_888_888 * 3600.0  # a whole hour
@@ -32,7 +33,7 @@ def visit(store: Store, profile: Profile, at: float, visit_id: str) -> None:
 
 
 def test_visits_are_counted_per_bin_from_checkins_and_unidentified_counts(tmp_path: Path) -> None:
-    store = Store(tmp_path / "s.db")
+    store = Store(tmp_path / "s.db", CIPHER)
     ada = enroll(store, "C1", "1980-1989")
     visit(store, ada, T0 + 100, "v1")
     visit(store, ada, T0 + 1000, "v2")
@@ -53,7 +54,7 @@ def test_visits_are_counted_per_bin_from_checkins_and_unidentified_counts(tmp_pa
 
 
 def test_visitors_carry_the_profile_band_and_interests_never_a_name(tmp_path: Path) -> None:
-    store = Store(tmp_path / "s.db")
+    store = Store(tmp_path / "s.db", CIPHER)
     ada = enroll(store, "C1", "1980-1989", ("savings",))
     bob = enroll(store, "C2", None)
     visit(store, ada, T0, "v1")
@@ -69,7 +70,7 @@ def test_visitors_carry_the_profile_band_and_interests_never_a_name(tmp_path: Pa
 
 
 def test_hourly_history_fills_quiet_hours_with_zero(tmp_path: Path) -> None:
-    store = Store(tmp_path / "s.db")
+    store = Store(tmp_path / "s.db", CIPHER)
     store.analytics.import_unidentified_counts([(T0, 2), (T0 + 3 * 3600 + 900, 5)])
     history = store.analytics.hourly_history(T0 + 5 * 3600, max_days=30)
     assert history is not None
@@ -89,7 +90,7 @@ def test_an_old_database_gains_the_birth_year_column(tmp_path: Path) -> None:
     old.execute("INSERT INTO customers VALUES ('C0', 'Old', 'en', '[]', '[]', 1.0, 1.0)")
     old.commit()
     old.close()
-    store = Store(path)
+    store = Store(path, CIPHER)
     enroll(store, "C1", "1990-1999")
     assert store.profile("C1") == Profile("C1", "Ada", "en", (), (), "1990-1999")
     assert store.profile("C0") == Profile("C0", "Old", "en")
@@ -97,7 +98,7 @@ def test_an_old_database_gains_the_birth_year_column(tmp_path: Path) -> None:
 
 def test_the_central_profile_band_reaches_the_store(tmp_path: Path) -> None:
     item = customer("CUST-7").model_copy(update={"birth_year_band": "1970-1979"})
-    store = Store(tmp_path / "s.db")
+    store = Store(tmp_path / "s.db", CIPHER)
     store.apply_gallery_delta([_profile(item)], [], "cursor-1")
     profile = store.profile("CUST-7")
     assert profile is not None and profile.birth_year_band == "1970-1979"
@@ -111,7 +112,7 @@ def test_a_birth_year_band_is_one_decade(band: str) -> None:
 
 
 def test_forecast_aggregates_are_queued_for_upload_in_one_transaction(tmp_path: Path) -> None:
-    store = Store(tmp_path / "s.db")
+    store = Store(tmp_path / "s.db", CIPHER)
     payload = {
         "bin_start": datetime.fromtimestamp(T0, UTC).isoformat(),
         "bin_s": 3600,

@@ -24,6 +24,7 @@ from device.store import Store
 from device.topics import Topics
 from sync.central_sim import CentralSim
 from sync.client import CentralClient
+from tests.keys import CIPHER
 from tests.mqtt_helpers import Subscriber
 from tests.sync.helpers import SECRET, SECRETS
 
@@ -31,7 +32,7 @@ SETTINGS = AnalyticsConfig(horizon_days=2, refit_interval_h=24)
 
 
 def store_with_history(path: Path, days: int) -> Store:
-    store = Store(path)
+    store = Store(path, CIPHER)
     branch = synthetic_branch(date.today() - timedelta(days=days), days, seed=5)
     store.analytics.import_unidentified_counts(
         (float(start), int(visits))
