@@ -29,7 +29,12 @@ CREATE TABLE IF NOT EXISTS floor_bins (
     grid_cols INTEGER NOT NULL,
     grid BLOB NOT NULL         -- float32 occupancy-seconds, row-major, little-endian
 );
+-- The quarter hour still running when the daemon stopped, to be carried on at the next start.
+CREATE TABLE IF NOT EXISTS floor_open_bins AS SELECT * FROM floor_bins WHERE 0;
 """
+_COLUMNS = (
+    "bin_start, bin_s, observed_s, occupancy_max, occupancy_mean, lines, zones, grid_rows, grid_cols, grid"
+)
 
 
 class FloorBinStore:
@@ -69,6 +74,26 @@ class FloorBinStore:
                 raise
             self._db.execute("COMMIT")
             return self._db.total_changes - before
+
+    def keep_open(self, bins: list[FloorBin]) -> None:
+        """At stop: the unfinished bins, replacing any kept before."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute("DELETE FROM floor_open_bins")
+            self._db.executemany(
+                f"INSERT INTO floor_open_bins ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
+                [_row(floor_bin) for floor_bin in bins],
+            )
+            self._db.execute("COMMIT")
+
+    def take_open(self) -> list[FloorBin]:
+        """At start: the bins kept open at the last stop, removed so a crash cannot resume them twice."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            rows = self._db.execute(f"SELECT {_COLUMNS} FROM floor_open_bins ORDER BY bin_start").fetchall()  # noqa: S608
+            self._db.execute("DELETE FROM floor_open_bins")
+            self._db.execute("COMMIT")
+        return [_from_row(row) for row in rows]
 
     def bins(self, since: float, until: float) -> list[FloorBin]:
         """Bins starting in [since, until), oldest first."""

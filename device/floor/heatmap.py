@@ -98,6 +98,33 @@ class FloorModel:
         self._closed_until = max(self._closed_until, self._bin_start(until))
         return finished
 
+    def take_open_bins(self) -> list[FloorBin]:
+        """Every bin still accumulating, as it stands: what a stop would otherwise lose."""
+        return [self._finish(self._bins.pop(start)) for start in sorted(self._bins)]
+
+    def resume(self, kept: list[FloorBin], now: float) -> list[FloorBin]:
+        """Carry on bins kept at the last stop: the one still running goes on accumulating; those
+        whose quarter hour ended while the daemon was down are returned, finished as they were."""
+        finished = []
+        for floor_bin in kept:
+            if floor_bin.end <= now or floor_bin.grid.shape != self.config.grid_shape:
+                finished.append(floor_bin)
+                continue
+            totals = self._bin_at(floor_bin.start)
+            totals.grid += floor_bin.grid
+            totals.observed_s += floor_bin.observed_s
+            totals.occupancy_s += floor_bin.occupancy_mean * floor_bin.observed_s
+            totals.occupancy_max = max(totals.occupancy_max, floor_bin.occupancy_max)
+            for line, count in floor_bin.line_in.items():
+                totals.line_in[line] = totals.line_in.get(line, 0) + count
+            for line, count in floor_bin.line_out.items():
+                totals.line_out[line] = totals.line_out.get(line, 0) + count
+            for zone, count in floor_bin.zone_visits.items():
+                # Only the count and mean survive a stop; `count` dwells at the mean keep both exact.
+                mean = floor_bin.zone_mean_dwell_s.get(zone) or 0.0
+                totals.visits.setdefault(zone, []).extend([mean] * count)
+        return finished
+
     def _present(self) -> list[Track]:
         """Confirmed people on the floor; those outside the outline (the street side) are not in."""
         return [

@@ -69,6 +69,10 @@ class FloorService:
         self._threads.append(threading.Thread(target=self._tick_loop, name="floor", daemon=True))
 
     def start(self) -> None:
+        resumed = self._store.take_open()
+        if resumed:
+            saved = self._store.save(self.model.resume(resumed, time.time()))
+            log.info("floor: carried on the quarter hour open at the last stop (%d finished since)", saved)
         for thread in self._threads:
             thread.start()
 
@@ -79,6 +83,7 @@ class FloorService:
         now = time.time()
         self._publish(self.model.snapshot(now))  # the last word, so screens end on the true counts
         self._save(now)
+        self._store.keep_open(self.model.take_open_bins())
         self._store.close()
 
     def bad_frames(self) -> dict[str, int]:
