@@ -11,11 +11,8 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-import threading
-from collections.abc import Callable
-from contextlib import AbstractContextManager
 
-import sqlite_utils
+from device.store_part import StorePart
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS checkin_tokens (
@@ -43,17 +40,8 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode("ascii")).hexdigest()
 
 
-class TokenBook:
-    def __init__(
-        self,
-        db: sqlite_utils.Database,
-        lock: threading.RLock,
-        transaction: Callable[[], AbstractContextManager[None]],
-    ) -> None:
-        self._db = db
-        self._lock = lock
-        self._transaction = transaction
-        db.executescript(SCHEMA)
+class TokenBook(StorePart):
+    SCHEMA = SCHEMA
 
     def issue(self, customer_ref: str, now: float) -> str:
         """Inside the caller's transaction, which holds the customer's profile and consent."""

@@ -9,14 +9,12 @@ an outage or a crash can never become a second, different upload.
 from __future__ import annotations
 
 import json
-import threading
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import sqlite_utils
+from device.store_part import StorePart
 
 Kind = Literal["checkin", "audit", "aggregate", "deletion_ack"]
 
@@ -53,19 +51,10 @@ class Batch:
     attempts: int
 
 
-class Outbox:
+class Outbox(StorePart):
     """Shares the store's connection, lock and transactions (see Store.outbox)."""
 
-    def __init__(
-        self,
-        db: sqlite_utils.Database,
-        lock: threading.RLock,
-        transaction: Callable[[], AbstractContextManager[None]],
-    ) -> None:
-        self._db = db
-        self._lock = lock
-        self._transaction = transaction
-        db.executescript(SCHEMA)
+    SCHEMA = SCHEMA
 
     def enqueue(
         self, kind: Kind, record_id: str, payload: dict[str, Any], now: float, customer_ref: str | None = None

@@ -20,6 +20,7 @@ from device.checkin_tokens import TokenBook
 from device.events import CheckIn, Consent, Profile
 from device.forgetting import ForgetReport
 from device.outbox import Outbox
+from device.store_part import SharedConnection
 from device.template_crypto import TemplateCipher
 from device.template_vault import TemplateVault, Vectors
 from device.visit_counts import VisitCounts
@@ -47,11 +48,12 @@ class Store:
         # Deleted rows (a forgotten customer, a template before sealing) are overwritten with zeros.
         self._db.execute("PRAGMA secure_delete=ON")
         self._create_schema()
-        self.outbox = Outbox(self._db, self._lock, self._transaction)
-        self.templates = TemplateVault(self._db, self._lock, self._transaction, cipher)
-        self.visit_counts = VisitCounts(self._db, self._lock, self._transaction)
-        self.tokens = TokenBook(self._db, self._lock, self._transaction)
-        self.analytics = AnalyticsData(self._db, self._lock, self._transaction, self.outbox)  # statistics
+        shared = SharedConnection(self._db, self._lock, self._transaction)
+        self.outbox = Outbox(shared)
+        self.templates = TemplateVault(shared, cipher)
+        self.visit_counts = VisitCounts(shared)
+        self.tokens = TokenBook(shared)
+        self.analytics = AnalyticsData(shared, self.outbox)  # statistics
         self._scrub()  # templates an older version left in plaintext were just sealed: no copy remains
         self._gallery_changes = 0
 

@@ -4,14 +4,10 @@ way the outbox does; nothing else reads or writes template rows."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from contextlib import AbstractContextManager
-
 import numpy as np
 import numpy.typing as npt
-import sqlite_utils
 
+from device.store_part import SharedConnection, StorePart
 from device.template_crypto import MAGIC, TemplateCipher, TemplateKeyError, is_sealed
 
 EMBEDDING_MODEL = "dlib_face_recognition_resnet_model_v1"
@@ -29,19 +25,12 @@ CREATE INDEX IF NOT EXISTS encodings_by_customer ON encodings(customer_ref);
 """
 
 
-class TemplateVault:
-    def __init__(
-        self,
-        db: sqlite_utils.Database,
-        lock: threading.RLock,
-        transaction: Callable[[], AbstractContextManager[None]],
-        cipher: TemplateCipher | None,
-    ) -> None:
-        self._db = db
-        self._lock = lock
-        self._transaction = transaction
+class TemplateVault(StorePart):
+    SCHEMA = SCHEMA
+
+    def __init__(self, shared: SharedConnection, cipher: TemplateCipher | None) -> None:
+        super().__init__(shared)
         self._cipher = cipher
-        db.executescript(SCHEMA)
         if cipher is not None:
             self._adopt(cipher)
 

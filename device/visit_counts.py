@@ -7,11 +7,7 @@ store's connection, lock and transactions (see `Store.visit_counts`), as the out
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from contextlib import AbstractContextManager
-
-import sqlite_utils
+from device.store_part import StorePart
 
 BIN_S = 900
 SCHEMA = """
@@ -23,17 +19,8 @@ _COUNT_TABLES = ("unidentified_counts", "retired_checkin_counts")
 _RETIRABLE = "FROM checkins WHERE at < ? AND visit_id NOT IN (SELECT record_id FROM outbox)"
 
 
-class VisitCounts:
-    def __init__(
-        self,
-        db: sqlite_utils.Database,
-        lock: threading.RLock,
-        transaction: Callable[[], AbstractContextManager[None]],
-    ) -> None:
-        self._db = db
-        self._lock = lock
-        self._transaction = transaction
-        db.executescript(SCHEMA)
+class VisitCounts(StorePart):
+    SCHEMA = SCHEMA
 
     def count_unidentified(self, at: float) -> None:
         with self._transaction():

@@ -8,9 +8,7 @@ store still owns every SQL statement on its tables while this group can grow wit
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Callable, Iterable
-from contextlib import AbstractContextManager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +16,7 @@ import sqlite_utils
 
 from device.analytics.series import HOUR_S, HourlyHistory
 from device.outbox import Outbox
+from device.store_part import SharedConnection, StorePart
 
 UNIDENTIFIED_BIN_S = 900
 
@@ -50,17 +49,9 @@ class Visitor:
     interests: tuple[str, ...]
 
 
-class AnalyticsData:
-    def __init__(
-        self,
-        db: sqlite_utils.Database,
-        lock: threading.RLock,
-        transaction: Callable[[], AbstractContextManager[None]],
-        outbox: Outbox,
-    ) -> None:
-        self._db = db
-        self._lock = lock
-        self._transaction = transaction
+class AnalyticsData(StorePart):
+    def __init__(self, shared: SharedConnection, outbox: Outbox) -> None:
+        super().__init__(shared)
         self._outbox = outbox
 
     def visit_bins(self, since: float, until: float, bin_s: int = UNIDENTIFIED_BIN_S) -> list[VisitBin]:
