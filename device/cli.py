@@ -6,15 +6,14 @@ import argparse
 import logging
 import sys
 import threading
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from device import cli_privacy, logs
 from device.analytics.cli import add_report_parser
+from device.cli_customer import add_customer_arguments, customer_from
 from device.config import Config
 from device.config_file import ConfigError, config_path, load_config
-from device.events import Consent, Profile
 from device.field_tools import SENSOR_TYPES
 
 log = logging.getLogger("branchdoor")
@@ -42,15 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     enroll = commands.add_parser(
         "enroll", parents=[common], help="enroll a consented customer from photos (photos are not kept)"
     )
-    enroll.add_argument("--customer", required=True, metavar="REF", help="pseudonymous customer reference")
-    enroll.add_argument("--name", required=True, help="greeting name shown to tellers")
-    enroll.add_argument(
-        "--consent-version", required=True, metavar="V", help="version of the notice the customer agreed to"
-    )
-    enroll.add_argument("--consent-channel", default="kiosk-enrollment", metavar="CHANNEL")
-    enroll.add_argument("--language", help="preferred language, e.g. en, zh-CN")
-    enroll.add_argument("--interest", action="append", default=[], help="product interest (repeatable)")
-    enroll.add_argument("--hint", action="append", default=[], help="service hint for tellers (repeatable)")
+    add_customer_arguments(enroll, channel="kiosk-enrollment")
     enroll.add_argument("photos", nargs="+", type=Path, metavar="PHOTO")
 
     forget = commands.add_parser("forget", parents=[common], help="delete everything held about a customer")
@@ -177,16 +168,7 @@ def _enroll(config: Config, args: argparse.Namespace) -> int:
     from device.store import Store
     from device.template_crypto import TemplateKeyError
 
-    profile = Profile(
-        customer_ref=args.customer,
-        greeting_name=args.name,
-        language=args.language,
-        interests=tuple(args.interest),
-        service_hints=tuple(args.hint),
-    )
-    consent = Consent(
-        notice_version=args.consent_version, channel=args.consent_channel, granted_at=time.time()
-    )
+    profile, consent = customer_from(args)
     try:
         store = Store(config.storage.database, load_cipher(config.privacy))
     except TemplateKeyError as exc:

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
+from device.cli_customer import add_customer_arguments, customer_from
 from device.config import Config
-from device.events import Consent, Profile
 from device.template_crypto import TemplateKeyError
 
 
@@ -30,13 +29,7 @@ def add_commands(
     issue = token_commands.add_parser(
         "issue", parents=[common], help="issue a consented customer a token to print as a QR code or card"
     )
-    issue.add_argument("--customer", required=True, metavar="REF", help="pseudonymous customer reference")
-    issue.add_argument("--name", required=True, help="greeting name shown to tellers")
-    issue.add_argument("--consent-version", required=True, metavar="V", help="notice the customer agreed to")
-    issue.add_argument("--consent-channel", default="kiosk-token", metavar="CHANNEL")
-    issue.add_argument("--language", help="preferred language, e.g. en, zh-CN")
-    issue.add_argument("--interest", action="append", default=[], help="product interest (repeatable)")
-    issue.add_argument("--hint", action="append", default=[], help="service hint for tellers (repeatable)")
+    add_customer_arguments(issue, channel="kiosk-token")
 
 
 def dispatch(args: argparse.Namespace, load: Callable[[], Config]) -> int | None:
@@ -73,16 +66,7 @@ def _issue(config: Config, args: argparse.Namespace) -> int:
     from device.enrollment import consent_audits
     from device.store import Store
 
-    profile = Profile(
-        customer_ref=args.customer,
-        greeting_name=args.name,
-        language=args.language,
-        interests=tuple(args.interest),
-        service_hints=tuple(args.hint),
-    )
-    consent = Consent(
-        notice_version=args.consent_version, channel=args.consent_channel, granted_at=time.time()
-    )
+    profile, consent = customer_from(args)
     store = Store(config.storage.database)
     try:
         token = store.issue_token(profile, consent, consent_audits(args.customer, consent, "enrollment"))
