@@ -12,8 +12,9 @@ from types import FrameType
 from device.central_sync import CentralSync
 from device.checkin import CheckinDesk
 from device.config import Config
+from device.cue_board import CueBoard
+from device.dashboard.server import DashboardServer
 from device.encoder import make_encoder
-from device.events import CheckIn
 from device.faces import FaceEngine
 from device.floor.bins_store import FloorBinStore
 from device.floor.records import FloorSnapshot
@@ -21,7 +22,7 @@ from device.floor.service import FloorService
 from device.gallery import Gallery
 from device.mqtt_link import MqttLink
 from device.observability import LOW_DISK_MB, ObservabilityServer, Parts, disk_free_mb, health
-from device.pipeline import Pipeline, cue_for
+from device.pipeline import Pipeline
 from device.recognizer import Recognizer
 from device.sdnotify import Notifier, watchdog_interval_s
 from device.store import Store
@@ -60,10 +61,8 @@ def run(config: Config, stop: threading.Event) -> int:
         engine = FaceEngine(config.recognition.detect_width, config.recognition.upsample)
         return Recognizer(engine, config.recognition, gallery, make_encoder(config.recognition.encoder))
 
-    def send_cue(checkin: CheckIn) -> None:
-        link.publish_cue(cue_for(checkin, config.mqtt.cue_expiry_s))
-
-    pipeline = Pipeline(camera, make_recognizer, store, desk, on_checkin=send_cue)
+    board = CueBoard(link, topics, config.cues, config.mqtt.cue_expiry_s, store)
+    pipeline = Pipeline(camera, make_recognizer, store, desk, on_checkin=board.issue)
     log.info(
         "starting branch=%s device=%s camera=%s broker=%s:%s",
         config.branch.id,
@@ -88,8 +87,9 @@ def run(config: Config, stop: threading.Event) -> int:
         floor.start()
     if sync_thread is not None:
         sync_thread.start()
-    parts = Parts(pipeline, link, store, floor, central)
+    parts = Parts(pipeline, link, store, floor, central, board)
     server = _observability(config, parts)
+    dashboard = _dashboard(config)
     next_health = time.monotonic()
 
     def publish_health() -> None:
@@ -106,6 +106,8 @@ def run(config: Config, stop: threading.Event) -> int:
         notifier.stopping()
         if server is not None:
             server.stop()
+        if dashboard is not None:
+            dashboard.stop()
         pipeline.stop()
         if floor is not None:
             floor.stop()
@@ -140,6 +142,14 @@ def _floor_service(config: Config, link: MqttLink) -> FloorService | None:
 
     store = FloorBinStore(config.storage.database)
     return FloorService(floor_config, config.sensors, store, publish)
+
+
+def _dashboard(config: Config) -> DashboardServer | None:
+    if not config.dashboard.enabled:
+        return None
+    server = DashboardServer(config.dashboard, config.branch.id, config.mqtt.topic_prefix)
+    server.start()
+    return server
 
 
 def _first_sync(central: CentralSync) -> None:
