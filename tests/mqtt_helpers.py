@@ -66,6 +66,9 @@ class Subscriber:
     def wait_for(self, predicate: Callable[[], bool], timeout_s: float = 10.0) -> bool:
         return eventually(predicate, timeout_s)
 
+    def publish(self, topic: str, payload: bytes, qos: int = 1) -> None:
+        assert self._client.publish(topic, payload, qos=qos).rc == mqtt.MQTT_ERR_SUCCESS
+
     def close(self) -> None:
         self._client.loop_stop()
         self._client.disconnect()
