@@ -85,7 +85,8 @@ def test_feedback_is_audited_and_counted_and_bad_messages_are_refused(
         assert screen.wait_for(lambda: len(screen.on("/cues")) == 1)
         cue = json.loads(screen.on("/cues")[0].payload)
         topic = k.topics.screen("counter-1", "feedback")
-        verdict = {"schema": "branchdoor/cue-feedback/1", "cue_id": cue["cue_id"], "visit_id": checkin.visit_id,
+        verdict = {"schema": "branchdoor/cue-feedback/1", "cue_id": cue["cue_id"],
+                   "visit_id": checkin.visit_id,
                    "screen_id": "counter-1", "verdict": "not_this_customer"}  # fmt: skip
         for bad in (b"{not json", json.dumps({**verdict, "verdict": "maybe"}).encode(),
                     json.dumps({**verdict, "screen_id": "counter-9"}).encode(),
