@@ -18,6 +18,8 @@ from device.dashboard.config import DashboardConfig
 log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).resolve().parent / "static"
+# mqtt.js runs its keepalive timer in a worker it creates from a blob.
+POLICY = "default-src 'self'; connect-src 'self' ws: wss:; worker-src blob:"
 FILES = {
     "/": "index.html",
     "/index.html": "index.html",
@@ -52,7 +54,7 @@ class DashboardServer:
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))
                 self.send_header("Cache-Control", "no-store")
-                self.send_header("Content-Security-Policy", "default-src 'self'; connect-src 'self' ws: wss:")
+                self.send_header("Content-Security-Policy", POLICY)
                 self.end_headers()
                 self.wfile.write(body)
 

@@ -44,7 +44,7 @@ function render(cue) {
       const list = el("ul", field === "service_hints" ? "hints" : "interests");
       list.setAttribute("aria-label", title);
       for (const item of cue[field]) list.append(el("li", "", item));
-      card.append(list);
+      card.append(el("div", "label", title), list);
     }
   }
   card.append(el("div", "left"));
