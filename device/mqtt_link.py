@@ -95,7 +95,7 @@ class MqttLink:
         self._queue: queue.SimpleQueue[Outgoing] = queue.SimpleQueue()
         self._held: deque[Outgoing] = deque()
         self._inflight: dict[int, Outgoing] = {}
-        self._handlers: dict[str, Handler] = {}
+        self._handlers: list[tuple[str, Handler]] = []
         self._tickers: list[Callable[[float], None]] = []
         self._client: mqtt.Client | None = None
         self._stop = threading.Event()
@@ -112,7 +112,7 @@ class MqttLink:
 
     def subscribe(self, pattern: str, handler: Handler) -> None:
         """Before start: `handler(topic, payload)` runs on the mqtt thread; it must not block."""
-        self._handlers[pattern] = handler
+        self._handlers.append((pattern, handler))
 
     def every_tick(self, tick: Callable[[float], None]) -> None:
         """Before start: called on the mqtt thread about every 100 ms with the wall clock."""
@@ -265,7 +265,7 @@ class MqttLink:
             return
         self.last_refusal = None
         client.publish(self._topics.availability, ONLINE, qos=1, retain=True)
-        for pattern in self._handlers:
+        for pattern in sorted({pattern for pattern, _ in self._handlers}):
             client.subscribe(pattern, qos=1)
         self._connected.set()
         log.info("connected to broker %s:%s", self._config.host, self._config.port)
@@ -276,7 +276,7 @@ class MqttLink:
         self._inflight.pop(mid, None)
 
     def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
-        for pattern, handler in self._handlers.items():
+        for pattern, handler in self._handlers:
             if mqtt.topic_matches_sub(pattern, message.topic):
                 try:
                     handler(message.topic, bytes(message.payload))
