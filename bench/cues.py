@@ -65,21 +65,24 @@ def run_screens(port: int, count: int, conn: Connection) -> None:
         client = mqtt.Client(CallbackAPIVersion.VERSION2, f"screen-{index}", protocol=mqtt.MQTTv5)
         client.reconnect_delay_set(1, 1)
 
-        def on_connect(
-            c: mqtt.Client, _u: object, _f: object, _rc: object, _p: object, i: int = index
-        ) -> None:
-            c.subscribe([(f"branchdoor/{BRANCH}/cues", 1), (f"branchdoor/{BRANCH}/screen/s{i}/cues", 1)])
+        def on_connect(c: mqtt.Client, _u: Any, _f: Any, _rc: Any, _p: Any, i: int = index) -> None:
+            c.subscribe(
+                [(f"branchdoor/{BRANCH}/cues", 1), (f"branchdoor/{BRANCH}/screen/s{i}/cues", 1),
+                 (f"branchdoor/{BRANCH}/device/+/availability", 1)]
+            )  # fmt: skip
 
-        def on_subscribe(
-            c: mqtt.Client, _u: object, _m: object, _rc: object, _p: object, i: int = index
-        ) -> None:
+        def on_subscribe(c: mqtt.Client, _u: Any, _m: Any, _rc: Any, _p: Any, i: int = index) -> None:
             with lock:
                 backs.append((i, time.time()))
-            hello = {"schema": "branchdoor/screen-hello/1", "screen_id": f"s{i}"}
-            c.publish(f"branchdoor/{BRANCH}/screen/s{i}/hello", json.dumps(hello), qos=1)
 
-        def on_message(_c: mqtt.Client, _u: object, message: mqtt.MQTTMessage, i: int = index) -> None:
+        def on_message(c: mqtt.Client, _u: Any, message: mqtt.MQTTMessage, i: int = index) -> None:
             at = time.time()
+            if message.topic.endswith("/availability"):
+                # As the dashboard does: hello on every kiosk `online`, and the kiosk replays.
+                if message.payload == b"online":
+                    hello = {"schema": "branchdoor/screen-hello/1", "screen_id": f"s{i}"}
+                    c.publish(f"branchdoor/{BRANCH}/screen/s{i}/hello", json.dumps(hello), qos=1)
+                return
             cue_id = json.loads(message.payload)["cue_id"]
             with lock:
                 receipts.append((i, cue_id, at))
@@ -236,13 +239,22 @@ def restart(port: int, screens: int, tmp: Path, down_s: float = 10.0) -> dict[st
     after_expiry = sum(1 for _, cue_id, at in receipts if at > expires[cue_id])
     lost = 0
     deliverable = 0
+    missing: list[str] = []
     for cue in issued:
         for screen in range(screens):
             up_before = cue.at < stop_at - GRACE_S or cue.at > max(kiosk_back, screen_back[screen])
             reachable = cue.at if up_before else max(kiosk_back, screen_back[screen])
             if cue.expires_at - reachable > GRACE_S:
                 deliverable += 1
-                lost += (screen, cue.cue_id) not in received
+                if (screen, cue.cue_id) not in received:
+                    lost += 1
+                    missing.append(
+                        f"screen s{screen}: cue issued {cue.at - stop_at:+.2f} s from the stop, "
+                        f"life {cue.expires_at - cue.at:.0f} s, "
+                        f"screen back {screen_back[screen] - stop_at:+.2f} s"
+                    )
+    for line in missing[:20]:
+        print(f"lost: {line}", file=sys.stderr)
     return {
         "cues_issued": len(issued),
         "deliverable_pairs": deliverable,

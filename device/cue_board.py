@@ -62,6 +62,7 @@ class CueBoard:
         self._lock = threading.Lock()
         self._active: dict[str, Cue] = {}
         self._ended: OrderedDict[str, tuple[Cue, float]] = OrderedDict()
+        self._greeted: dict[str, str | None] = {}  # screens awaiting a replay -> their zone
         self.stats = FeedbackStats(Counter())
         link.subscribe(topics.every_screen("hello"), self.hello)
         link.subscribe(topics.every_screen("feedback"), self.feedback)
@@ -96,6 +97,7 @@ class CueBoard:
         return cue
 
     def tick(self, now: float) -> None:
+        self._replay(now)
         with self._lock:
             expired = [cue for cue in self._active.values() if cue.expires_at <= now]
         for cue in expired:
@@ -112,15 +114,26 @@ class CueBoard:
         if hello.screen_id != screen_id:
             self._reject(topic, f"hello names screen {hello.screen_id!r} on another screen's topic")
             return
-        if not self._config.replay:
-            return
-        now = self._clock()
+        if self._config.replay:
+            with self._lock:
+                self._greeted[screen_id] = hello.zone
+
+    def _replay(self, now: float) -> None:
+        """Replay to the screens that said hello since the last tick, soonest-expiring cue first
+        across all of them: after a broker restart every screen says hello at once, and a cue with
+        a second left must not wait behind another screen's long-lived ones."""
         with self._lock:
-            due = [c for c in self._active.values() if c.zone is None or c.zone == hello.zone]
+            greeted, self._greeted = self._greeted, {}
+            due = sorted(self._active.values(), key=lambda cue: cue.expires_at)
+        if not greeted:
+            return
         for cue in due:
-            if self._link.publish_cue(cue, self._topics.screen(screen_id, "cues"), now):
-                self.stats.replays += 1
-        log.info("screen %s (zone %s) said hello: %d active cue(s) replayed", screen_id, hello.zone, len(due))
+            for screen_id, zone in greeted.items():
+                if (cue.zone is None or cue.zone == zone) and self._link.publish_cue(
+                    cue, self._topics.screen(screen_id, "cues"), now
+                ):
+                    self.stats.replays += 1
+        log.info("%d screen(s) said hello: %d active cue(s) replayed to them", len(greeted), len(due))
 
     def feedback(self, topic: str, payload: bytes) -> None:
         """A teller's verdict: validated, audited, counted; a malformed one is refused and logged."""

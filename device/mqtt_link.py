@@ -199,6 +199,7 @@ class MqttLink:
             client.tls_set_context(self._tls)
         client.on_connect = self._on_connect
         client.on_publish = self._on_publish
+        client.on_subscribe = self._on_subscribe
         client.on_message = self._on_message
         try:
             client.connect(self._config.host, self._config.port, keepalive=self._config.keepalive_s)
@@ -241,7 +242,7 @@ class MqttLink:
         self._connected.clear()
         self._held.extendleft(reversed(list(self._inflight.values())))
         self._inflight.clear()
-        client.on_connect = client.on_publish = client.on_message = None
+        client.on_connect = client.on_publish = client.on_message = client.on_subscribe = None
         try:
             client.disconnect()
         except Exception as exc:  # the socket is gone already; nothing to tell the broker
@@ -264,9 +265,28 @@ class MqttLink:
             )
             return
         self.last_refusal = None
+        patterns = sorted({pattern for pattern, _ in self._handlers})
+        if patterns:
+            client.subscribe([(pattern, 1) for pattern in patterns])
+        else:
+            self._ready(client)
+
+    def _on_subscribe(
+        self,
+        client: mqtt.Client,
+        userdata: object,
+        mid: int,
+        reason_codes: list[ReasonCode],
+        properties: Properties | None,
+    ) -> None:
+        refused = [str(code) for code in reason_codes if code.is_failure]
+        if refused:
+            log.error("broker refused our subscriptions (check the ACL): %s", ", ".join(refused))
+        self._ready(client)
+
+    def _ready(self, client: mqtt.Client) -> None:
+        """`online` only once we listen: screens say hello when they see it, and must be heard."""
         client.publish(self._topics.availability, ONLINE, qos=1, retain=True)
-        for pattern in sorted({pattern for pattern, _ in self._handlers}):
-            client.subscribe(pattern, qos=1)
         self._connected.set()
         log.info("connected to broker %s:%s", self._config.host, self._config.port)
 

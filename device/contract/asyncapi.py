@@ -24,7 +24,8 @@ PARAMETERS = {
 CHANNELS: dict[str, tuple[str, str, str, int, bool, str]] = {
     "availability": (
         "{branch}/device/{device}/availability", "Availability", "send", 1, True,
-        "`online` after connecting; `offline` on a clean stop and as the Last Will.",
+        "`online` once connected and subscribed to hello/feedback; `offline` on a clean stop and as "
+        "the Last Will. Screens say hello on every `online`.",
     ),
     "cues": (
         "{branch}/cues", "CuePayload", "send", 1, False,
@@ -49,7 +50,8 @@ CHANNELS: dict[str, tuple[str, str, str, int, bool, str]] = {
     ),
     "hello": (
         "{branch}/screen/{screen}/hello", "ScreenHello", "receive", 1, False,
-        "A screen announces itself on every connect.",
+        "A screen announces itself whenever it sees a kiosk's availability turn `online` (retained: "
+        "also right after it subscribes). The kiosk says `online` only once it listens for hellos.",
     ),
     "feedback": (
         "{branch}/screen/{screen}/feedback", "CueFeedback", "receive", 1, False,

@@ -91,8 +91,10 @@ class VisitEvent(Payload):
 
 
 class ScreenHello(Payload):
-    """A screen announces itself (on every connect) on `.../screen/<screen_id>/hello`; the daemon
-    replays the still-active cues for it on `.../screen/<screen_id>/cues`."""
+    """A screen announces itself on `.../screen/<screen_id>/hello` whenever it sees a kiosk's
+    availability turn `online` (retained, so also right after subscribing); the kiosk says `online`
+    only once it listens for hellos, and replays the still-active cues for that screen on
+    `.../screen/<screen_id>/cues`."""
 
     kind: Literal["branchdoor/screen-hello/1"] = Field(HELLO_SCHEMA, alias="schema")
     screen_id: Id

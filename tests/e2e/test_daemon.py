@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from device.demo.broker import MosquittoBroker
+from tests.contract_check import assert_in_contract
 from tests.e2e.daemon import Daemon, NotifyListener
 from tests.mqtt_helpers import Subscriber
 
@@ -88,6 +89,9 @@ def test_customer_gets_one_cue_stranger_none_and_the_daemon_stops_cleanly(
     assert all(not m.retain and m.expiry for m in screen.on("/cues"))
     assert screen.wait_for(lambda: [m.payload for m in screen.on("/availability")] == [b"online", b"offline"])
     screen.close()
+    # Everything the real daemon said is in the contract: availability, cue, visit, health.
+    seen = {assert_in_contract(message) for message in screen.messages}
+    assert seen >= {"availability", "cues", "visits", "health"}, seen
 
 
 def test_a_killed_daemon_is_reported_offline_by_its_last_will(

@@ -6,6 +6,7 @@ const cards = new Map(); // cue_id -> {cue, element}
 let settings = null;
 let client = null;
 let screenId = "";
+let zone = "";
 
 function el(tag, className, text) {
   const node = document.createElement(tag);
@@ -105,6 +106,7 @@ function onMessage(topic, payload) {
     body = payload.toString();
     if (topic.endsWith("/availability")) {
       document.getElementById("kiosks").textContent = `kiosk ${topic.split("/").at(-2)} ${body}`;
+      if (body === "online") sayHello(); // the kiosk listens now: it replays the cues still alive
       return;
     }
     body = JSON.parse(body);
@@ -116,11 +118,17 @@ function onMessage(topic, payload) {
   else if (body.schema === "branchdoor/cue-withdrawal/1") removeCue(body.cue_id);
 }
 
+function sayHello() {
+  const hello = { schema: "branchdoor/screen-hello/1", screen_id: screenId };
+  if (zone) hello.zone = zone;
+  client.publish(`${base()}/screen/${screenId}/hello`, JSON.stringify(hello), { qos: 1 });
+}
+
 function connect(event) {
   event.preventDefault();
   const value = (id) => document.getElementById(id).value.trim();
   screenId = value("screen");
-  const zone = value("zone");
+  zone = value("zone");
   const options = { protocolVersion: 5, clean: true, reconnectPeriod: 2000, connectTimeout: 5000,
     clientId: `dashboard-${screenId}-${Math.random().toString(16).slice(2, 8)}` };
   if (value("username")) {
@@ -139,10 +147,6 @@ function connect(event) {
         setStatus("error", `cannot subscribe: ${err.message}`);
         return;
       }
-      // Said on every (re)connect: the daemon replays the cues still alive for this screen.
-      const hello = { schema: "branchdoor/screen-hello/1", screen_id: screenId };
-      if (zone) hello.zone = zone;
-      client.publish(`${base()}/screen/${screenId}/hello`, JSON.stringify(hello), { qos: 1 });
       document.getElementById("login").classList.add("signed-in");
       setStatus("connected", `screen ${screenId}${zone ? " · " + zone : ""}`);
     });

@@ -6,16 +6,13 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any
-
-import jsonschema
-from paho.mqtt.client import topic_matches_sub
 
 from device.config import MqttConfig
-from device.contract.asyncapi import DOCUMENT_PATH, document, render, validator_for
+from device.contract.asyncapi import DOCUMENT_PATH, document, render
 from device.demo.broker import MosquittoBroker
 from device.floor.records import FloorSnapshot
 from device.observability import Parts, health
+from tests.contract_check import assert_in_contract
 from tests.device.cues.rig import kiosk
 from tests.mqtt_helpers import Subscriber
 
@@ -33,17 +30,6 @@ def test_every_channel_has_a_message_with_a_schema_and_qos() -> None:
         assert schema_name in doc["components"]["schemas"], name
         assert message["bindings"]["mqtt"]["qos"] in (0, 1)
         assert channel["address"].startswith("branchdoor/{branch}/")
-
-
-def channel_of(topic: str) -> tuple[str, dict[str, Any]]:
-    doc = document()
-    for name, channel in doc["channels"].items():
-        pattern = channel["address"]
-        for param in ("branch", "device", "zone", "screen"):
-            pattern = pattern.replace("{" + param + "}", "+")
-        if topic_matches_sub(pattern, topic):
-            return name, doc["components"]["messages"][name]
-    raise AssertionError(f"{topic} is on no channel of the contract")
 
 
 def test_what_the_daemon_publishes_and_accepts_validates_against_the_contract(
@@ -73,17 +59,7 @@ def test_what_the_daemon_publishes_and_accepts_validates_against_the_contract(
     assert screen.wait_for(lambda: [m.payload for m in screen.on("/availability")][-1:] == [b"offline"])
     screen.close()
 
-    seen: set[str] = set()
-    for message in screen.messages:
-        name, spec = channel_of(message.topic)
-        seen.add(name)
-        schema_name = spec["payload"]["$ref"].rsplit("/", 1)[-1]
-        body: Any = message.payload.decode() if schema_name == "Availability" else json.loads(message.payload)
-        jsonschema.validate(body, validator_for(schema_name))
-        assert message.qos <= spec["bindings"]["mqtt"]["qos"]
-        assert spec["bindings"]["mqtt"]["retain"] or not message.retain, message.topic
-        if message.topic.endswith(("/cues", "/withdrawals", "/visits", "/health", "/floor")):
-            assert message.expiry is not None and message.expiry >= 1, message.topic
+    seen = {assert_in_contract(message) for message in screen.messages}
     assert seen >= {"availability", "cues", "screenCues", "withdrawals", "visits", "hello", "feedback",
                     "health", "floor"}  # fmt: skip
     visits = [json.loads(m.payload) for m in screen.on("/visits")]
