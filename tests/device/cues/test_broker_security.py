@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from device.config import MqttConfig, MqttTlsConfig
+from device.config import BranchConfig, Config, MqttConfig, MqttTlsConfig
 from device.config_file import ConfigError, parse_config
 from device.demo.broker import find_mosquitto, free_port
+from device.doctor import check_broker
 from tests.certs import BranchCA
 from tests.conftest import REPO
 from tests.device.cues.rig import kiosk
@@ -134,3 +135,16 @@ def test_plaintext_mqtt_to_another_host_is_refused_at_config_check(tmp_path: Pat
     assert problem.startswith(f"{path}:4: mqtt:") and "plaintext MQTT to 10.4.27.2" in problem
     assert parse_config(text + "allow_plaintext = true\n", path).mqtt.allow_plaintext
     assert parse_config('[branch]\nid = "0427"\n[mqtt]\nhost = "127.0.0.1"\n', path).mqtt.tls is None
+
+
+def test_doctor_checks_the_broker_over_tls_with_the_kiosk_certificate(
+    ca: BranchCA, shipped_broker: int, tmp_path: Path
+) -> None:
+    settings = MqttConfig(port=shipped_broker, tls=tls_for(ca, "kiosk-0427-door-1"))
+    good = check_broker(Config(branch=BranchConfig(id="0427"), mqtt=settings))
+    assert good.passed, good.detail
+    missing = tls_for(ca, "kiosk-0427-door-1").model_copy(update={"key_file": tmp_path / "nope.key"})
+    bad = check_broker(
+        Config(branch=BranchConfig(id="0427"), mqtt=MqttConfig(port=shipped_broker, tls=missing))
+    )
+    assert not bad.passed and "[mqtt.tls]" in bad.detail
