@@ -181,6 +181,8 @@ class MqttLink:
                     delay = min(delay * 2, self._config.reconnect_max_s)
             self._take_queue()
             self._flush()
+            if not self._connected.is_set():
+                self._prune(self._clock())
             now = self._clock()
             for tick in self._tickers:
                 try:
@@ -312,6 +314,13 @@ class MqttLink:
             if message.qos == 0 and not self._connected.is_set():
                 continue  # live data: stale by the time the broker is back
             self._held.append(message)
+
+    def _prune(self, now: float) -> None:
+        """A long outage must not grow memory: what can no longer be sent is let go as it expires."""
+        if self._held and any(m.expires_at is not None and m.expires_at - now < 1 for m in self._held):
+            kept = deque(m for m in self._held if m.expires_at is None or m.expires_at - now >= 1)
+            self.expired_unsent += sum(m.is_cue for m in self._held) - sum(m.is_cue for m in kept)
+            self._held = kept
 
     def _flush(self) -> None:
         client = self._client
