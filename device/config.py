@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from device.analytics.config import AnalyticsConfig
+from device.cue_config import CuesConfig
+from device.dashboard.config import DashboardConfig
 from device.floor.config import FloorConfig
 from device.privacy_config import PrivacyConfig
 from drivers.camera import CameraConfig
@@ -84,6 +86,12 @@ class CheckinConfig(_Section):
     )
 
 
+class MqttTlsConfig(_Section):
+    ca_file: Path = Field(description="The branch CA that signed the broker's certificate (PEM).")
+    cert_file: Path = Field(description="This kiosk's client certificate (PEM); its CN is its broker user.")
+    key_file: Path = Field(description="Its private key (PEM, unencrypted, 0600: nobody types at boot).")
+
+
 class MqttConfig(_Section):
     host: str = "127.0.0.1"
     port: int = Field(1883, ge=1, le=65535)
@@ -96,12 +104,30 @@ class MqttConfig(_Section):
     )
     reconnect_min_s: float = Field(1.0, gt=0)
     reconnect_max_s: float = Field(60.0, gt=0)
+    tls: MqttTlsConfig | None = Field(None, description="TLS with a client certificate ([mqtt.tls]).")
+    allow_plaintext: bool = Field(
+        False, description="Allow MQTT without TLS to a host other than this machine (never in a branch)."
+    )
 
     @model_validator(mode="after")
     def _backoff_range(self) -> MqttConfig:
         if self.reconnect_max_s < self.reconnect_min_s:
             raise ValueError("reconnect_max_s must be >= reconnect_min_s")
         return self
+
+    @model_validator(mode="after")
+    def _tls_off_loopback(self) -> MqttConfig:
+        if self.tls is None and not is_loopback(self.host) and not self.allow_plaintext:
+            raise ValueError(
+                f"plaintext MQTT to {self.host} carries cues unencrypted: configure [mqtt.tls] "
+                "(or allow_plaintext = true on a lab network)"
+            )
+        return self
+
+
+def is_loopback(host: str) -> bool:
+    host = host.strip("[]")
+    return host in ("localhost", "::1") or host.startswith("127.")
 
 
 class CentralConfig(_Section):
@@ -177,6 +203,8 @@ class Config(_Section):
     sensors: list[SensorConfig] = Field(default_factory=list)
     floor: FloorConfig | None = None
     analytics: AnalyticsConfig = AnalyticsConfig()
+    cues: CuesConfig = CuesConfig()
+    dashboard: DashboardConfig = DashboardConfig()
 
     @model_validator(mode="after")
     def _sensors_are_placed(self) -> Config:

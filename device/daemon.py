@@ -11,10 +11,11 @@ from types import FrameType
 
 from device.analytics.service import ForecastService
 from device.central_sync import CentralSync
-from device.checkin import CheckinDesk, cue_shown
+from device.checkin import CheckinDesk
 from device.config import Config
+from device.cue_board import CueBoard
+from device.dashboard.server import DashboardServer
 from device.encoder import make_encoder
-from device.events import CheckIn
 from device.faces import FaceEngine
 from device.floor.bins_store import FloorBinStore
 from device.floor.records import FloorSnapshot
@@ -23,7 +24,7 @@ from device.gallery import Gallery
 from device.keys import load_cipher
 from device.mqtt_link import MqttLink
 from device.observability import LOW_DISK_MB, ObservabilityServer, Parts, disk_free_mb, health
-from device.pipeline import Pipeline, cue_for
+from device.pipeline import Pipeline
 from device.privacy_parts import PrivacyParts
 from device.recognizer import Recognizer
 from device.sdnotify import Notifier, watchdog_interval_s
@@ -66,11 +67,8 @@ def run(config: Config, stop: threading.Event) -> int:
         engine = FaceEngine(config.recognition.detect_width, config.recognition.upsample)
         return Recognizer(engine, config.recognition, gallery, make_encoder(config.recognition.encoder))
 
-    def send_cue(checkin: CheckIn) -> None:
-        if link.publish_cue(cue_for(checkin, config.mqtt.cue_expiry_s)):
-            store.record_audit(cue_shown(checkin, topics.cues, config.mqtt.cue_expiry_s))
-
-    pipeline = Pipeline(camera, make_recognizer, store, desk, on_checkin=send_cue)
+    board = CueBoard(link, topics, config.cues, config.mqtt.cue_expiry_s, store)
+    pipeline = Pipeline(camera, make_recognizer, store, desk, on_checkin=board.issue)
     log.info(
         "starting branch=%s device=%s camera=%s broker=%s:%s",
         config.branch.id,
@@ -81,7 +79,7 @@ def run(config: Config, stop: threading.Event) -> int:
     )
     floor = _floor_service(config, link)
     forecaster = _forecast_service(config, store, link)
-    privacy = PrivacyParts(config, store, desk, link, send_cue)
+    privacy = PrivacyParts(config, store, desk, board, board.issue)
     central = _central_sync(config, store)
     sync_stop = threading.Event()
     sync_thread = (
@@ -100,8 +98,9 @@ def run(config: Config, stop: threading.Event) -> int:
         forecaster.start()
     if sync_thread is not None:
         sync_thread.start()
-    parts = Parts(pipeline, link, store, floor, central, scanner=privacy.scanner_stats)
+    parts = Parts(pipeline, link, store, floor, central, scanner=privacy.scanner_stats, board=board)
     server = _observability(config, parts)
+    dashboard = _dashboard(config)
     next_health = time.monotonic()
 
     def publish_health() -> None:
@@ -119,6 +118,8 @@ def run(config: Config, stop: threading.Event) -> int:
         notifier.stopping()
         if server is not None:
             server.stop()
+        if dashboard is not None:
+            dashboard.stop()
         pipeline.stop()
         privacy.stop()
         if floor is not None:
@@ -162,6 +163,14 @@ def _forecast_service(config: Config, store: Store, link: MqttLink) -> ForecastS
     if not config.analytics.forecast:
         return None
     return ForecastService(config.analytics, store, config.branch.id, link.publish_forecast)
+
+
+def _dashboard(config: Config) -> DashboardServer | None:
+    if not config.dashboard.enabled:
+        return None
+    server = DashboardServer(config.dashboard, config.branch.id, config.mqtt.topic_prefix)
+    server.start()
+    return server
 
 
 def _first_sync(central: CentralSync) -> None:

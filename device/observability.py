@@ -20,6 +20,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Summa
 from prometheus_client.registry import Collector
 
 from device.central_sync import CentralSync
+from device.cue_board import CueBoard
 from device.floor.service import FloorService
 from device.mqtt_link import MqttLink
 from device.pipeline import Pipeline
@@ -50,6 +51,7 @@ class Parts:
     floor: FloorService | None = None
     central: CentralSync | None = None
     scanner: ScannerStats | None = None
+    board: CueBoard | None = None
     started: float = field(default_factory=time.monotonic)
 
 
@@ -131,6 +133,8 @@ class PartsCollector(Collector):
         yield GaugeMetricFamily(
             "branchdoor_outbox_oldest_age_seconds", "Age of the oldest waiting record.", value=oldest or 0.0
         )
+        if p.board is not None:
+            yield from _cue_metrics(p.board)
         if p.central is not None:
             yield counter("sync_errors", "Failed central sync cycles.", p.central.errors)
         if p.floor is not None:
@@ -154,6 +158,31 @@ class PartsCollector(Collector):
             for outcome, count in vars(p.scanner).items():
                 codes.add_metric([outcome], count)
             yield codes
+
+
+def _cue_metrics(board: CueBoard) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
+    feedback = CounterMetricFamily(
+        "branchdoor_cue_feedback",
+        "Teller verdicts on cues; not_this_customer counts recognitions a teller found wrong.",
+        labels=["verdict"],
+    )
+    for verdict in ("served", "not_this_customer"):
+        feedback.add_metric([verdict], board.stats.verdicts[verdict])
+    yield feedback
+    yield CounterMetricFamily(
+        "branchdoor_screen_messages_rejected",
+        "Malformed or foreign hello/feedback messages refused.",
+        value=board.stats.rejected,
+    )
+    yield CounterMetricFamily(
+        "branchdoor_cues_replayed", "Cues replayed to screens saying hello late.", value=board.stats.replays
+    )
+    yield CounterMetricFamily(
+        "branchdoor_cues_withdrawn",
+        "Cues withdrawn (expired, served, not this customer).",
+        value=board.stats.withdrawn,
+    )
+    yield GaugeMetricFamily("branchdoor_cues_active", "Cues alive now.", value=len(board.active()))
 
 
 class ObservabilityServer:

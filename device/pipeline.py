@@ -41,7 +41,7 @@ class Pipeline:
         recognizer_factory: Callable[[Callable[[], Gallery]], Recognizer],
         store: Store,
         desk: CheckinDesk,
-        on_checkin: Callable[[CheckIn], None],
+        on_checkin: Callable[[CheckIn], object],
     ) -> None:
         self._camera = camera
         self._store = store

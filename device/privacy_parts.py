@@ -28,7 +28,7 @@ class PrivacyParts:
         store: Store,
         desk: CheckinDesk,
         cues: PendingCues,
-        on_checkin: Callable[[CheckIn], None],
+        on_checkin: Callable[[CheckIn], object],
     ) -> None:
         self._store = store
         self._cues = cues

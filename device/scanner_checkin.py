@@ -44,7 +44,7 @@ class ScannerStats:
 
 
 class ScannerCheckins:
-    def __init__(self, store: Store, desk: CheckinDesk, on_checkin: Callable[[CheckIn], None]) -> None:
+    def __init__(self, store: Store, desk: CheckinDesk, on_checkin: Callable[[CheckIn], object]) -> None:
         self._store = store
         self._desk = desk
         self._on_checkin = on_checkin

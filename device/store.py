@@ -324,6 +324,16 @@ class Store:
             ).fetchone()
         return None if row is None or row[0] is None else float(row[0])
 
+    def visit_history(self, customer_ref: str, before: float) -> tuple[int, float | None]:
+        """Check-ins of this customer up to `before` (included), and the latest one before it."""
+        with self._lock:
+            count, previous = self._db.execute(
+                "SELECT COUNT(*), MAX(CASE WHEN at < ? THEN at END) FROM checkins "
+                "WHERE customer_ref = ? AND at <= ?",
+                [before, customer_ref, before],
+            ).fetchone()
+        return int(count), None if previous is None else float(previous)
+
     def record_checkin(self, checkin: CheckIn, audits: Sequence[AuditRecord] = ()) -> None:
         """The check-in and its outbox record, in one transaction: both survive a power cut, or neither."""
         with self._transaction():

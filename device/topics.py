@@ -39,3 +39,30 @@ class Topics:
     def forecast(self) -> str:
         """Next days' hourly footfall forecast (anonymous): QoS 1, retained, expiring after 2 refits."""
         return f"{self.branch}/forecast"
+
+    @property
+    def withdrawals(self) -> str:
+        """A cue that ended (expired, served, not this customer): screens drop its card. Cue id only."""
+        return f"{self.branch}/withdrawals"
+
+    @property
+    def visits(self) -> str:
+        """Check-in lifecycle (arrived / served / left) by visit id: QoS 1, not retained, no names."""
+        return f"{self.branch}/visits"
+
+    def zone_cues(self, zone: str) -> str:
+        """Cues routed to the screens of one zone or counter."""
+        return f"{self.branch}/zone/{zone}/cues"
+
+    def screen(self, screen_id: str, leaf: str) -> str:
+        """One screen's own topics: `cues` (replays to it), `hello` and `feedback` (from it)."""
+        return f"{self.branch}/screen/{screen_id}/{leaf}"
+
+    def every_screen(self, leaf: str) -> str:
+        """What the daemon subscribes to: `hello` or `feedback` from any screen of the branch."""
+        return f"{self.branch}/screen/+/{leaf}"
+
+    @staticmethod
+    def screen_of(topic: str) -> str:
+        """The screen id in `<prefix>/<branch>/screen/<id>/<leaf>`."""
+        return topic.rsplit("/", 2)[-2]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -26,7 +27,13 @@ class Received:
 
 
 class Subscriber:
-    def __init__(self, port: int, topic: str, auth: tuple[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        port: int,
+        topic: str,
+        auth: tuple[str, str] | None = None,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         self.messages: list[Received] = []
         self._lock = threading.Lock()
         self._ready = threading.Event()
@@ -36,6 +43,8 @@ class Subscriber:
         self._client.on_message = self._on_message
         if auth is not None:
             self._client.username_pw_set(*auth)
+        if tls is not None:
+            self._client.tls_set_context(tls)
         self._client.connect("127.0.0.1", port)
         self._client.loop_start()
         assert self._ready.wait(5), "subscriber could not subscribe"
@@ -65,6 +74,9 @@ class Subscriber:
 
     def wait_for(self, predicate: Callable[[], bool], timeout_s: float = 10.0) -> bool:
         return eventually(predicate, timeout_s)
+
+    def publish(self, topic: str, payload: bytes, qos: int = 1) -> None:
+        assert self._client.publish(topic, payload, qos=qos).rc == mqtt.MQTT_ERR_SUCCESS
 
     def close(self) -> None:
         self._client.loop_stop()

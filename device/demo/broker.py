@@ -9,6 +9,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
@@ -29,14 +30,42 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class BrokerTls:
+    """A TLS listener that requires a client certificate; its CN is the user name (for the ACL)."""
+
+    ca_file: Path
+    cert_file: Path
+    key_file: Path
+    port: int = field(default_factory=free_port)
+
+    def listener(self, host: str) -> str:
+        return (
+            f"listener {self.port} {host}\ncafile {self.ca_file}\ncertfile {self.cert_file}\n"
+            f"keyfile {self.key_file}\nrequire_certificate true\nuse_identity_as_username true\n"
+        )
+
+
 class MosquittoBroker:
     def __init__(
-        self, port: int | None = None, extra_config: str = "", users: dict[str, str] | None = None
+        self,
+        port: int | None = None,
+        extra_config: str = "",
+        users: dict[str, str] | None = None,
+        *,
+        tls: BrokerTls | None = None,
+        websockets_port: int | None = None,
+        acl_file: Path | None = None,
     ) -> None:
-        """`users` (name -> password) turns anonymous access off, as a branch broker would."""
+        """`users` (name -> password) turns anonymous access off, as a branch broker would.
+        `websockets_port` adds an MQTT-over-WebSockets listener (Debian's Mosquitto binds it to every
+        interface whatever the address says)."""
         self._users = users or {}
         self.host = "127.0.0.1"
         self.port = port or free_port()
+        self.tls = tls
+        self.websockets_port = websockets_port
+        self._acl_file = acl_file
         self._extra = extra_config
         self._dir = Path(tempfile.mkdtemp(prefix="branchdoor-mosquitto-"))
         self._process: subprocess.Popen[bytes] | None = None
@@ -62,8 +91,15 @@ class MosquittoBroker:
         # Started as root, Mosquitto would switch to its own user, which cannot read this private
         # folder: a throwaway loopback broker stays as whoever started it.
         who = "user root\n" if os.geteuid() == 0 else ""
+        listeners = f"listener {self.port} {self.host}\n"
+        if self.tls is not None:
+            listeners += self.tls.listener(self.host)
+        if self.websockets_port is not None:
+            listeners += f"listener {self.websockets_port} {self.host}\nprotocol websockets\n"
+        if self._acl_file is not None:
+            access += f"acl_file {self._acl_file}\n"
         config.write_text(
-            f"{who}listener {self.port} {self.host}\n"
+            f"{who}per_listener_settings false\n{listeners}"
             f"{access}"
             "persistence false\n"
             f"log_dest file {self.log_path}\n"

@@ -9,11 +9,12 @@ import uuid
 from pathlib import Path
 
 from device.config import MqttConfig
-from device.cue import Cue
+from device.cue import Cue, iso_utc
 from device.demo.broker import MosquittoBroker
 from device.events import CheckIn, Profile
 from device.mqtt_link import MqttLink
 from device.topics import Topics
+from tests.device.cues.tcp_proxy import FreezableProxy
 from tests.mqtt_helpers import Subscriber
 
 
@@ -97,3 +98,34 @@ def test_cues_wait_for_a_missing_broker_within_their_expiry_only() -> None:
         finally:
             link.stop()
             screen.close()
+
+
+def test_a_cue_in_flight_when_the_network_dies_is_resent_only_within_its_life(
+    broker: MosquittoBroker,
+) -> None:
+    """The network goes silent after the kiosk handed two cues to the socket, and the connection is
+    cut 3 s later. On reconnect the 2 s cue must not arrive at all (its life ran out in flight) and
+    the 60 s cue must arrive, with what is left of its life."""
+    proxy = FreezableProxy(broker.port)
+    screen = Subscriber(broker.port, "branchdoor/inflight/cues")
+    settings = MqttConfig(port=proxy.port, reconnect_min_s=1, reconnect_max_s=1)
+    link = MqttLink(settings, Topics("branchdoor", "inflight", "door-1"), "t-inflight")
+    link.start()
+    try:
+        assert link.wait_connected(5)
+        proxy.freeze()
+        now = time.time()
+        assert link.publish_cue(cue(now, expiry_s=2)) and link.publish_cue(cue(now, expiry_s=60))
+        time.sleep(3)
+        assert screen.messages == []
+        proxy.cut_and_thaw()
+        assert screen.wait_for(lambda: len(screen.messages) >= 1, 10)
+        time.sleep(0.5)
+        [received] = screen.messages
+        assert json.loads(received.payload)["expires_at"] == iso_utc(now + 60)
+        assert received.expiry is not None and 50 <= received.expiry <= 57
+        assert link.expired_unsent == 1 and link.cues_sent == 2
+    finally:
+        link.stop()
+        screen.close()
+        proxy.close()

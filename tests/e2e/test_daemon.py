@@ -6,12 +6,14 @@ import json
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 from pathlib import Path
 
 import pytest
 
 from device.demo.broker import MosquittoBroker
+from tests.contract_check import assert_in_contract
 from tests.e2e.daemon import Daemon, NotifyListener
 from tests.keys import privacy_section
 from tests.mqtt_helpers import Subscriber
@@ -31,13 +33,15 @@ def door_scene(path: Path, first: Path, second: Path, *, second_enters_s: float 
     return path
 
 
-def kiosk(tmp_path: Path, broker: MosquittoBroker, branch: str, scene: Path, *, loop: bool = False) -> Path:
+def kiosk(
+    tmp_path: Path, broker: MosquittoBroker, branch: str, scene: Path, *, loop: bool = False, extra: str = ""
+) -> Path:
     config = tmp_path / "branchdoor.toml"
     config.write_text(
         f'[branch]\nid = "{branch}"\n'
         f'[camera]\ntype = "scene"\nscript = "{scene}"\nloop = {str(loop).lower()}\n'
         f"[mqtt]\nport = {broker.port}\n"
-        f'[storage]\nstate_dir = "{tmp_path / "state"}"\n' + privacy_section(tmp_path)
+        f'[storage]\nstate_dir = "{tmp_path / "state"}"\n' + privacy_section(tmp_path) + extra
     )
     return config
 
@@ -60,7 +64,9 @@ def test_customer_gets_one_cue_stranger_none_and_the_daemon_stops_cleanly(
     tmp_path: Path, broker: MosquittoBroker, branch: str, grace_photo: Path, astronaut_head: Path
 ) -> None:
     scene = door_scene(tmp_path / "scene.toml", grace_photo, astronaut_head)
-    config = kiosk(tmp_path, broker, branch, scene, loop=True)
+    config = kiosk(
+        tmp_path, broker, branch, scene, loop=True, extra="[dashboard]\nenabled = true\nport = 0\n"
+    )
     enroll(config, "CUST-GRACE", "Grace", grace_photo)
 
     screen = Subscriber(broker.port, f"branchdoor/{branch}/#")
@@ -68,6 +74,11 @@ def test_customer_gets_one_cue_stranger_none_and_the_daemon_stops_cleanly(
     daemon = Daemon(config, {"NOTIFY_SOCKET": str(systemd.path), "WATCHDOG_USEC": "2000000"})
     try:
         assert screen.wait_for(lambda: systemd.saw("READY=1"), 30), daemon.log_text()
+        # The teller dashboard, asked for in the config, is served by the daemon.
+        [served] = [line["msg"] for line in daemon.lines if "teller dashboard on" in line.get("msg", "")]
+        url = served.rsplit(" ", 1)[-1]
+        settings = json.loads(urllib.request.urlopen(url + "config.json", timeout=5).read())  # noqa: S310
+        assert settings["branch_id"] == branch
         # One whole pass of the scene: the customer, then the stranger, who must have left the view.
         assert daemon.wait_logged("unidentified visit counted", 30), daemon.log_text()
         # The scene loops: Grace walks in again within the dedup window, still one cue.
@@ -89,6 +100,9 @@ def test_customer_gets_one_cue_stranger_none_and_the_daemon_stops_cleanly(
     assert all(not m.retain and m.expiry for m in screen.on("/cues"))
     assert screen.wait_for(lambda: [m.payload for m in screen.on("/availability")] == [b"online", b"offline"])
     screen.close()
+    # Everything the real daemon said is in the contract: availability, cue, visit, health.
+    seen = {assert_in_contract(message) for message in screen.messages}
+    assert seen >= {"availability", "cues", "visits", "health"}, seen
 
 
 def test_a_killed_daemon_is_reported_offline_by_its_last_will(

@@ -1,0 +1,224 @@
+"""The cues still alive, and everything that happens to them: issue, route, replay, withdraw, feedback.
+
+`issue` runs on the recognition thread; `hello`, `feedback` and `tick` run on the mqtt thread; one lock
+keeps the board consistent. Everything leaves through the link's queue.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections import Counter, OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pydantic import ValidationError
+
+from device.audit import AuditRecord
+from device.checkin import cue_shown
+from device.contract.models import CueFeedback, CueWithdrawal, ScreenHello, VisitEvent, WithdrawalReason
+from device.cue import Cue, VisitHistory, iso_utc, route_for
+from device.cue_config import CuesConfig
+from device.events import CheckIn
+from device.mqtt_link import MqttLink
+from device.store import Store
+from device.topics import Topics
+
+log = logging.getLogger(__name__)
+
+# Feedback may arrive a little after a cue ended (a teller clicks as the card fades): ended cues are
+# remembered this long, and at most this many.
+ENDED_KEEP_S = 3600.0
+ENDED_KEEP_MAX = 1000
+
+
+@dataclass
+class FeedbackStats:
+    """Teller verdicts: a recognition-quality signal (`not_this_customer` is a wrong name)."""
+
+    verdicts: Counter[str]
+    rejected: int = 0
+    replays: int = 0
+    withdrawn: int = 0
+
+
+class CueBoard:
+    def __init__(
+        self,
+        link: MqttLink,
+        topics: Topics,
+        config: CuesConfig,
+        expiry_s: float,
+        store: Store,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._link = link
+        self._topics = topics
+        self._config = config
+        self._expiry_s = expiry_s
+        self._store = store
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._active: dict[str, Cue] = {}
+        self._ended: OrderedDict[str, tuple[Cue, float]] = OrderedDict()
+        self._greeted: dict[str, str | None] = {}  # screens awaiting a replay -> their zone
+        self.stats = FeedbackStats(Counter())
+        link.subscribe(topics.every_screen("hello"), self.hello)
+        link.subscribe(topics.every_screen("feedback"), self.feedback)
+        link.every_tick(self.tick)
+
+    def active(self) -> list[Cue]:
+        with self._lock:
+            return list(self._active.values())
+
+    def issue(self, checkin: CheckIn) -> Cue | None:
+        """Build the cue the branch allows, route it, publish it, and say the visit arrived."""
+        now = self._clock()
+        count, previous = self._store.visit_history(checkin.customer_ref, checkin.at)
+        cue = Cue.for_checkin(
+            checkin,
+            now,
+            self._expiry_s,
+            zone=route_for(checkin, self._config.routes),
+            history=VisitHistory(max(count, 1), previous),
+            fields=self._config.fields,
+        )
+        try:
+            cue.model()
+        except ValidationError as exc:  # a profile the contract cannot carry: no cue, and say why
+            log.error("no cue for visit %s: %s", checkin.visit_id, _first_error(exc))
+            return None
+        with self._lock:
+            self._active[cue.cue_id] = cue
+        topic = self._topics.cues if cue.zone is None else self._topics.zone_cues(cue.zone)
+        if self._link.publish_cue(cue, topic, now):
+            self._store.record_audit(cue_shown(checkin, topic, int(self._expiry_s)))
+        self._visit(checkin, "arrived", "checked_in", now)
+        return cue
+
+    def drop_pending_cues(self, still_held: Callable[[str], bool]) -> int:
+        """device.forgetting.PendingCues: a customer forgotten while their cue is active has it
+        withdrawn from every screen and never replayed; one not yet sent never leaves the kiosk."""
+        now = self._clock()
+        with self._lock:
+            gone = [cue for cue in self._active.values() if not still_held(cue.checkin.customer_ref)]
+        for cue in gone:
+            if self._end(cue, "consent_withdrawn", now):
+                self._visit(cue.checkin, "left", "consent_withdrawn", now)
+        return self._link.drop_pending_cues(still_held) + len(gone)
+
+    def tick(self, now: float) -> None:
+        self._replay(now)
+        with self._lock:
+            expired = [cue for cue in self._active.values() if cue.expires_at <= now]
+        for cue in expired:
+            if self._end(cue, "expired", now):
+                self._visit(cue.checkin, "left", "timeout", now)
+
+    def hello(self, topic: str, payload: bytes) -> None:
+        screen_id = Topics.screen_of(topic)
+        try:
+            hello = ScreenHello.model_validate_json(payload)
+        except ValidationError as exc:
+            self._reject(topic, f"malformed hello: {_first_error(exc)}")
+            return
+        if hello.screen_id != screen_id:
+            self._reject(topic, f"hello names screen {hello.screen_id!r} on another screen's topic")
+            return
+        if self._config.replay:
+            with self._lock:
+                self._greeted[screen_id] = hello.zone
+
+    def _replay(self, now: float) -> None:
+        """Replay to the screens that said hello since the last tick, soonest-expiring cue first
+        across all of them: after a broker restart every screen says hello at once, and a cue with
+        a second left must not wait behind another screen's long-lived ones."""
+        with self._lock:
+            greeted, self._greeted = self._greeted, {}
+            due = sorted(self._active.values(), key=lambda cue: cue.expires_at)
+        if not greeted:
+            return
+        for cue in due:
+            for screen_id, zone in greeted.items():
+                if (cue.zone is None or cue.zone == zone) and self._link.publish_cue(
+                    cue, self._topics.screen(screen_id, "cues"), now
+                ):
+                    self.stats.replays += 1
+        log.info("%d screen(s) said hello: %d active cue(s) replayed to them", len(greeted), len(due))
+
+    def feedback(self, topic: str, payload: bytes) -> None:
+        """A teller's verdict: validated, audited, counted; a malformed one is refused and logged."""
+        screen_id = Topics.screen_of(topic)
+        try:
+            verdict = CueFeedback.model_validate_json(payload)
+        except ValidationError as exc:
+            self._reject(topic, f"malformed feedback: {_first_error(exc)}")
+            return
+        if verdict.screen_id != screen_id:
+            self._reject(topic, f"feedback names screen {verdict.screen_id!r} on another screen's topic")
+            return
+        now = self._clock()
+        with self._lock:
+            cue = self._active.get(verdict.cue_id) or self._ended.get(verdict.cue_id, (None, 0.0))[0]
+        if cue is None or cue.checkin.visit_id != verdict.visit_id:
+            self._reject(topic, f"feedback for unknown cue {verdict.cue_id}")
+            return
+        self._store.record_audit(
+            AuditRecord(
+                event="cue_feedback",
+                customer_ref=cue.checkin.customer_ref,
+                actor="teller",
+                score_band=cue.checkin.score_band,
+                screen=screen_id,
+                rule="teller-feedback",
+                detail=f"{verdict.verdict} cue={cue.cue_id} visit={cue.checkin.visit_id}",
+            )
+        )
+        self.stats.verdicts[verdict.verdict] += 1
+        log.info("teller at %s marked cue %s %s", screen_id, cue.cue_id, verdict.verdict)
+        if self._end(cue, verdict.verdict, now):
+            state = "served" if verdict.verdict == "served" else "left"
+            self._visit(cue.checkin, state, "teller_served" if state == "served" else verdict.verdict, now)
+
+    def _end(self, cue: Cue, reason: WithdrawalReason, now: float) -> bool:
+        """Withdraw a cue from every screen, once. False when it had already ended."""
+        with self._lock:
+            if self._active.pop(cue.cue_id, None) is None:
+                return False
+            self._ended[cue.cue_id] = (cue, now)
+            while self._ended and (
+                len(self._ended) > ENDED_KEEP_MAX or next(iter(self._ended.values()))[1] < now - ENDED_KEEP_S
+            ):
+                self._ended.popitem(last=False)
+        withdrawal = CueWithdrawal(
+            cue_id=cue.cue_id, visit_id=cue.checkin.visit_id, reason=reason, at=iso_utc(now)
+        )
+        # Lives as long as a cue does: a screen back within that time still hears of it.
+        self._link.publish_json(self._topics.withdrawals, withdrawal.to_json(), 1, self._expiry_s)
+        self.stats.withdrawn += 1
+        return True
+
+    def _visit(self, checkin: CheckIn, state: str, reason: str, now: float) -> None:
+        event = VisitEvent.model_validate(
+            {
+                "visit_id": checkin.visit_id,
+                "branch_id": checkin.branch_id,
+                "device_id": checkin.device_id,
+                "state": state,
+                "reason": reason,
+                "at": iso_utc(now),
+            }
+        )
+        self._link.publish_json(self._topics.visits, event.to_json(), 1, self._expiry_s)
+
+    def _reject(self, topic: str, why: str) -> None:
+        self.stats.rejected += 1
+        log.warning("rejected message on %s: %s", topic, why)
+
+
+def _first_error(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    where = ".".join(str(part) for part in error["loc"]) or "payload"
+    return json.dumps(f"{where}: {error['msg']}")[1:-1]

@@ -1,0 +1,1 @@
+"""The reference teller dashboard: a static page the daemon serves, talking MQTT over WebSockets."""

@@ -1,0 +1,21 @@
+"""`[dashboard]`: the reference teller dashboard the daemon can serve on the branch LAN (off by default)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class DashboardConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = Field(
+        False, description="Serve the dashboard. Off by default: a kiosk opens no LAN port unless asked."
+    )
+    host: str = Field("127.0.0.1", description="Address to listen on; the kiosk's LAN address in a branch.")
+    port: int = Field(8080, ge=0, le=65535, description="0 picks a free port (tests).")
+    broker_ws_url: str = Field(
+        "ws://127.0.0.1:9001",
+        pattern=r"^wss?://",
+        description="The broker's MQTT-over-WebSockets address as the tellers' browsers reach it "
+        "(wss:// in a branch).",
+    )

@@ -1,0 +1,78 @@
+"""Serves the reference teller dashboard: static files, and the few settings the page needs.
+
+The page holds no secret: each teller signs in to the broker with their screen's own account.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import mimetypes
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from device.dashboard.config import DashboardConfig
+
+log = logging.getLogger(__name__)
+
+STATIC = Path(__file__).resolve().parent / "static"
+# mqtt.js runs its keepalive timer in a worker it creates from a blob.
+POLICY = "default-src 'self'; connect-src 'self' ws: wss:; worker-src blob:"
+FILES = {
+    "/": "index.html",
+    "/index.html": "index.html",
+    "/app.js": "app.js",
+    "/app.css": "app.css",
+    "/favicon.ico": "favicon.svg",
+    "/vendor/mqtt.min.js": "vendor/mqtt.min.js",
+}
+
+
+class DashboardServer:
+    def __init__(self, config: DashboardConfig, branch_id: str, topic_prefix: str) -> None:
+        settings = json.dumps(
+            {"branch_id": branch_id, "topic_prefix": topic_prefix, "broker_ws_url": config.broker_ws_url}
+        ).encode()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                path = self.path.split("?", 1)[0]
+                if path == "/config.json":
+                    self._reply(200, "application/json", settings)
+                    return
+                name = FILES.get(path)
+                if name is None:
+                    self._reply(404, "text/plain", b"not found\n")
+                    return
+                kind = "image/svg+xml" if name.endswith(".svg") else mimetypes.guess_type(name)[0]
+                self._reply(200, kind or "application/octet-stream", (STATIC / name).read_bytes())
+
+            def _reply(self, status: int, content_type: str, body: bytes) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Cache-Control", "no-store")
+                self.send_header("Content-Security-Policy", POLICY)
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer((config.host, config.port), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="dashboard", daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}/"
+
+    def start(self) -> None:
+        self._thread.start()
+        log.info("teller dashboard on %s", self.url)
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()

@@ -1,0 +1,168 @@
+// The reference teller dashboard: live cue cards over MQTT-over-WebSockets (contract:
+// device/contract/asyncapi.json). Text goes into the page only through textContent.
+"use strict";
+
+const cards = new Map(); // cue_id -> {cue, element}
+let settings = null;
+let client = null;
+let screenId = "";
+let zone = "";
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function base() {
+  return `${settings.topic_prefix}/${settings.branch_id}`;
+}
+
+function setStatus(state, text) {
+  const status = document.getElementById("status");
+  status.dataset.state = state;
+  status.textContent = text;
+}
+
+function secondsLeft(cue) {
+  return Math.max(0, Math.round((Date.parse(cue.expires_at) - Date.now()) / 1000));
+}
+
+function render(cue) {
+  const card = el("article", `card ${cue.confidence || ""}`);
+  card.dataset.cueId = cue.cue_id;
+  card.append(el("h2", "greeting", `Please greet ${cue.greeting_name || "the customer"}`));
+  const meta = [];
+  if (cue.customer_ref) meta.push(`ref ${cue.customer_ref}`);
+  if (cue.language) meta.push(`speaks ${cue.language}`);
+  if (cue.visit_count) meta.push(cue.visit_count === 1 ? "first visit" : `visit ${cue.visit_count}`);
+  if (cue.last_visit) meta.push(`last ${new Date(cue.last_visit).toLocaleDateString()}`);
+  if (cue.confidence) meta.push(`${cue.confidence} confidence`);
+  card.append(el("div", "meta", meta.join(" · ")));
+  for (const [field, title] of [["interests", "Interested in"], ["service_hints", "Please note"]]) {
+    if (cue[field] && cue[field].length) {
+      const list = el("ul", field === "service_hints" ? "hints" : "interests");
+      list.setAttribute("aria-label", title);
+      for (const item of cue[field]) list.append(el("li", "", item));
+      card.append(el("div", "label", title), list);
+    }
+  }
+  card.append(el("div", "left"));
+  const actions = el("div", "actions");
+  actions.append(button("served", "Served", cue), button("wrong", "Not this customer", cue));
+  card.append(actions);
+  return card;
+}
+
+function button(className, label, cue) {
+  const node = el("button", className, label);
+  node.type = "button";
+  node.addEventListener("click", () => sendFeedback(cue, className === "served" ? "served" : "not_this_customer"));
+  return node;
+}
+
+function sendFeedback(cue, verdict) {
+  const entry = cards.get(cue.cue_id);
+  if (entry) entry.element.classList.add("sending");
+  const body = { schema: "branchdoor/cue-feedback/1", cue_id: cue.cue_id, visit_id: cue.visit_id,
+    screen_id: screenId, verdict, at: new Date().toISOString() };
+  client.publish(`${base()}/screen/${screenId}/feedback`, JSON.stringify(body), { qos: 1 });
+}
+
+function addCue(cue) {
+  if (cards.has(cue.cue_id) || secondsLeft(cue) <= 0) return; // replays repeat cues: one card each
+  const element = render(cue);
+  cards.set(cue.cue_id, { cue, element });
+  document.getElementById("cards").prepend(element);
+  tick();
+}
+
+function removeCue(cueId) {
+  const entry = cards.get(cueId);
+  if (!entry) return;
+  entry.element.remove();
+  cards.delete(cueId);
+  tick();
+}
+
+function tick() {
+  for (const [cueId, { cue, element }] of cards) {
+    const left = secondsLeft(cue);
+    if (left <= 0) {
+      removeCue(cueId);
+      continue;
+    }
+    const minutes = Math.floor(left / 60);
+    element.querySelector(".left").textContent =
+      `${minutes}:${String(left % 60).padStart(2, "0")} left`;
+  }
+  document.getElementById("empty").hidden = cards.size > 0;
+}
+
+function onMessage(topic, payload) {
+  let body;
+  try {
+    body = payload.toString();
+    if (topic.endsWith("/availability")) {
+      document.getElementById("kiosks").textContent = `kiosk ${topic.split("/").at(-2)} ${body}`;
+      if (body === "online") sayHello(); // the kiosk listens now: it replays the cues still alive
+      return;
+    }
+    body = JSON.parse(body);
+  } catch (err) {
+    console.warn("ignored a malformed message on", topic);
+    return;
+  }
+  if (body.schema === "branchdoor/cue/1") addCue(body);
+  else if (body.schema === "branchdoor/cue-withdrawal/1") removeCue(body.cue_id);
+}
+
+function sayHello() {
+  const hello = { schema: "branchdoor/screen-hello/1", screen_id: screenId };
+  if (zone) hello.zone = zone;
+  client.publish(`${base()}/screen/${screenId}/hello`, JSON.stringify(hello), { qos: 1 });
+}
+
+function connect(event) {
+  event.preventDefault();
+  const value = (id) => document.getElementById(id).value.trim();
+  screenId = value("screen");
+  zone = value("zone");
+  const options = { protocolVersion: 5, clean: true, reconnectPeriod: 2000, connectTimeout: 5000,
+    clientId: `dashboard-${screenId}-${Math.random().toString(16).slice(2, 8)}` };
+  if (value("username")) {
+    options.username = value("username");
+    options.password = document.getElementById("password").value;
+  }
+  if (client) client.end(true);
+  setStatus("connecting", "connecting…");
+  client = mqtt.connect(settings.broker_ws_url, options);
+  client.on("connect", () => {
+    const topics = [`${base()}/cues`, `${base()}/screen/${screenId}/cues`, `${base()}/withdrawals`,
+      `${base()}/device/+/availability`];
+    if (zone) topics.push(`${base()}/zone/${zone}/cues`);
+    client.subscribe(topics, { qos: 1 }, (err) => {
+      if (err) {
+        setStatus("error", `cannot subscribe: ${err.message}`);
+        return;
+      }
+      document.getElementById("login").classList.add("signed-in");
+      setStatus("connected", `screen ${screenId}${zone ? " · " + zone : ""}`);
+    });
+  });
+  client.on("message", onMessage);
+  client.on("offline", () => setStatus("offline", "broker unreachable, retrying…"));
+  client.on("error", (err) => setStatus("error", err.message));
+}
+
+async function main() {
+  settings = await (await fetch("config.json")).json();
+  const params = new URLSearchParams(location.search);
+  for (const id of ["screen", "zone", "username"]) document.getElementById(id).value = params.get(id) || "";
+  document.getElementById("login").addEventListener("submit", connect);
+  setInterval(tick, 1000);
+  tick();
+}
+
+main();

@@ -1,0 +1,59 @@
+"""A kiosk's cue side on a real broker: link, board and store, minus the camera."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from device.config import MqttConfig
+from device.cue_board import CueBoard
+from device.cue_config import CuesConfig
+from device.events import CheckIn, Profile
+from device.mqtt_link import MqttLink
+from device.store import Store
+from device.topics import Topics
+
+GRACE = Profile("CUST-1001", "Grace", "en", ("mortgage advice",), ("prefers a seat",))
+
+
+@dataclass
+class Kiosk:
+    branch: str
+    topics: Topics
+    link: MqttLink
+    board: CueBoard
+    store: Store
+
+    def check_in(self, profile: Profile = GRACE, at: float | None = None) -> CheckIn:
+        checkin = CheckIn(
+            str(uuid.uuid4()), profile.customer_ref, self.branch, "door-1", at or time.time(), "high", profile
+        )
+        self.store.record_checkin(checkin)
+        self.board.issue(checkin)
+        return checkin
+
+    def feedback_audits(self) -> list[dict[str, object]]:
+        return [r for r in self.store.outbox.records() if r.get("event") == "cue_feedback"]
+
+
+@contextmanager
+def kiosk(
+    tmp_path: Path, mqtt: MqttConfig, *, cues: CuesConfig | None = None, expiry_s: float = 60,
+    branch: str | None = None,
+) -> Iterator[Kiosk]:  # fmt: skip
+    branch = branch or f"b-{uuid.uuid4().hex[:8]}"
+    topics = Topics("branchdoor", branch, "door-1")
+    store = Store(tmp_path / f"{branch}.db")
+    link = MqttLink(mqtt, topics, client_id=f"kiosk-{branch}")
+    board = CueBoard(link, topics, cues or CuesConfig(), expiry_s, store)
+    link.start()
+    try:
+        assert link.wait_connected(10), link.last_refusal
+        yield Kiosk(branch, topics, link, board, store)
+    finally:
+        link.stop()
+        store.close()

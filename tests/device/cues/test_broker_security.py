@@ -1,0 +1,150 @@
+"""The shipped Mosquitto configuration and ACL, run for real: kiosks over TLS with client certificates,
+and branches kept apart, proven by publishing and watching nothing arrive (never by trusting SUBACK)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import ssl
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from device.config import BranchConfig, Config, MqttConfig, MqttTlsConfig
+from device.config_file import ConfigError, parse_config
+from device.demo.broker import find_mosquitto, free_port
+from device.doctor import check_broker
+from tests.certs import BranchCA
+from tests.conftest import REPO
+from tests.device.cues.rig import kiosk
+from tests.mqtt_helpers import Subscriber
+
+SHIPPED = REPO / "config" / "mosquitto"
+
+
+@pytest.fixture(scope="module")
+def ca(tmp_path_factory: pytest.TempPathFactory) -> BranchCA:
+    folder = tmp_path_factory.mktemp("branch-ca")
+    authority = BranchCA(folder)
+    authority.issue("localhost", server=True, stem="broker")
+    for name in ("kiosk-0427-door-1", "kiosk-0815-door-1", "screen-0427-counter-1", "screen-0815-counter-1"):
+        authority.issue(name)
+    return authority
+
+
+@pytest.fixture(scope="module")
+def shipped_broker(ca: BranchCA) -> Iterator[int]:
+    """config/mosquitto/mosquitto.conf with its paths pointed at the test CA and free loopback ports."""
+    folder = ca.folder
+    subprocess.run(
+        ["mosquitto_passwd", "-c", "-b", str(folder / "passwords"), "screen-0427-counter-1", "pw"], check=True
+    )
+    (folder / "branchdoor.acl").write_text((SHIPPED / "branchdoor.acl").read_text())
+    tls_port, ws_port = free_port(), free_port()
+    text = (SHIPPED / "mosquitto.conf").read_text()
+    text = text.replace("/etc/mosquitto/branchdoor/", f"{folder}/")
+    text = text.replace("listener 8883", f"listener {tls_port} 127.0.0.1")
+    text = text.replace("listener 8884", f"listener {ws_port} 127.0.0.1")
+    text = text.replace("log_dest syslog", f"log_dest file {folder / 'mosquitto.log'}")
+    if os.geteuid() == 0:
+        text = "user root\n" + text  # the throwaway broker must read this private folder
+    conf = folder / "mosquitto.conf"
+    conf.write_text(text)
+    binary = find_mosquitto()
+    assert binary is not None
+    process = subprocess.Popen([binary, "-c", str(conf)], stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            assert process.poll() is None, process.stderr.read() if process.stderr else b""
+            try:
+                socket.create_connection(("127.0.0.1", tls_port), timeout=0.2).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the shipped configuration did not start"
+                time.sleep(0.05)
+        yield tls_port
+    finally:
+        process.terminate()
+        process.wait(5)
+
+
+def tls_for(ca: BranchCA, name: str) -> MqttTlsConfig:
+    return MqttTlsConfig(
+        ca_file=ca.ca_file, cert_file=ca.folder / f"{name}.pem", key_file=ca.folder / f"{name}.key"
+    )
+
+
+def screen_context(ca: BranchCA, name: str) -> ssl.SSLContext:
+    context = ssl.create_default_context(cafile=str(ca.ca_file))
+    context.load_cert_chain(ca.folder / f"{name}.pem", ca.folder / f"{name}.key")
+    return context
+
+
+def test_a_screen_of_one_branch_receives_nothing_published_for_another(
+    tmp_path: Path, ca: BranchCA, shipped_broker: int
+) -> None:
+    port = shipped_broker
+    # Both screens ask for everything; the broker grants the SUBACK, which proves nothing.
+    screen_a = Subscriber(port, "#", tls=screen_context(ca, "screen-0427-counter-1"))
+    screen_b = Subscriber(port, "#", tls=screen_context(ca, "screen-0815-counter-1"))
+    settings_b = MqttConfig(port=port, tls=tls_for(ca, "kiosk-0815-door-1"))
+    settings_a = MqttConfig(port=port, tls=tls_for(ca, "kiosk-0427-door-1"))
+    with (
+        kiosk(tmp_path, settings_b, branch="0815") as kiosk_b,
+        kiosk(tmp_path, settings_a, branch="0427") as a,
+    ):
+        kiosk_b.check_in()
+        assert screen_b.wait_for(lambda: len(screen_b.on("/cues")) == 1)
+        # Screen A tries to speak on branch B's screen topics: the broker drops it.
+        hello = {"schema": "branchdoor/screen-hello/1", "screen_id": "counter-1"}
+        screen_a.publish("branchdoor/0815/screen/counter-1/hello", json.dumps(hello).encode())
+        # A positive control on A's side: its own branch's cue does arrive.
+        a.check_in()
+        assert screen_a.wait_for(lambda: len(screen_a.on("/cues")) == 1)
+        time.sleep(1.0)
+        assert all(m.topic.startswith("branchdoor/0427/") for m in screen_a.messages), screen_a.messages
+        assert all(m.topic.startswith("branchdoor/0815/") for m in screen_b.messages), screen_b.messages
+        assert kiosk_b.board.stats.replays == 0  # the foreign hello never reached branch B's daemon
+        assert not any(m.topic.endswith("/visits") for m in screen_a.messages)  # not a screen's business
+    screen_a.close()
+    screen_b.close()
+
+
+def test_a_client_without_a_certificate_is_refused(ca: BranchCA, shipped_broker: int) -> None:
+    context = ssl.create_default_context(cafile=str(ca.ca_file))
+    with (
+        pytest.raises((ssl.SSLError, ConnectionResetError, BrokenPipeError)),
+        socket.create_connection(("127.0.0.1", shipped_broker), timeout=5) as raw,
+        context.wrap_socket(raw, server_hostname="localhost") as tls,
+    ):
+        tls.sendall(b"\x10\x00")  # TLS 1.3 reports the missing certificate on first use
+        assert tls.recv(1) == b"", "the broker answered a client without a certificate"
+
+
+def test_plaintext_mqtt_to_another_host_is_refused_at_config_check(tmp_path: Path) -> None:
+    path = tmp_path / "branchdoor.toml"
+    text = '[branch]\nid = "0427"\n\n[mqtt]\nhost = "10.4.27.2"\nport = 1883\n'
+    with pytest.raises(ConfigError) as refused:
+        parse_config(text, path)
+    [problem] = refused.value.problems
+    assert problem.startswith(f"{path}:4: mqtt:") and "plaintext MQTT to 10.4.27.2" in problem
+    assert parse_config(text + "allow_plaintext = true\n", path).mqtt.allow_plaintext
+    assert parse_config('[branch]\nid = "0427"\n[mqtt]\nhost = "127.0.0.1"\n', path).mqtt.tls is None
+
+
+def test_doctor_checks_the_broker_over_tls_with_the_kiosk_certificate(
+    ca: BranchCA, shipped_broker: int, tmp_path: Path
+) -> None:
+    settings = MqttConfig(port=shipped_broker, tls=tls_for(ca, "kiosk-0427-door-1"))
+    good = check_broker(Config(branch=BranchConfig(id="0427"), mqtt=settings))
+    assert good.passed, good.detail
+    missing = tls_for(ca, "kiosk-0427-door-1").model_copy(update={"key_file": tmp_path / "nope.key"})
+    bad = check_broker(
+        Config(branch=BranchConfig(id="0427"), mqtt=MqttConfig(port=shipped_broker, tls=missing))
+    )
+    assert not bad.passed and "[mqtt.tls]" in bad.detail

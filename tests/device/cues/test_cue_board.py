@@ -1,0 +1,107 @@
+"""Cues as a branch configures them: only allowed fields, routed to zones, replayed to late screens,
+withdrawn when they end; teller feedback audited and counted, malformed messages refused."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from device.config import MqttConfig
+from device.contract.models import CuePayload
+from device.cue_config import CueRoute, CuesConfig
+from device.demo.broker import MosquittoBroker
+from device.events import Profile
+from tests.device.cues.rig import GRACE, kiosk
+from tests.mqtt_helpers import Subscriber
+
+ADA = Profile("CUST-2002", "Ada", "fr", ("savings",), ())
+
+
+def test_a_cue_carries_only_the_fields_the_branch_allows(tmp_path: Path, broker: MosquittoBroker) -> None:
+    allowed = CuesConfig(fields=["greeting_name", "service_hints", "visit_count"])
+    screen = Subscriber(broker.port, "branchdoor/fields/cues")
+    with kiosk(tmp_path, MqttConfig(port=broker.port), cues=allowed, branch="fields") as k:
+        k.check_in(at=time.time() - 86400)
+        k.check_in()
+        assert screen.wait_for(lambda: len(screen.messages) == 2)
+    second = json.loads(screen.messages[1].payload)
+    assert set(second) == {
+        "schema", "cue_id", "visit_id", "branch_id", "device_id", "issued_at", "expires_at",
+        "greeting_name", "service_hints", "visit_count",
+    }  # fmt: skip
+    assert second["visit_count"] == 2 and second["service_hints"] == ["prefers a seat"]
+    screen.close()
+
+
+def test_the_contract_has_no_place_for_account_data() -> None:
+    with pytest.raises(ValidationError, match="extra"):
+        CuePayload.model_validate(
+            {"cue_id": "c", "visit_id": "v", "branch_id": "b", "device_id": "d", "issued_at": "t",
+             "expires_at": "t", "account_number": "DE89370400440532013000"}
+        )  # fmt: skip
+
+
+def test_routed_cues_reach_their_zone_and_a_late_screen_gets_them_replayed(
+    tmp_path: Path, broker: MosquittoBroker
+) -> None:
+    routes = CuesConfig(routes=[CueRoute(zone="advice", interests=["mortgage advice"])])
+    with kiosk(tmp_path, MqttConfig(port=broker.port), cues=routes, branch="routing") as k:
+        k.check_in(GRACE)  # mortgage advice: the advice desk only
+        k.check_in(ADA)  # no route: every screen
+        time.sleep(0.5)
+        # Two screens connect after both cues went out: nothing retained reaches them...
+        advice = Subscriber(broker.port, "branchdoor/routing/screen/desk-1/cues")
+        teller = Subscriber(broker.port, "branchdoor/routing/screen/counter-2/cues")
+        time.sleep(0.3)
+        assert advice.messages == [] and teller.messages == []
+        # ...until they say hello, and the daemon replays what is still alive for each.
+        hello = {"schema": "branchdoor/screen-hello/1", "screen_id": "desk-1", "zone": "advice"}
+        advice.publish(k.topics.screen("desk-1", "hello"), json.dumps(hello).encode())
+        hello = {"schema": "branchdoor/screen-hello/1", "screen_id": "counter-2", "zone": "counters"}
+        teller.publish(k.topics.screen("counter-2", "hello"), json.dumps(hello).encode())
+        assert advice.wait_for(lambda: len(advice.messages) == 2)
+        assert teller.wait_for(lambda: len(teller.messages) == 1)
+        time.sleep(0.3)
+        names = sorted(json.loads(m.payload)["greeting_name"] for m in advice.messages)
+        assert names == ["Ada", "Grace"] and json.loads(teller.messages[0].payload)["greeting_name"] == "Ada"
+        assert all(m.expiry is not None and 55 <= m.expiry <= 60 for m in advice.messages)
+        replayed = [json.loads(m.payload) for m in advice.messages]
+        zones = {cue["greeting_name"]: cue.get("zone") for cue in replayed}
+        assert zones == {"Grace": "advice", "Ada": None}
+    advice.close()
+    teller.close()
+
+
+def test_feedback_is_audited_and_counted_and_bad_messages_are_refused(
+    tmp_path: Path, broker: MosquittoBroker
+) -> None:
+    screen = Subscriber(broker.port, "branchdoor/feedback/#")
+    with kiosk(tmp_path, MqttConfig(port=broker.port), branch="feedback") as k:
+        checkin = k.check_in()
+        assert screen.wait_for(lambda: len(screen.on("/cues")) == 1)
+        cue = json.loads(screen.on("/cues")[0].payload)
+        topic = k.topics.screen("counter-1", "feedback")
+        verdict = {"schema": "branchdoor/cue-feedback/1", "cue_id": cue["cue_id"],
+                   "visit_id": checkin.visit_id,
+                   "screen_id": "counter-1", "verdict": "not_this_customer"}  # fmt: skip
+        for bad in (b"{not json", json.dumps({**verdict, "verdict": "maybe"}).encode(),
+                    json.dumps({**verdict, "screen_id": "counter-9"}).encode(),
+                    json.dumps({**verdict, "cue_id": "no-such-cue"}).encode()):  # fmt: skip
+            screen.publish(topic, bad)
+        screen.publish(topic, json.dumps(verdict).encode())
+        assert screen.wait_for(lambda: len(screen.on("/withdrawals")) == 1)
+        assert screen.wait_for(lambda: k.board.stats.rejected == 4)
+        [audit] = k.feedback_audits()
+        assert audit["actor"] == "teller" and audit["screen"] == "counter-1"
+        assert audit["customer_ref"] == "CUST-1001" and "not_this_customer" in str(audit["detail"])
+        assert k.board.stats.verdicts["not_this_customer"] == 1 and k.board.active() == []
+        withdrawal = json.loads(screen.on("/withdrawals")[0].payload)
+        assert withdrawal["reason"] == "not_this_customer" and withdrawal["cue_id"] == cue["cue_id"]
+        # Still running: the next customer still gets a cue.
+        k.check_in(ADA)
+        assert screen.wait_for(lambda: len(screen.on("/cues")) == 2)
+    screen.close()

@@ -1,0 +1,98 @@
+"""The reference teller dashboard in a real headless Chromium, against a real Mosquitto over
+MQTT-over-WebSockets and the daemon's real cue board: a check-in makes a card appear, expiry removes it,
+and a click sends feedback that the daemon records in its audit trail."""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from device.config import MqttConfig
+from device.dashboard.config import DashboardConfig
+from device.dashboard.server import DashboardServer
+from device.demo.broker import MosquittoBroker, free_port
+from device.events import Profile
+from tests.browser import chromium
+from tests.device.cues.rig import GRACE, kiosk
+
+BRANCH = "0427"
+ADA = Profile("CUST-2002", "Ada", "fr", ("savings account", "pension review"), ("needs a document ready",))
+# Set to a path to refresh the README's screenshot from this test.
+SCREENSHOT_ENV = "BRANCHDOOR_DASHBOARD_SCREENSHOT"
+
+
+@pytest.fixture(scope="module")
+def ws_broker() -> Iterator[MosquittoBroker]:
+    users = {"kiosk-0427-door-1": "kiosk-pw", "screen-0427-counter-1": "screen-pw"}
+    with MosquittoBroker(users=users, websockets_port=free_port()) as broker:
+        yield broker
+
+
+@pytest.fixture
+def dashboard(ws_broker: MosquittoBroker) -> Iterator[DashboardServer]:
+    settings = DashboardConfig(
+        enabled=True, port=0, broker_ws_url=f"ws://127.0.0.1:{ws_broker.websockets_port}"
+    )
+    server = DashboardServer(settings, BRANCH, "branchdoor")
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_the_page_and_its_files_are_served_with_nothing_fetched_elsewhere(dashboard: DashboardServer) -> None:
+    page = urllib.request.urlopen(dashboard.url).read().decode()  # noqa: S310 (loopback)
+    assert 'src="vendor/mqtt.min.js"' in page and "http" not in page.split("<body>")[0].replace(
+        "http-equiv", ""
+    )
+    settings = json.loads(urllib.request.urlopen(dashboard.url + "config.json").read())  # noqa: S310
+    assert settings["branch_id"] == BRANCH and settings["broker_ws_url"].startswith("ws://127.0.0.1:")
+    assert urllib.request.urlopen(dashboard.url + "favicon.ico").status == 200  # noqa: S310
+
+
+def test_cards_appear_expire_and_take_feedback(
+    tmp_path: Path, ws_broker: MosquittoBroker, dashboard: DashboardServer
+) -> None:
+    password = tmp_path / "kiosk-password"
+    password.write_text("kiosk-pw\n")
+    mqtt = MqttConfig(port=ws_broker.port, username="kiosk-0427-door-1", password_file=password)
+    with kiosk(tmp_path, mqtt, expiry_s=8, branch=BRANCH) as k, chromium() as browser:
+        page = browser.new_page(viewport={"width": 1000, "height": 520})
+        problems: list[str] = []
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        early = k.check_in(ADA)  # before the screen connects: it comes by replay after its hello
+        page.goto(f"{dashboard.url}?screen=counter-1&zone=counters&username=screen-0427-counter-1")
+        page.fill("#password", "screen-pw")
+        page.click("button[type=submit]")
+        page.wait_for_selector("#status[data-state=connected]", timeout=10_000)
+        page.wait_for_selector(".card >> text=Please greet Ada", timeout=5_000)
+        assert k.board.stats.replays == 1
+
+        page.wait_for_timeout(4_000)  # Grace arrives 4 s after Ada: her card outlives Ada's
+        live = k.check_in(GRACE)
+        grace = page.wait_for_selector(".card >> text=Please greet Grace", timeout=5_000)
+        assert grace is not None
+        card = page.locator(".card", has_text="Grace")
+        assert "prefers a seat" in card.inner_text() and "mortgage advice" in card.inner_text()
+        assert "left" in card.locator(".left").inner_text()
+        if os.environ.get(SCREENSHOT_ENV):
+            page.screenshot(path=os.environ[SCREENSHOT_ENV])
+
+        # Ada's cue runs out: her card goes, Grace's stays.
+        page.wait_for_selector(".card >> text=Please greet Ada", state="detached", timeout=10_000)
+        assert page.locator(".card", has_text="Grace").count() == 1
+        assert early.visit_id not in {c.checkin.visit_id for c in k.board.active()}
+
+        card.get_by_role("button", name="Served").click()
+        page.wait_for_selector(".card >> text=Please greet Grace", state="detached", timeout=5_000)
+        [audit] = k.feedback_audits()
+        assert audit["screen"] == "counter-1" and audit["customer_ref"] == GRACE.customer_ref
+        assert str(audit["detail"]).startswith("served") and live.visit_id in str(audit["detail"])
+        assert k.board.stats.verdicts["served"] == 1
+        assert page.locator("#empty").is_visible()
+        assert problems == []
