@@ -149,6 +149,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 def _run(config: Config) -> int:
     from device.daemon import install_signal_handlers, run  # heavy imports (dlib) only when running
+    from device.instance_lock import AlreadyRunning, InstanceLock
     from device.template_crypto import TemplateKeyError
     from sync.credentials import CredentialError
 
@@ -156,8 +157,9 @@ def _run(config: Config) -> int:
     stop = threading.Event()
     install_signal_handlers(stop)
     try:
-        return run(config, stop)
-    except (CredentialError, TemplateKeyError) as exc:
+        with InstanceLock(config.storage.state_dir, "branchdoor run"):
+            return run(config, stop)
+    except (CredentialError, TemplateKeyError, AlreadyRunning) as exc:
         print(f"branchdoor: refusing to start: {exc}", file=sys.stderr)
         return 1
 

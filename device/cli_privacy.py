@@ -52,9 +52,16 @@ def dispatch(args: argparse.Namespace, load: Callable[[], Config]) -> int | None
 
 
 def _rotate(config: Config) -> int:
+    from device.instance_lock import AlreadyRunning, InstanceLock
     from device.keys import rotate
 
-    count, key_id = rotate(config.storage.database, config.privacy.template_key_file)
+    try:
+        with InstanceLock(config.storage.state_dir, "branchdoor keys rotate"):
+            count, key_id = rotate(config.storage.database, config.privacy.template_key_file)
+    except AlreadyRunning as exc:
+        # A daemon would keep matching with the old key and fail at its next gallery reload.
+        print(f"branchdoor: not rotating: {exc}; stop it first (systemctl stop branchdoor)", file=sys.stderr)
+        return 1
     print(
         f"re-sealed {count} template(s) under key {key_id}, now in {config.privacy.template_key_file}; "
         "start the daemon again (systemd hands it the new key)"

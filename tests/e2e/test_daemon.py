@@ -114,10 +114,22 @@ def test_a_killed_daemon_is_reported_offline_by_its_last_will(
     daemon = Daemon(config)
     try:
         assert screen.wait_for(lambda: len(screen.on("/availability")) == 1, 30), daemon.log_text()
+        # While it runs, its state is its own: no second daemon, no key rotation under its feet.
+        for command in (["run"], ["keys", "rotate"]):
+            refused = branchdoor(*command, "--config", str(config))
+            assert refused.returncode == 1 and "branchdoor run (pid" in refused.stderr, refused.stderr
     finally:
         daemon.kill()  # SIGKILL: no chance to say goodbye
     assert screen.wait_for(lambda: [m.payload for m in screen.on("/availability")] == [b"online", b"offline"])
     screen.close()
+    rotated = branchdoor("keys", "rotate", "--config", str(config))  # the kernel dropped the dead one's lock
+    assert rotated.returncode == 0, rotated.stderr
+
+
+def branchdoor(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "device", *args], capture_output=True, text=True, timeout=120, check=False
+    )
 
 
 def test_a_customer_forgotten_while_the_daemon_runs_is_never_greeted(
