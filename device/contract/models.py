@@ -52,8 +52,13 @@ class CuePayload(Payload):
     language: Annotated[str, Field(max_length=64)] | None = None
     interests: list[Short] | None = Field(None, max_length=20)
     service_hints: list[Short] | None = Field(None, max_length=20)
-    visit_count: int | None = Field(None, ge=1, description="Visits at this branch, this one included.")
-    last_visit: Timestamp | None = Field(None, description="The previous visit, if any.")
+    visit_count: int | None = Field(
+        None,
+        ge=1,
+        description="Visits at this branch within the kiosk's check-in retention "
+        "(privacy.checkin_retention_days), this one included.",
+    )
+    last_visit: Timestamp | None = Field(None, description="The previous visit in that time, if any.")
     confidence: Literal["high", "medium"] | None = None
     issued_at: Timestamp
     expires_at: Timestamp = Field(description="Screens drop the card then; MQTT message expiry agrees.")
