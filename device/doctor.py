@@ -19,7 +19,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from device.config import Config
-from device.mqtt_link import read_password, tls_context
+from device.mqtt_credentials import read_password, tls_context
 from drivers.camera import open_camera
 from drivers.serial.field import read_sensor
 from drivers.serial.registry import AnySensorConfig
@@ -95,12 +95,12 @@ def check_broker(config: Config, timeout_s: float = 5.0) -> Check:
     if settings.username:
         try:
             client.username_pw_set(settings.username, read_password(settings.password_file))
-        except OSError as exc:
+        except CredentialError as exc:
             return Check(name, False, f"cannot read mqtt.password_file: {exc}")
     if settings.tls is not None:
         try:
             client.tls_set_context(tls_context(settings.tls))
-        except OSError as exc:  # ssl.SSLError included: a missing, unreadable or encrypted file
+        except CredentialError as exc:  # a missing, unreadable, unsafe or encrypted file
             return Check(name, False, f"cannot load the files in [mqtt.tls]: {exc}")
     try:
         client.connect(settings.host, settings.port, keepalive=10)

@@ -26,7 +26,6 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -35,8 +34,9 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
-from device.config import MqttConfig, MqttTlsConfig
+from device.config import MqttConfig
 from device.cue import Cue
+from device.mqtt_credentials import read_password, tls_context
 from device.topics import Topics
 
 log = logging.getLogger(__name__)
@@ -46,24 +46,6 @@ OFFLINE = "offline"
 TICK_S = 0.1
 
 Handler = Callable[[str, bytes], None]
-
-
-def read_password(path: Path | None) -> str | None:
-    if path is None:
-        return None
-    return path.read_text(encoding="utf-8").strip()
-
-
-def tls_context(tls: MqttTlsConfig) -> ssl.SSLContext:
-    """Verify the broker against the branch CA and present our certificate. An encrypted key fails
-    here instead of prompting on a terminal nobody watches at boot."""
-
-    def no_password() -> str:
-        raise ssl.SSLError(f"{tls.key_file} is encrypted: the kiosk needs an unencrypted 0600 key")
-
-    context = ssl.create_default_context(cafile=str(tls.ca_file))
-    context.load_cert_chain(str(tls.cert_file), str(tls.key_file), password=no_password)
-    return context
 
 
 @dataclass

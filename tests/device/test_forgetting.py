@@ -109,6 +109,7 @@ def test_a_cue_held_for_the_broker_is_dropped_when_its_customer_is_forgotten(tmp
         screen = Subscriber(broker.port, "branchdoor/b1/cues", auth=("screen", "pw"))
         password = Path(tempfile.mkdtemp()) / "password"
         password.write_text("kiosk-pw\n")
+        password.chmod(0o600)
         settings = MqttConfig(port=broker.port, username="kiosk", password_file=password, reconnect_max_s=1)
         link = MqttLink(settings, Topics("branchdoor", "b1", "door-1"), "t-forget")
         link.start()

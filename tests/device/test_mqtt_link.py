@@ -73,6 +73,7 @@ def test_cues_wait_for_a_missing_broker_within_their_expiry_only() -> None:
         screen = Subscriber(broker.port, "branchdoor/late/cues", auth=("screen", "pw"))
         kiosk_password = Path(tempfile.mkdtemp()) / "password"
         kiosk_password.write_text("kiosk-pw\n")
+        kiosk_password.chmod(0o600)
         settings = MqttConfig(
             port=broker.port,
             username="kiosk",

@@ -29,6 +29,7 @@ def doctor(config: Path) -> subprocess.CompletedProcess[str]:
 def test_missing_camera_and_wrong_broker_password(tmp_path: Path) -> None:
     password = tmp_path / "mqtt-password"
     password.write_text("not-the-password\n")
+    password.chmod(0o600)
     with MosquittoBroker(users={"kiosk-0001": "s3cret"}) as broker:
         config = tmp_path / "branchdoor.toml"
         config.write_text(

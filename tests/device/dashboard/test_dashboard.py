@@ -59,6 +59,7 @@ def test_cards_appear_expire_and_take_feedback(
 ) -> None:
     password = tmp_path / "kiosk-password"
     password.write_text("kiosk-pw\n")
+    password.chmod(0o600)
     mqtt = MqttConfig(port=ws_broker.port, username="kiosk-0427-door-1", password_file=password)
     with kiosk(tmp_path, mqtt, expiry_s=8, branch=BRANCH) as k, chromium() as browser:
         page = browser.new_page(viewport={"width": 1000, "height": 520})
