@@ -66,6 +66,12 @@ CHANNELS: dict[str, tuple[str, str, str, int, bool, str]] = {
         "{branch}/floor", "FloorSnapshot", "send", 0, False,
         "Anonymous floor counts every snapshot_interval_s; expires after two intervals.",
     ),
+    "forecast": (
+        "{branch}/forecast", "ForecastPayload", "send", 1, True,
+        "Next days' visits per hour with 80 % intervals, refitted every analytics.refit_interval_h. "
+        "Retained (anonymous; a planning screen connecting later needs it at once); expires after two "
+        "refit intervals, so a dead kiosk's forecast goes stale.",
+    ),
 }  # fmt: skip
 
 MODELS: list[type[BaseModel]] = [
@@ -76,6 +82,7 @@ MODELS: list[type[BaseModel]] = [
     models.CueFeedback,
     models.Health,
     models.FloorSnapshot,
+    models.ForecastPayload,
 ]
 
 

@@ -144,3 +144,23 @@ class FloorSnapshot(Payload):
     lines: dict[str, DoorLine]
     queue_length: int = Field(ge=0)
     estimated_wait_s: float = Field(ge=0)
+
+
+class ForecastHour(Payload):
+    start: str = Field(description="Start of the hour, UTC, ISO 8601.")
+    visits: float = Field(ge=0, description="Expected visits in the hour.")
+    low80: float = Field(ge=0, description="Lower end of the 80 % prediction interval.")
+    high80: float = Field(ge=0, description="Upper end of the 80 % prediction interval.")
+
+
+class ForecastPayload(Payload):
+    """Expected visits per hour for the coming days, from the branch's own history: anonymous."""
+
+    kind: Literal["branchdoor/forecast/1"] = Field("branchdoor/forecast/1", alias="schema")
+    branch_id: Id
+    issued_at: str = Field(description="When the model was fitted, UTC, ISO 8601.")
+    bin_s: Literal[3600]
+    level: float = Field(gt=0, lt=1, description="Coverage the intervals aim at (0.8).")
+    history_days: float = Field(ge=0, description="Days of local history the fit learned from.")
+    trend_per_year: float | None = Field(None, description="Fitted yearly trend; null before 8 weeks.")
+    hours: list[ForecastHour]

@@ -24,6 +24,7 @@ from device.store import Store
 from device.topics import Topics
 from sync.central_sim import CentralSim
 from sync.client import CentralClient
+from tests.contract_check import assert_in_contract
 from tests.keys import CIPHER
 from tests.mqtt_helpers import Subscriber
 from tests.sync.helpers import SECRET, SECRETS
@@ -62,6 +63,7 @@ def test_a_refit_is_published_retained_and_uploaded_as_aggregates(
     finally:
         screen.close()
     assert received.retain and received.qos == 1
+    assert assert_in_contract(received) == "forecast"
     assert received.expiry is not None and 47 * 3600 < received.expiry <= 48 * 3600
     message = json.loads(received.payload)
     assert message["schema"] == "branchdoor/forecast/1" and message["branch_id"] == branch
