@@ -60,7 +60,8 @@ class CheckinDesk:
         audit = AuditRecord(
             event=event, customer_ref=customer_ref, score_band=band, rule=f"{rule}; new visit"
         )
-        self._store.record_checkin(checkin, [audit])
+        if not self._store.record_checkin(checkin, [audit], self._dedup_window_s):
+            return None  # forgotten, or checked in by the other path, since the reads above
         return checkin
 
 

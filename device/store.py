@@ -334,9 +334,19 @@ class Store:
             ).fetchone()
         return int(count), None if previous is None else float(previous)
 
-    def record_checkin(self, checkin: CheckIn, audits: Sequence[AuditRecord] = ()) -> None:
-        """The check-in and its outbox record, in one transaction: both survive a power cut, or neither."""
+    def record_checkin(
+        self, checkin: CheckIn, audits: Sequence[AuditRecord] = (), dedup_window_s: float | None = None
+    ) -> bool:
+        """The check-in and its outbox record, in one transaction: both survive a power cut, or neither.
+        With `dedup_window_s`, only if the customer is still held and has no check-in that recent,
+        decided inside the transaction: a forget or a second path (face, scanner) cannot slip between."""
         with self._transaction():
+            if dedup_window_s is not None and not self._db.execute(
+                "SELECT 1 FROM customers c WHERE customer_ref = ? AND NOT EXISTS (SELECT 1 FROM checkins k "
+                "WHERE k.customer_ref = c.customer_ref AND ? - k.at < ?)",
+                [checkin.customer_ref, checkin.at, dedup_window_s],
+            ).fetchone():
+                return False
             self._enqueue_checkin(checkin)
             for audit in audits:
                 self._enqueue_audit(audit, checkin.at)
@@ -346,6 +356,7 @@ class Store:
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 [*who, checkin.at, checkin.score_band],
             )
+        return True
 
     def queue_checkins_for_upload(self, checkins: Sequence[CheckIn]) -> None:
         """Outbox records only, many in one transaction: for loading a benchmark, not for the daemon."""

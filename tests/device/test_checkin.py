@@ -48,3 +48,34 @@ def test_customer_forgotten_mid_visit_gets_no_check_in(tmp_path: Path) -> None:
 def test_score_band_follows_distance() -> None:
     assert seen(0.30).score_band == "high"
     assert seen(0.45).score_band == "medium"
+
+
+class ForgetsAfterReading(Store):
+    """A store whose customer is forgotten (by another connection, as `branchdoor forget` does) just
+    after the desk has read their profile: the race the check-in transaction must close."""
+
+    def last_checkin_at(self, customer_ref: str) -> float | None:
+        last = super().last_checkin_at(customer_ref)
+        other = Store(self.path, CIPHER)
+        other.forget(customer_ref)
+        other.close()
+        return last
+
+
+def test_a_forget_between_the_reads_and_the_check_in_leaves_no_check_in(tmp_path: Path) -> None:
+    store = ForgetsAfterReading(tmp_path / "s.db", CIPHER)
+    store.enroll(Profile("C1", "Grace", "en"), Consent("v1"), random_templates(1))
+    desk = CheckinDesk(store, "b1", "door-1", dedup_window_s=600)
+    assert desk.admit(seen(), at=1000.0) is None
+    assert store.checkins() == []
+    assert not any(r.get("customer_ref") == "C1" for r in store.outbox.records())
+
+
+def test_face_and_scanner_racing_for_one_customer_make_one_visit(tmp_path: Path) -> None:
+    desk, store = desk_with_customer(tmp_path)
+    late_reader = CheckinDesk(store, "b1", "door-1", dedup_window_s=600)
+    # Both paths read "no recent check-in" before either writes: only the transaction can tell.
+    store.last_checkin_at = lambda customer_ref: None  # type: ignore[method-assign]
+    results = [desk.admit(seen(), at=1000.0), late_reader.admit_token("C1", at=1001.0)]
+    assert sum(r is not None for r in results) == 1
+    assert len(store.checkins()) == 1
