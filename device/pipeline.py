@@ -157,7 +157,7 @@ class Pipeline:
             elif isinstance(event, UnidentifiedVisit):
                 # Counted, then forgotten: nothing about the face is kept.
                 self.stats.unidentified_visits += 1
-                self._store.count_unidentified(event.at)
+                self._store.visit_counts.count_unidentified(event.at)
                 log.info("unidentified visit counted")
 
 

@@ -341,11 +341,14 @@ class Store:
         With `dedup_window_s`, only if the customer is still held and has no check-in that recent,
         decided inside the transaction: a forget or a second path (face, scanner) cannot slip between."""
         with self._transaction():
-            if dedup_window_s is not None and not self._db.execute(
-                "SELECT 1 FROM customers c WHERE customer_ref = ? AND NOT EXISTS (SELECT 1 FROM checkins k "
-                "WHERE k.customer_ref = c.customer_ref AND ? - k.at < ?)",
-                [checkin.customer_ref, checkin.at, dedup_window_s],
-            ).fetchone():
+            if (
+                dedup_window_s is not None
+                and not self._db.execute(
+                    "SELECT 1 FROM customers c WHERE customer_ref = ? AND NOT EXISTS "
+                    "(SELECT 1 FROM checkins k WHERE k.customer_ref = c.customer_ref AND ? - k.at < ?)",
+                    [checkin.customer_ref, checkin.at, dedup_window_s],
+                ).fetchone()
+            ):
                 return False
             self._enqueue_checkin(checkin)
             for audit in audits:
@@ -388,12 +391,6 @@ class Store:
         """Retention: check-ins older than `checkins_before` that have left the outbox become anonymous
         counts; counts older than `counts_before` go. Returns (check-ins, count bins) deleted."""
         return self.visit_counts.retire_checkins(checkins_before, counts_before)
-
-    def count_unidentified(self, at: float) -> None:
-        self.visit_counts.count_unidentified(at)
-
-    def unidentified_total(self) -> int:
-        return self.visit_counts.unidentified_total()
 
     def close(self) -> None:
         with self._lock:

@@ -21,8 +21,8 @@ def store_with_history(tmp_path: Path) -> Store:
     store = Store(tmp_path / "s.db")
     for visit, days_ago in (("old", 10), ("recent", 1)):
         store.record_checkin(checkin(visit, NOW - days_ago * DAY_S))
-    store.count_unidentified(NOW - 40 * DAY_S)
-    store.count_unidentified(NOW - 2 * DAY_S)
+    store.visit_counts.count_unidentified(NOW - 40 * DAY_S)
+    store.visit_counts.count_unidentified(NOW - 2 * DAY_S)
     return store
 
 
@@ -38,7 +38,7 @@ def test_uploaded_check_ins_and_old_counts_are_purged_after_their_retention(tmp_
     report = purge(store, POLICY, dedup_window_s=1800, uploads=True, now=NOW)
     assert (report.checkins, report.counts, report.unsent) == (1, 1, 0)
     assert [visit for visit, _ref, _at in store.checkins()] == ["recent"]
-    assert store.unidentified_total() == 1
+    assert store.visit_counts.unidentified_total() == 1
 
 
 def test_a_check_in_not_yet_acknowledged_is_never_purged(tmp_path: Path) -> None:

@@ -55,7 +55,9 @@ def test_the_token_itself_is_never_stored_only_its_hash(tmp_path: Path) -> None:
 def test_withdrawal_at_the_kiosk_forgets_the_customer_at_once_and_queues_it_upstream(tmp_path: Path) -> None:
     scanner, store, token, cues = kiosk(tmp_path)
     assert scanner.handle(WITHDRAW_CODE, 1000.0) == "withdraw_armed"
-    assert scanner.handle(token, 1005.0) == "withdrawn"
+    assert scanner.handle(token, 1005.0) == "withdraw_pending"
+    assert store.profile("C7") is not None  # nothing happens before the confirmation
+    assert scanner.handle(WITHDRAW_CODE, 1008.0) == "withdrawn"
     assert store.profile("C7") is None and store.tokens.holder(token) is None and cues == []
     upstream = sorted(r["event"] for r in store.outbox.records() if r.get("customer_ref") == "C7")
     assert upstream == ["consent_withdrawn", "customer_forgotten"]
@@ -67,3 +69,20 @@ def test_the_withdrawal_code_expires_and_a_later_scan_is_an_ordinary_check_in(tm
     scanner.handle(WITHDRAW_CODE, 1000.0)
     assert scanner.handle(token, 1000.0 + WITHDRAW_WINDOW_S + 1) == "checked_in"
     assert store.profile("C7") is not None and len(cues) == 1
+
+
+def test_a_customer_who_walks_away_halfway_cannot_withdraw_the_next_one(tmp_path: Path) -> None:
+    scanner, store, token, cues = kiosk(tmp_path)
+    scanner.handle(WITHDRAW_CODE, 1000.0)  # someone arms a withdrawal and leaves
+    assert scanner.handle(token, 1004.0) == "withdraw_pending"  # the next customer only checks in
+    assert scanner.handle(token, 1006.0) == "checked_in"  # scanning again is an ordinary check-in
+    assert scanner.handle(WITHDRAW_CODE, 1008.0) == "withdraw_armed"  # no confirmation left to give
+    assert store.profile("C7") is not None and len(cues) == 1
+
+
+def test_a_pending_withdrawal_lapses_with_the_window(tmp_path: Path) -> None:
+    scanner, store, token, _cues = kiosk(tmp_path)
+    scanner.handle(WITHDRAW_CODE, 1000.0)
+    scanner.handle(token, 1005.0)
+    assert scanner.handle(WITHDRAW_CODE, 1005.0 + WITHDRAW_WINDOW_S + 1) == "withdraw_armed"
+    assert store.profile("C7") is not None

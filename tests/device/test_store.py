@@ -81,10 +81,10 @@ def test_last_checkin_and_unidentified_counts(tmp_path: Path) -> None:
     store.record_checkin(checkin("C1", 100.0, "v1"))
     store.record_checkin(checkin("C1", 200.0, "v2"))
     assert store.last_checkin_at("C1") == 200.0
-    store.count_unidentified(at=1000.0)
-    store.count_unidentified(at=1010.0)
-    store.count_unidentified(at=2000.0)  # next 15-minute bin
-    assert store.unidentified_total() == 3
+    store.visit_counts.count_unidentified(at=1000.0)
+    store.visit_counts.count_unidentified(at=1010.0)
+    store.visit_counts.count_unidentified(at=2000.0)  # next 15-minute bin
+    assert store.visit_counts.unidentified_total() == 3
 
 
 def test_database_is_in_wal_mode(tmp_path: Path) -> None:

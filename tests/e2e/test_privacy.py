@@ -200,6 +200,8 @@ def test_a_customer_without_a_face_checks_in_with_a_qr_code_and_the_teller_gets_
             assert daemon.wait_logged("check-in token refused", 5), daemon.log_text()
             scanner.scan(WITHDRAW_CODE)
             scanner.scan(token)
+            assert daemon.wait_logged("scan the code again to confirm", 5), daemon.log_text()
+            scanner.scan(WITHDRAW_CODE)
             assert daemon.wait_logged("withdrew consent at the kiosk", 5), daemon.log_text()
             scanner.scan(token)  # the card no longer works
             assert daemon.wait_logged("check-in token refused", 5, count=2), daemon.log_text()

@@ -37,7 +37,7 @@ def test_visits_are_counted_per_bin_from_checkins_and_unidentified_counts(tmp_pa
     ada = enroll(store, "C1", "1980-1989")
     visit(store, ada, T0 + 100, "v1")
     visit(store, ada, T0 + 1000, "v2")
-    store.count_unidentified(T0 + 10)
+    store.visit_counts.count_unidentified(T0 + 10)
     store.analytics.import_unidentified_counts([(T0 + 900, 3), (T0 + 3600, 2), (T0 + 7200, 0)])
     assert store.analytics.visit_bins(T0, T0 + 7200) == [
         VisitBin(T0, 1, 1),
