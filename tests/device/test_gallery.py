@@ -95,23 +95,32 @@ def test_a_large_gallery_finds_exactly_the_best_and_second_best_customer(kind: s
     assert match.second_distance == pytest.approx(truth[1][0], abs=1e-4)
 
 
-def test_customers_at_nearly_the_same_distance_are_still_told_apart_exactly() -> None:
-    """Twenty customers whose templates sit within the half-precision error of each other's
-    distance from the probe: the index cannot rank them, the exact check must."""
-    refs, vectors = clustered(8_000)
-    rng = np.random.default_rng(9)
-    probe = rng.normal(0, 0.09, 128).astype(np.float32)
-    for customer in range(20):
-        direction = rng.normal(0, 1, 128)
-        direction /= np.linalg.norm(direction)
-        row = customer * 3
-        vectors[row] = probe + direction * (0.45 + customer * 1e-5)
+def test_ordinary_probes_are_settled_by_the_index_without_a_full_scan() -> None:
+    refs, vectors = clustered(10_000)
     gallery = Gallery(refs, vectors)
+    rng = np.random.default_rng(11)
+    for probe in [*vectors[::997] + 0.01, *rng.normal(0, 0.09, (20, 128))]:
+        gallery.nearest(probe.astype(np.float32))
+    assert gallery.full_scans == 0  # so the tests around this one exercise the index's proof
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_customers_closer_together_than_the_index_can_tell_are_still_ranked_exactly(seed: int) -> None:
+    """Two hundred customers 1e-6 apart in distance from the probe, well inside the half-precision
+    error: the index cannot rank them, so the proof must send the search to the exact comparison."""
+    refs, vectors = clustered(8_000, seed=seed)
+    rng = np.random.default_rng(seed)
+    probe = rng.normal(0, 0.09, 128).astype(np.float32)
+    for customer in range(200):
+        direction = rng.normal(0, 1, 128)
+        vectors[customer * 3] = probe + direction / np.linalg.norm(direction) * (0.45 + customer * 1e-6)
+    order = rng.permutation(len(refs))  # the planted customers anywhere in the gallery
+    refs, vectors = [refs[i] for i in order], vectors[order]
     truth = brute_force(refs, vectors, probe)
-    match = gallery.nearest(probe)
+    match = Gallery(refs, vectors).nearest(probe)
     assert match is not None
     assert match.customer_ref == truth[0][1]
-    assert match.second_distance == pytest.approx(truth[1][0], abs=1e-6)
+    assert match.second_distance == pytest.approx(truth[1][0], abs=5e-7)
 
 
 @settings(max_examples=30, deadline=None)
