@@ -29,6 +29,11 @@ DEFAULT_TOLERANCE = 0.5
 LOOKALIKE_DISTANCE = 0.6
 
 
+# Matching a probe proposes (most templates of any one customer + 17) candidates: an unbounded
+# customer would slow every search. The central contract caps an upsert at 20 templates too.
+MAX_TEMPLATES = 20
+
+
 class EnrollmentError(Exception):
     """Why nothing was enrolled, phrased for the person at the enrollment desk: one line per problem."""
 
@@ -122,9 +127,14 @@ def enroll(
     """All photos must pass before anything is stored: a half-enrolled customer helps nobody."""
     if not photos:
         raise EnrollmentError("at least one photo is needed")
+    held = store.templates_of(profile.customer_ref)
+    if len(held) + len(photos) > MAX_TEMPLATES:
+        raise EnrollmentError(
+            f"{profile.customer_ref} already has {len(held)} template(s); at most {MAX_TEMPLATES} are kept "
+            "per customer (the central service sends no more either): forget them and enroll afresh"
+        )
     engine = engine or FaceEngine(detect_width=ENROLL_DETECT_WIDTH, upsample=1)
     new = np.stack(_templates(engine, photos))
-    held = store.templates_of(profile.customer_ref)
     labels = [f"a template already held for {profile.customer_ref}"] * len(held) + [str(p) for p in photos]
     combined = np.concatenate([held, new])
     widest = widest_pair(combined)

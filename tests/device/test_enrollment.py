@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 import pytest
 
-from device.enrollment import EnrollmentError, enroll, template_from_photo, widest_pair
+from device.enrollment import MAX_TEMPLATES, EnrollmentError, enroll, template_from_photo, widest_pair
 from device.events import Consent, Profile
 from device.faces import FaceEngine, read_bgr
 from device.store import Store
@@ -149,6 +149,15 @@ def test_re_enrollment_adds_templates_until_the_recommendation_is_met(
     assert totals == [1, 2, 3]
     assert recommended == [True, True, False]
     assert len(store.templates_of("C1")) == 3
+
+
+def test_templates_per_customer_are_capped_before_any_photo_is_read(
+    engine: FaceEngine, grace_photo: Path, store: Store
+) -> None:
+    enroll(store, Profile("C1", "Grace"), Consent("v1"), [grace_photo] * MAX_TEMPLATES, engine)
+    with pytest.raises(EnrollmentError, match=f"already has {MAX_TEMPLATES} template"):
+        enroll(store, Profile("C1", "Grace"), Consent("v1"), [Path("/nonexistent.jpg")], engine)
+    assert len(store.templates_of("C1")) == MAX_TEMPLATES
 
 
 # --- self-consistency -------------------------------------------------------------------------------
