@@ -162,7 +162,9 @@ def _floor_service(config: Config, link: MqttLink) -> FloorService | None:
 def _forecast_service(config: Config, store: Store, link: MqttLink) -> ForecastService | None:
     if not config.analytics.forecast:
         return None
-    return ForecastService(config.analytics, store, config.branch.id, link.publish_forecast)
+    return ForecastService(
+        config.analytics, store, config.branch.id, link.publish_forecast, upload=config.central is not None
+    )
 
 
 def _dashboard(config: Config) -> DashboardServer | None:

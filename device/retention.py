@@ -34,7 +34,9 @@ def purge(
     keep_checkins_s = max(policy.checkin_retention_days * DAY_S, dedup_window_s)
     unsent = 0
     if not uploads:
-        unsent = store.outbox.expire(("checkin", "audit"), now - policy.unsent_retention_days * DAY_S)
+        unsent = store.outbox.expire(
+            ("checkin", "audit", "aggregate"), now - policy.unsent_retention_days * DAY_S
+        )
     checkins, counts = store.purge_uploaded(
         now - keep_checkins_s, now - policy.aggregate_retention_days * DAY_S
     )

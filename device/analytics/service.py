@@ -94,6 +94,7 @@ class ForecastService:
         branch_id: str,
         publish: Callable[[dict[str, Any], int], None],
         first_after_s: float = 60.0,
+        upload: bool = True,
         fit: Callable[
             [HourlyHistory, tuple[date, ...], int, threading.Event], Forecast | None
         ] = fit_in_child,
@@ -103,6 +104,7 @@ class ForecastService:
         self._branch_id = branch_id
         self._publish = publish
         self._first_after_s = first_after_s
+        self._upload = upload  # without a central service, queued aggregates would only pile up
         self._fit = fit
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="forecast", daemon=True)
@@ -145,8 +147,12 @@ class ForecastService:
         if forecast is None:  # stopping
             return None
         self._publish(forecast_message(forecast, self._branch_id), self.expiry_s)
-        queued = self._store.analytics.queue_aggregates(
-            forecast_aggregates(forecast, self._branch_id), time.time()
+        queued = (
+            self._store.analytics.queue_aggregates(
+                forecast_aggregates(forecast, self._branch_id), time.time()
+            )
+            if self._upload
+            else 0
         )
         self.last_forecast = forecast
         log.info(

@@ -127,3 +127,12 @@ def test_the_service_thread_refits_on_its_schedule(tmp_path: Path) -> None:
     finally:
         service.stop()
         store.close()
+
+
+def test_a_kiosk_without_a_central_service_publishes_the_forecast_but_queues_nothing(tmp_path: Path) -> None:
+    published: list[object] = []
+    store = store_with_history(tmp_path / "kiosk.db", days=35)
+    service = ForecastService(SETTINGS, store, "b1", lambda m, _e: published.append(m), upload=False)
+    assert service.refit_once() is not None
+    assert len(published) == 1 and store.outbox.next_batch("aggregate", 10) is None
+    store.close()
