@@ -84,6 +84,7 @@ def build_report(config: Config, month: str, now: datetime | None = None) -> str
         reads = store.analytics
         bins = reads.visit_bins(since, until)
         visitors = reads.visitors(since, until)
+        retired = reads.retired_checkins(since, until)
         # A month still running: learn from what has happened, forecast from now.
         history = reads.hourly_history(min(until, now.timestamp() // HOUR_S * HOUR_S), settings.history_days)
     finally:
@@ -104,6 +105,8 @@ def build_report(config: Config, month: str, now: datetime | None = None) -> str
             floor_png=floor_png,
             floor_note=floor_note,
             generated_at=now,
+            retired_checkins=retired,
+            checkin_retention_days=config.privacy.checkin_retention_days,
         )
     )
 

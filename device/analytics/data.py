@@ -90,6 +90,16 @@ class AnalyticsData(StorePart):
             ).fetchone()
         return None if row is None or row[0] is None else float(row[0])
 
+    def retired_checkins(self, since: float, until: float) -> int:
+        """Check-ins in [since, until) that retention has turned into anonymous counts."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT COALESCE(SUM(visits), 0) FROM retired_checkin_counts "
+                "WHERE bin_start >= ? AND bin_start < ?",
+                [since, until],
+            ).fetchone()
+        return int(row[0])
+
     def visitors(self, since: float, until: float) -> list[Visitor]:
         """Customers with check-ins in [since, until) and the consented profile fields statistics use."""
         with self._lock:

@@ -44,6 +44,8 @@ class ReportInput:
     floor_png: bytes | None
     floor_note: str
     generated_at: datetime
+    retired_checkins: int = 0  # the period's check-ins past retention: counted, no longer named
+    checkin_retention_days: float = 7.0
 
 
 def _img(png: bytes, alt: str) -> str:
@@ -72,7 +74,7 @@ def render_report(data: ReportInput) -> str:
         f"Generated {data.generated_at:%Y-%m-%d %H:%M}.</p>",
         _summary(stats),
         _visits(stats),
-        _people(stats),
+        _people(stats, data.retired_checkins, data.checkin_retention_days),
         _floor(stats, data.floor_png, data.floor_note),
         _outlook(data.forecast, data.forecast_note, data.recent),
         '<p class="note">Made by the branch door kiosk from anonymous visit counts and the check-ins of '
@@ -136,17 +138,34 @@ def _merged_note(groups: tuple[Group, ...], k: int) -> str:
     return f'<p class="note">{html.escape(note)}.</p>'
 
 
-def _people(stats: VisitStats) -> str:
+def _people(stats: VisitStats, retired: int, retention_days: float) -> str:
     k = stats.k
+    held = stats.identified - retired
+    scope = ""
+    if retired:
+        # Check-ins name a customer, so they are deleted after the retention; the visit stays counted.
+        scope = (
+            f'<p class="note">Check-ins naming a customer are kept {retention_days:g} days '
+            f"(privacy.checkin_retention_days): of this month's {stats.identified:,} consented check-ins, "
+            f"{retired:,} remain only as counts. Ages, interests and repeat visits below describe the "
+            f"{held:,} still held; the totals above cover the whole month.</p>"
+        )
     if not stats.age_groups:
-        return "<h2>Who comes in</h2><p>No consented customer checked in this month.</p>"
+        none = (
+            "No check-in naming a customer is held for this month any more."
+            if retired
+            else ("No consented customer checked in this month.")
+        )
+        return f"<h2>Who comes in</h2><p>{none}</p>{scope}"
     repeat = "; ".join(f"{g.label}: {g.shown(k)} customers" for g in stats.repeat_groups)
     who = f"{stats.customers}" if stats.customers >= k else f"Fewer than {k}"
+    when = "in the check-ins held" if retired else "this month"
     return (
         "<h2>Who comes in</h2>"
-        f"<p>{who} consented customers checked in this month, {stats.identified:,} times in all. "
+        f"<p>{who} consented customers checked in {held:,} times {when}. "
         f"How often they came: {html.escape(repeat)}.</p>"
-        "<h3>Age</h3><p>Customers by age, from the birth-year band in their bank profile.</p>"
+        + scope
+        + "<h3>Age</h3><p>Customers by age, from the birth-year band in their bank profile.</p>"
         + _img(plots.groups_bar(stats.age_groups, "customers", k), "customers by age band")
         + _groups_table(stats.age_groups, k)
         + _merged_note(stats.age_groups, k)

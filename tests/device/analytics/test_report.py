@@ -113,3 +113,28 @@ def test_it_renders_in_a_real_browser_with_every_chart_and_no_errors(report: Pat
         "Next month's outlook",
     ]
     assert (tmp_path / "report.png").stat().st_size > 50_000
+
+
+def test_a_report_after_retention_keeps_the_totals_and_says_what_the_people_figures_cover(
+    tmp_path: Path,
+) -> None:
+    from device.retention import purge
+    from device.store import Store
+    from tests.keys import CIPHER
+
+    config = kiosk_config(tmp_path)
+    fill(config)
+    before = build_report(config, "2026-11", now=datetime(2026, 12, 1, 7, 0))
+    store = Store(config.storage.database, CIPHER)
+    for kind in ("checkin", "audit"):  # everything uploaded
+        while (batch := store.outbox.next_batch(kind, 500)) is not None:
+            store.outbox.acknowledged(batch)
+    ten_days_on = datetime(2026, 12, 10, 7, 0)
+    purge(store, config.privacy, dedup_window_s=1800, uploads=True, now=ten_days_on.timestamp())
+    assert store.checkins() == []  # every November check-in is past its 7 days
+    store.close()
+    after = build_report(config, "2026-11", now=ten_days_on)
+    visits = re.compile(r"<b>([\d,]+)</b>visits this month")
+    assert visits.findall(after) == visits.findall(before) != []  # retired check-ins still count
+    assert "No check-in naming a customer is held for this month any more." in after
+    assert "remain only as counts" in after and "No consented customer checked in" not in after
