@@ -93,7 +93,7 @@ class CentralSync:
             central_deletion(i.customer_ref, i.reason) for i in page.items if isinstance(i, GalleryDelete)
         ]
         for refused in page.refused:
-            log.warning("gallery item refused (customer %s): %s", refused.customer_ref, refused.reason)
+            log.warning("gallery item refused (in the audit trail): %s", refused.reason)
         self._store.apply_gallery_delta(upserts, deletions, page.next_cursor, audits)
         return len(upserts), len(deletions), len(page.refused)
 

@@ -147,12 +147,8 @@ class Pipeline:
                 checkin = self._desk.admit(event, at)
                 if checkin is not None:
                     self.stats.checkins += 1
-                    log.info(
-                        "check-in visit=%s customer=%s band=%s",
-                        checkin.visit_id,
-                        checkin.customer_ref,
-                        checkin.score_band,
-                    )
+                    # The visit id, not the customer: journald cannot forget a customer who withdraws.
+                    log.info("check-in visit=%s band=%s", checkin.visit_id, checkin.score_band)
                     self._on_checkin(checkin)
             elif isinstance(event, UnidentifiedVisit):
                 # Counted, then forgotten: nothing about the face is kept.
