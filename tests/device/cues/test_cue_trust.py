@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from device.config import MqttConfig
+from device.cue import Cue
 from device.cue_config import CueRoute, CuesConfig
 from device.demo.broker import MosquittoBroker
 from device.events import Profile
+from device.mqtt_link import MqttLink
 from tests.device.cues.rig import GRACE, Kiosk, kiosk
 from tests.mqtt_helpers import Subscriber
 
@@ -124,4 +129,47 @@ def test_a_forgotten_customers_cue_is_withdrawn_never_replayed_and_not_remembere
         time.sleep(0.3)
         assert [json.loads(m.payload)["greeting_name"] for m in screens.on("/counter-2/cues")] == ["Ada"]
         assert len(k.feedback_audits()) == 1 and not k.board.remembers(GRACE.customer_ref)
+    screens.close()
+
+
+class RacingLink(MqttLink):
+    """Lands a forget in the middle of a replay: when the first replay is about to be queued, the
+    forget runs on another thread (given 0.3 s to finish), then the replay goes on."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.forget: Callable[[], None] | None = None
+        self.queued: list[tuple[str, bool]] = []  # (customer_ref, the forget already done)
+        self.forgotten = threading.Event()
+
+    def publish_cue(self, cue: Cue, topic: str | None = None, now: float | None = None) -> bool:
+        if self.forget is not None and topic is not None and "/screen/" in topic:
+            forget, self.forget = self.forget, None
+            racer = threading.Thread(target=forget)
+            racer.start()
+            racer.join(0.3)
+        self.queued.append((cue.checkin.customer_ref, self.forgotten.is_set()))
+        return super().publish_cue(cue, topic, now)
+
+
+def test_a_replay_racing_a_forget_queues_nothing_of_the_customer_after_it(
+    tmp_path: Path, broker: MosquittoBroker
+) -> None:
+    screens = Subscriber(broker.port, "branchdoor/race/screen/+/cues")
+    with kiosk(tmp_path, MqttConfig(port=broker.port), branch="race", link_class=RacingLink) as k:
+        link = k.link
+        assert isinstance(link, RacingLink)
+        k.check_in(GRACE)
+
+        def forget() -> None:
+            k.board.drop_pending_cues(lambda ref: ref != GRACE.customer_ref)
+            link.forgotten.set()
+
+        link.forget = forget
+        for screen_id in ("counter-1", "counter-2", "counter-3"):
+            hello(k, screens, screen_id)
+        assert screens.wait_for(lambda: link.forgotten.is_set())
+        time.sleep(0.5)
+        assert (GRACE.customer_ref, True) not in link.queued, link.queued
+        assert not k.board.remembers(GRACE.customer_ref)
     screens.close()
