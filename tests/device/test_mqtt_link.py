@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from device.config import MqttConfig
 from device.cue import Cue, iso_utc
@@ -167,3 +170,34 @@ def _eventually(condition: Callable[[], bool], timeout_s: float = 5.0) -> bool:
             return False
         time.sleep(0.02)
     return True
+
+
+def test_a_stop_that_times_out_leaves_the_still_running_loop_its_wake_socket(
+    broker: MosquittoBroker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tick stuck past stop()'s patience: the loop must still be able to finish and say offline
+    when it comes back, not crash on a socket closed under it."""
+    crashes: list[BaseException | None] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: crashes.append(args.exc_value))
+    stopping, release = threading.Event(), threading.Event()
+    screen = Subscriber(broker.port, "branchdoor/slow-stop/device/door-1/availability")
+    link = MqttLink(MqttConfig(port=broker.port), Topics("branchdoor", "slow-stop", "door-1"), "t-slow-stop")
+
+    def stuck_while_stopping(now: float) -> None:
+        if stopping.is_set():
+            release.wait(10)
+
+    link.every_tick(stuck_while_stopping)
+    link.start()
+    try:
+        assert link.wait_connected(5)
+        stopping.set()
+        link.stop(timeout_s=0.1)
+        assert link.loop_alive()
+        release.set()
+        assert _eventually(lambda: not link.loop_alive())
+        assert crashes == []
+        assert screen.wait_for(lambda: [m.payload for m in screen.messages][-1:] == [b"offline"])
+    finally:
+        release.set()
+        screen.close()
