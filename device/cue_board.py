@@ -64,7 +64,7 @@ class CueBoard:
         self._clock = clock
         self._lock = threading.Lock()
         self._active: dict[str, Cue] = {}
-        # Ended cues (never one whose customer withdrew consent) -> when, and whether a verdict came.
+        # Ended cues -> when (never one whose customer withdrew consent): late feedback still counts.
         self._ended: OrderedDict[str, tuple[Cue, float]] = OrderedDict()
         self._judged: set[str] = set()  # cues a teller gave their one verdict on
         self._forgotten: set[str] = set()  # digests of customer refs forgotten during this run
@@ -122,7 +122,7 @@ class CueBoard:
             ended = [cue for cue, _ in self._ended.values() if not still_held(cue.checkin.customer_ref)]
             for cue in ended:
                 del self._ended[cue.cue_id]
-                self._judged.discard(cue.cue_id)
+            self._judged.difference_update(cue.cue_id for cue in gone + ended)
             self._forgotten.update(_digest(cue.checkin.customer_ref) for cue in gone + ended)
         for cue in gone:
             if self._end(cue, "consent_withdrawn", now):
