@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from typing import Annotated, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 CueField = Literal[
     "customer_ref",
@@ -17,6 +17,7 @@ CueField = Literal[
     "confidence",
 ]
 ALL_CUE_FIELDS: tuple[CueField, ...] = get_args(CueField)
+Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 
 
 class _Section(BaseModel):
@@ -26,7 +27,7 @@ class _Section(BaseModel):
 class CueRoute(_Section):
     """Cues of customers matching any of these go to the screens of `zone` only."""
 
-    zone: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$", description="Zone or counter, as screens name it.")
+    zone: Name = Field(description="Zone or counter, as `[cues] screens` names it.")
     interests: list[str] = Field(default_factory=list, description="Any of these product interests.")
     service_hints: list[str] = Field(default_factory=list, description="Any of these service hints.")
     languages: list[str] = Field(default_factory=list, description="Any of these preferred languages.")
@@ -42,3 +43,8 @@ class CuesConfig(_Section):
         default_factory=list, description="First matching route wins; no match: every screen of the branch."
     )
     replay: bool = Field(True, description="Replay still-active cues to a screen that says hello late.")
+    screens: dict[Name, Name] = Field(
+        default_factory=dict,
+        description="Screen id -> its zone/counter. The daemon, not the screen, decides a screen's zone: "
+        "a hello naming another zone is refused, and an unlisted screen gets branch-wide cues only.",
+    )

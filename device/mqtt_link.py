@@ -78,7 +78,7 @@ class MqttLink:
         self._queue: queue.SimpleQueue[Outgoing] = queue.SimpleQueue()
         self._held: deque[Outgoing] = deque()
         self._held_lock = threading.RLock()  # the mqtt thread's, but forgetting a customer reaches in
-        self._inflight: dict[int, Outgoing] = {}
+        self._inflight: dict[int, Outgoing] = {}  # under _held_lock too: a forget filters it
         self._handlers: list[tuple[str, Handler]] = []
         self._tickers: list[Callable[[float], None]] = []
         self._client: mqtt.Client | None = None
@@ -135,6 +135,10 @@ class MqttLink:
             self._take_queue()
             kept = deque(m for m in self._held if m.customer_ref is None or still_held(m.customer_ref))
             dropped, self._held = len(self._held) - len(kept), kept
+            # Sent but unacknowledged: a disconnect would put these back and resend them.
+            for mid, message in list(self._inflight.items()):
+                if message.customer_ref is not None and not still_held(message.customer_ref):
+                    del self._inflight[mid]
         return dropped
 
     def publish_json(self, topic: str, payload: bytes, qos: int, expiry_s: float) -> None:
@@ -159,6 +163,9 @@ class MqttLink:
             self._wake_w.send(b"\0")
         if self._thread.is_alive():
             self._thread.join(timeout_s + 1.0)
+        if self._thread.is_alive():  # still selecting on the wake socket: closing it under it would break it
+            log.warning("mqtt thread did not stop within %.1f s", timeout_s + 1.0)
+            return
         self._wake_r.close()
         self._wake_w.close()
 
@@ -249,7 +256,7 @@ class MqttLink:
         self._connected.clear()
         with self._held_lock:
             self._held.extendleft(reversed(list(self._inflight.values())))
-        self._inflight.clear()
+            self._inflight.clear()
         client.on_connect = client.on_publish = client.on_message = client.on_subscribe = None
         try:
             client.disconnect()
@@ -301,7 +308,8 @@ class MqttLink:
     def _on_publish(
         self, client: mqtt.Client, userdata: object, mid: int, reason_code: ReasonCode, properties: Properties
     ) -> None:
-        self._inflight.pop(mid, None)
+        with self._held_lock:
+            self._inflight.pop(mid, None)
 
     def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
         for pattern, handler in self._handlers:

@@ -256,6 +256,13 @@ class Store:
         with self._transaction():
             self._enqueue_audit(audit, time.time())
 
+    def record_audits(self, audits: Sequence[AuditRecord]) -> None:
+        """Several audit records in one transaction (a replay to many screens)."""
+        with self._transaction():
+            now = time.time()
+            for audit in audits:
+                self._enqueue_audit(audit, now)
+
     def _enqueue_audit(self, audit: AuditRecord, now: float) -> None:
         # Filed under the customer's ref, so that forgetting them drops it too, unless it is the
         # record of that forgetting.

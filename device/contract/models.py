@@ -104,7 +104,12 @@ class ScreenHello(Payload):
 
     kind: Literal["branchdoor/screen-hello/1"] = Field(HELLO_SCHEMA, alias="schema")
     screen_id: Id
-    zone: Id | None = Field(None, description="The screen's zone/counter; absent: branch-wide cues only.")
+    zone: Id | None = Field(
+        None,
+        description="The zone/counter the screen believes it serves. The kiosk decides a screen's zone from "
+        "its configuration (`[cues] screens`): a hello naming another zone is refused and gets no replay; "
+        "absent: the configured zone (an unlisted screen gets branch-wide cues only).",
+    )
 
 
 class CueFeedback(Payload):

@@ -18,8 +18,15 @@ from device.dashboard.config import DashboardConfig
 log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).resolve().parent / "static"
-# mqtt.js runs its keepalive timer in a worker it creates from a blob.
-POLICY = "default-src 'self'; connect-src 'self' ws: wss:; worker-src blob:"
+
+
+def content_policy(broker_ws_url: str) -> str:
+    """Where the page may connect: with a wss:// broker, never to a plain ws:// one (the page sends
+    the screen's broker password). mqtt.js runs its keepalive timer in a worker made from a blob."""
+    sockets = "wss:" if broker_ws_url.lower().startswith("wss://") else "ws: wss:"
+    return f"default-src 'self'; connect-src 'self' {sockets}; worker-src blob:"
+
+
 FILES = {
     "/": "index.html",
     "/index.html": "index.html",
@@ -35,6 +42,7 @@ class DashboardServer:
         settings = json.dumps(
             {"branch_id": branch_id, "topic_prefix": topic_prefix, "broker_ws_url": config.broker_ws_url}
         ).encode()
+        policy = content_policy(config.broker_ws_url)
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
@@ -54,7 +62,7 @@ class DashboardServer:
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))
                 self.send_header("Cache-Control", "no-store")
-                self.send_header("Content-Security-Policy", POLICY)
+                self.send_header("Content-Security-Policy", policy)
                 self.end_headers()
                 self.wfile.write(body)
 

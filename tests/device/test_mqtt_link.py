@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 import tempfile
+import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from device.config import MqttConfig
 from device.cue import Cue, iso_utc
@@ -18,8 +22,8 @@ from tests.device.cues.tcp_proxy import FreezableProxy
 from tests.mqtt_helpers import Subscriber
 
 
-def cue(issued_at: float, expiry_s: int = 60) -> Cue:
-    checkin = CheckIn("v1", "C1", "b1", "door-1", issued_at, "high", Profile("C1", "Grace"))
+def cue(issued_at: float, expiry_s: int = 60, ref: str = "C1") -> Cue:
+    checkin = CheckIn("v1", ref, "b1", "door-1", issued_at, "high", Profile(ref, "Grace"))
     return Cue.for_checkin(checkin, issued_at, expiry_s)
 
 
@@ -130,3 +134,70 @@ def test_a_cue_in_flight_when_the_network_dies_is_resent_only_within_its_life(
         link.stop()
         screen.close()
         proxy.close()
+
+
+def test_a_forgotten_customers_cue_in_flight_is_not_resent_after_the_network_dies(
+    broker: MosquittoBroker,
+) -> None:
+    """Two cues are handed to a socket that goes silent; one customer is forgotten; the connection is
+    cut. On reconnect only the other customer's cue is resent: the forgotten one's never arrives."""
+    proxy = FreezableProxy(broker.port)
+    screen = Subscriber(broker.port, "branchdoor/forget-inflight/cues")
+    settings = MqttConfig(port=proxy.port, reconnect_min_s=1, reconnect_max_s=1)
+    link = MqttLink(settings, Topics("branchdoor", "forget-inflight", "door-1"), "t-forget-inflight")
+    link.start()
+    try:
+        assert link.wait_connected(5)
+        proxy.freeze()
+        now = time.time()
+        assert link.publish_cue(cue(now, ref="GONE")) and link.publish_cue(cue(now, ref="KEPT"))
+        assert _eventually(lambda: link.cues_sent == 2)  # both handed to the (silent) connection
+        assert link.drop_pending_cues(lambda ref: ref != "GONE") == 0  # none was waiting unsent
+        proxy.cut_and_thaw()
+        assert screen.wait_for(lambda: len(screen.messages) >= 1, 10)
+        time.sleep(0.5)
+        assert [json.loads(m.payload)["customer_ref"] for m in screen.messages] == ["KEPT"]
+    finally:
+        link.stop()
+        screen.close()
+        proxy.close()
+
+
+def _eventually(condition: Callable[[], bool], timeout_s: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def test_a_stop_that_times_out_leaves_the_still_running_loop_its_wake_socket(
+    broker: MosquittoBroker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tick stuck past stop()'s patience: the loop must still be able to finish and say offline
+    when it comes back, not crash on a socket closed under it."""
+    crashes: list[BaseException | None] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: crashes.append(args.exc_value))
+    stopping, release = threading.Event(), threading.Event()
+    screen = Subscriber(broker.port, "branchdoor/slow-stop/device/door-1/availability")
+    link = MqttLink(MqttConfig(port=broker.port), Topics("branchdoor", "slow-stop", "door-1"), "t-slow-stop")
+
+    def stuck_while_stopping(now: float) -> None:
+        if stopping.is_set():
+            release.wait(10)
+
+    link.every_tick(stuck_while_stopping)
+    link.start()
+    try:
+        assert link.wait_connected(5)
+        stopping.set()
+        link.stop(timeout_s=0.1)
+        assert link.loop_alive()
+        release.set()
+        assert _eventually(lambda: not link.loop_alive())
+        assert crashes == []
+        assert screen.wait_for(lambda: [m.payload for m in screen.messages][-1:] == [b"offline"])
+    finally:
+        release.set()
+        screen.close()

@@ -16,6 +16,7 @@ import pytest
 
 from device.config import BranchConfig, Config, MqttConfig, MqttTlsConfig
 from device.config_file import ConfigError, parse_config
+from device.cue_config import CuesConfig
 from device.demo.broker import find_mosquitto, free_port
 from device.doctor import check_broker
 from tests.certs import BranchCA
@@ -31,7 +32,8 @@ def ca(tmp_path_factory: pytest.TempPathFactory) -> BranchCA:
     folder = tmp_path_factory.mktemp("branch-ca")
     authority = BranchCA(folder)
     authority.issue("localhost", server=True, stem="broker")
-    for name in ("kiosk-0427-door-1", "kiosk-0815-door-1", "screen-0427-counter-1", "screen-0815-counter-1"):
+    for name in ("kiosk-0427-door-1", "kiosk-0815-door-1", "screen-0427-counter-1", "screen-0427-counter-2",
+                 "screen-0815-counter-1"):  # fmt: skip
         authority.issue(name)
     return authority
 
@@ -110,9 +112,35 @@ def test_a_screen_of_one_branch_receives_nothing_published_for_another(
         assert all(m.topic.startswith("branchdoor/0427/") for m in screen_a.messages), screen_a.messages
         assert all(m.topic.startswith("branchdoor/0815/") for m in screen_b.messages), screen_b.messages
         assert kiosk_b.board.stats.replays == 0  # the foreign hello never reached branch B's daemon
-        assert not any(m.topic.endswith("/visits") for m in screen_a.messages)  # not a screen's business
+        assert any(m.topic == "branchdoor/0427/visits" for m in screen_a.messages)  # its own branch's
     screen_a.close()
     screen_b.close()
+
+
+def test_a_screen_gets_its_own_replay_over_tls_and_never_another_screens(
+    tmp_path: Path, ca: BranchCA, shipped_broker: int
+) -> None:
+    """The positive control for isolation: the shipped ACL lets a screen hear its own replay (so the
+    silence above is not an ACL that blocks everything), and not the replay of the next counter."""
+    port = shipped_broker
+    screens = {name: Subscriber(port, "#", tls=screen_context(ca, f"screen-0427-{name}"))
+               for name in ("counter-1", "counter-2")}  # fmt: skip
+    settings = MqttConfig(port=port, tls=tls_for(ca, "kiosk-0427-door-1"))
+    cues = CuesConfig(screens={"counter-1": "counters", "counter-2": "counters"})
+    with kiosk(tmp_path, settings, cues=cues, branch="0427") as k:
+        k.check_in()
+        for name, screen in screens.items():
+            hello = {"schema": "branchdoor/screen-hello/1", "screen_id": name, "zone": "counters"}
+            screen.publish(f"branchdoor/0427/screen/{name}/hello", json.dumps(hello).encode())
+        one, two = screens["counter-1"], screens["counter-2"]
+        assert one.wait_for(lambda: len(one.on("/screen/counter-1/cues")) == 1)
+        assert two.wait_for(lambda: len(two.on("/screen/counter-2/cues")) == 1)
+        time.sleep(1.0)
+        assert k.board.stats.replays == 2
+        assert not any("/screen/counter-2/" in m.topic for m in screens["counter-1"].messages)
+        assert not any("/screen/counter-1/" in m.topic for m in screens["counter-2"].messages)
+    for screen in screens.values():
+        screen.close()
 
 
 def test_a_client_without_a_certificate_is_refused(ca: BranchCA, shipped_broker: int) -> None:

@@ -48,7 +48,10 @@ def test_the_contract_has_no_place_for_account_data() -> None:
 def test_routed_cues_reach_their_zone_and_a_late_screen_gets_them_replayed(
     tmp_path: Path, broker: MosquittoBroker
 ) -> None:
-    routes = CuesConfig(routes=[CueRoute(zone="advice", interests=["mortgage advice"])])
+    routes = CuesConfig(
+        routes=[CueRoute(zone="advice", interests=["mortgage advice"])],
+        screens={"desk-1": "advice", "counter-2": "counters"},
+    )
     with kiosk(tmp_path, MqttConfig(port=broker.port), cues=routes, branch="routing") as k:
         k.check_in(GRACE)  # mortgage advice: the advice desk only
         k.check_in(ADA)  # no route: every screen

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from device.config import MqttConfig
+from device.cue_config import CuesConfig
 from device.dashboard.config import DashboardConfig
 from device.dashboard.server import DashboardServer
 from device.demo.broker import MosquittoBroker, free_port
@@ -54,6 +55,23 @@ def test_the_page_and_its_files_are_served_with_nothing_fetched_elsewhere(dashbo
     assert urllib.request.urlopen(dashboard.url + "favicon.ico").status == 200  # noqa: S310
 
 
+def test_with_a_wss_broker_the_page_may_not_connect_to_a_plain_websocket() -> None:
+    # The page sends the screen's broker password: with a TLS broker, no fallback to plaintext.
+    policies = {}
+    for url in ("wss://broker.branch:8884", "ws://127.0.0.1:9001"):
+        server = DashboardServer(
+            DashboardConfig(enabled=True, port=0, broker_ws_url=url), BRANCH, "branchdoor"
+        )
+        server.start()
+        try:
+            reply = urllib.request.urlopen(server.url)  # noqa: S310 (loopback)
+            policies[url] = reply.headers["Content-Security-Policy"]
+        finally:
+            server.stop()
+    assert "connect-src 'self' wss:;" in policies["wss://broker.branch:8884"]
+    assert "ws: " in policies["ws://127.0.0.1:9001"]
+
+
 def test_cards_appear_expire_and_take_feedback(
     tmp_path: Path, ws_broker: MosquittoBroker, dashboard: DashboardServer
 ) -> None:
@@ -61,7 +79,8 @@ def test_cards_appear_expire_and_take_feedback(
     password.write_text("kiosk-pw\n")
     password.chmod(0o600)
     mqtt = MqttConfig(port=ws_broker.port, username="kiosk-0427-door-1", password_file=password)
-    with kiosk(tmp_path, mqtt, expiry_s=8, branch=BRANCH) as k, chromium() as browser:
+    cues = CuesConfig(screens={"counter-1": "counters"})
+    with kiosk(tmp_path, mqtt, cues=cues, expiry_s=8, branch=BRANCH) as k, chromium() as browser:
         page = browser.new_page(viewport={"width": 1000, "height": 520})
         problems: list[str] = []
         page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
