@@ -181,7 +181,7 @@ class CueBoard:
                     self.stats.replays += 1
                 shown.append(cue_shown(cue.checkin, screen_id, int(self._expiry_s)))
         if shown:
-            self._store.record_audits(shown)
+            self._store.record_audit(*shown)
         log.info("%d screen(s) said hello: %d active cue(s) replayed to them", len(greeted), len(due))
 
     def feedback(self, topic: str, payload: bytes) -> None:

@@ -251,17 +251,11 @@ class Store:
         if deletions:
             self._scrub()
 
-    def record_audit(self, audit: AuditRecord) -> None:
-        """Queue an audit record for upload on its own; changes with an audit pass it in their transaction."""
+    def record_audit(self, *audits: AuditRecord) -> None:
+        """Queue audit records for upload, in one transaction; a change with an audit passes it in its own."""
         with self._transaction():
-            self._enqueue_audit(audit, time.time())
-
-    def record_audits(self, audits: Sequence[AuditRecord]) -> None:
-        """Several audit records in one transaction (a replay to many screens)."""
-        with self._transaction():
-            now = time.time()
             for audit in audits:
-                self._enqueue_audit(audit, now)
+                self._enqueue_audit(audit, time.time())
 
     def _enqueue_audit(self, audit: AuditRecord, now: float) -> None:
         # Filed under the customer's ref, so that forgetting them drops it too, unless it is the
