@@ -195,6 +195,7 @@ class Store:
         """Inside the caller's transaction."""
         encodings = self.templates.delete(customer_ref)
         self.tokens.forget_customer(customer_ref)
+        self.visit_counts.keep_visits_of(customer_ref)  # the visits happened; only the name goes
         checkins = self._db.execute("DELETE FROM checkins WHERE customer_ref = ?", [customer_ref]).rowcount
         self.outbox.forget_customer(customer_ref)
         self._db.execute("DELETE FROM consents WHERE customer_ref = ?", [customer_ref])

@@ -35,6 +35,16 @@ class VisitCounts(StorePart):
             row = self._db.execute("SELECT COALESCE(SUM(visits), 0) FROM unidentified_counts").fetchone()
         return int(row[0])
 
+    def keep_visits_of(self, customer_ref: str) -> None:
+        """Inside the caller's transaction, before a forgotten customer's check-ins are deleted: each
+        stays a +1 in its bin, so totals and the forecast's history do not change with a forget."""
+        self._db.execute(
+            "INSERT INTO retired_checkin_counts (bin_start, visits) "
+            "SELECT at - at % ? AS bin, COUNT(*) FROM checkins WHERE customer_ref = ? GROUP BY bin "
+            "ON CONFLICT(bin_start) DO UPDATE SET visits = visits + excluded.visits",
+            [BIN_S, customer_ref],
+        )
+
     def retire_checkins(self, before: float, counts_before: float) -> tuple[int, int]:
         """Delete check-ins older than `before` that have left the outbox, keeping each as +1 in its
         bin, and every count older than `counts_before`. Returns (check-ins, count bins) deleted."""

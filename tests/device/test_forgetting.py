@@ -126,3 +126,13 @@ def test_a_cue_held_for_the_broker_is_dropped_when_its_customer_is_forgotten(tmp
         finally:
             link.stop()
             screen.close()
+
+
+def test_a_forgotten_customers_visits_stay_counted_without_a_name(tmp_path: Path) -> None:
+    store, _traces = held_customer(tmp_path)
+    [(_visit, _ref, at)] = store.checkins()
+    before = store.analytics.visit_bins(at - 3600, at + 3600)
+    store.forget("C1")
+    after = store.analytics.visit_bins(at - 3600, at + 3600)
+    assert [(b.start, b.visits) for b in after] == [(b.start, b.visits) for b in before] != []
+    assert store.analytics.visitors(at - 3600, at + 3600) == []
