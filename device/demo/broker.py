@@ -113,7 +113,9 @@ class MosquittoBroker:
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
                 err = self._process.stderr.read().decode() if self._process.stderr else ""
-                raise BrokerUnavailable(f"mosquitto exited at start: {err.strip()}")
+                # The reason (a port in use, a bad certificate) is in its log file, not on stderr.
+                logged = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+                raise BrokerUnavailable(f"mosquitto exited at start: {err.strip()} {logged.strip()[-500:]}")
             try:
                 with socket.create_connection((self.host, self.port), timeout=0.2):
                     return self
