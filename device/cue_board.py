@@ -14,6 +14,7 @@ import time
 from collections import Counter, OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from pydantic import ValidationError
 
@@ -44,6 +45,9 @@ class FeedbackStats:
     zone_refused: int = 0  # hellos naming a zone other than the one `[cues] screens` gives
     replays: int = 0
     withdrawn: int = 0
+
+
+FromScreen = TypeVar("FromScreen", ScreenHello, CueFeedback)
 
 
 class CueBoard:
@@ -138,16 +142,24 @@ class CueBoard:
             if self._end(cue, "expired", now):
                 self._visit(cue.checkin, "left", "timeout", now)
 
-    def hello(self, topic: str, payload: bytes) -> None:
-        screen_id = Topics.screen_of(topic)
+    def _from_screen(self, topic: str, payload: bytes, model: type[FromScreen]) -> FromScreen | None:
+        """A screen's message, valid and sent on that screen's own topic; otherwise refused and logged."""
+        what = "hello" if model is ScreenHello else "feedback"
         try:
-            hello = ScreenHello.model_validate_json(payload)
+            message = model.model_validate_json(payload)
         except ValidationError as exc:
-            self._reject(topic, f"malformed hello: {_first_error(exc)}")
+            self._reject(topic, f"malformed {what}: {_first_error(exc)}")
+            return None
+        if message.screen_id != Topics.screen_of(topic):
+            self._reject(topic, f"{what} names screen {message.screen_id!r} on another screen's topic")
+            return None
+        return message
+
+    def hello(self, topic: str, payload: bytes) -> None:
+        hello = self._from_screen(topic, payload, ScreenHello)
+        if hello is None:
             return
-        if hello.screen_id != screen_id:
-            self._reject(topic, f"hello names screen {hello.screen_id!r} on another screen's topic")
-            return
+        screen_id = hello.screen_id
         zone = self._config.screens.get(screen_id)
         if hello.zone is not None and hello.zone != zone:
             # The daemon owns the screen -> zone mapping: a screen cannot read another zone's cues.
@@ -186,15 +198,10 @@ class CueBoard:
 
     def feedback(self, topic: str, payload: bytes) -> None:
         """A teller's verdict: validated, audited, counted; a malformed one is refused and logged."""
-        screen_id = Topics.screen_of(topic)
-        try:
-            verdict = CueFeedback.model_validate_json(payload)
-        except ValidationError as exc:
-            self._reject(topic, f"malformed feedback: {_first_error(exc)}")
+        verdict = self._from_screen(topic, payload, CueFeedback)
+        if verdict is None:
             return
-        if verdict.screen_id != screen_id:
-            self._reject(topic, f"feedback names screen {verdict.screen_id!r} on another screen's topic")
-            return
+        screen_id = verdict.screen_id
         now = self._clock()
         with self._lock:
             cue = self._active.get(verdict.cue_id) or self._ended.get(verdict.cue_id, (None, 0.0))[0]

@@ -7,7 +7,8 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from device.mqtt_link import MqttLink
 from device.topics import Topics
 from tests.device.cues.tcp_proxy import FreezableProxy
 from tests.mqtt_helpers import Subscriber
+from tests.waiting import eventually
 
 
 def cue(issued_at: float, expiry_s: int = 60, ref: str = "C1") -> Cue:
@@ -105,19 +107,32 @@ def test_cues_wait_for_a_missing_broker_within_their_expiry_only() -> None:
             screen.close()
 
 
+@contextmanager
+def through_a_proxy(
+    broker: MosquittoBroker, branch: str
+) -> Iterator[tuple[FreezableProxy, Subscriber, MqttLink]]:
+    """A connected link whose network can be made to go silent, and a screen on the broker itself."""
+    proxy = FreezableProxy(broker.port)
+    screen = Subscriber(broker.port, f"branchdoor/{branch}/cues")
+    settings = MqttConfig(port=proxy.port, reconnect_min_s=1, reconnect_max_s=1)
+    link = MqttLink(settings, Topics("branchdoor", branch, "door-1"), f"t-{branch}")
+    link.start()
+    try:
+        assert link.wait_connected(5)
+        yield proxy, screen, link
+    finally:
+        link.stop()
+        screen.close()
+        proxy.close()
+
+
 def test_a_cue_in_flight_when_the_network_dies_is_resent_only_within_its_life(
     broker: MosquittoBroker,
 ) -> None:
     """The network goes silent after the kiosk handed two cues to the socket, and the connection is
     cut 3 s later. On reconnect the 2 s cue must not arrive at all (its life ran out in flight) and
     the 60 s cue must arrive, with what is left of its life."""
-    proxy = FreezableProxy(broker.port)
-    screen = Subscriber(broker.port, "branchdoor/inflight/cues")
-    settings = MqttConfig(port=proxy.port, reconnect_min_s=1, reconnect_max_s=1)
-    link = MqttLink(settings, Topics("branchdoor", "inflight", "door-1"), "t-inflight")
-    link.start()
-    try:
-        assert link.wait_connected(5)
+    with through_a_proxy(broker, "inflight") as (proxy, screen, link):
         proxy.freeze()
         now = time.time()
         assert link.publish_cue(cue(now, expiry_s=2)) and link.publish_cue(cue(now, expiry_s=60))
@@ -130,10 +145,6 @@ def test_a_cue_in_flight_when_the_network_dies_is_resent_only_within_its_life(
         assert json.loads(received.payload)["expires_at"] == iso_utc(now + 60)
         assert received.expiry is not None and 50 <= received.expiry <= 57
         assert link.expired_unsent == 1 and link.cues_sent == 2
-    finally:
-        link.stop()
-        screen.close()
-        proxy.close()
 
 
 def test_a_forgotten_customers_cue_in_flight_is_not_resent_after_the_network_dies(
@@ -141,35 +152,16 @@ def test_a_forgotten_customers_cue_in_flight_is_not_resent_after_the_network_die
 ) -> None:
     """Two cues are handed to a socket that goes silent; one customer is forgotten; the connection is
     cut. On reconnect only the other customer's cue is resent: the forgotten one's never arrives."""
-    proxy = FreezableProxy(broker.port)
-    screen = Subscriber(broker.port, "branchdoor/forget-inflight/cues")
-    settings = MqttConfig(port=proxy.port, reconnect_min_s=1, reconnect_max_s=1)
-    link = MqttLink(settings, Topics("branchdoor", "forget-inflight", "door-1"), "t-forget-inflight")
-    link.start()
-    try:
-        assert link.wait_connected(5)
+    with through_a_proxy(broker, "forget-inflight") as (proxy, screen, link):
         proxy.freeze()
         now = time.time()
         assert link.publish_cue(cue(now, ref="GONE")) and link.publish_cue(cue(now, ref="KEPT"))
-        assert _eventually(lambda: link.cues_sent == 2)  # both handed to the (silent) connection
+        assert eventually(lambda: link.cues_sent == 2)  # both handed to the (silent) connection
         assert link.drop_pending_cues(lambda ref: ref != "GONE") == 0  # none was waiting unsent
         proxy.cut_and_thaw()
         assert screen.wait_for(lambda: len(screen.messages) >= 1, 10)
         time.sleep(0.5)
         assert [json.loads(m.payload)["customer_ref"] for m in screen.messages] == ["KEPT"]
-    finally:
-        link.stop()
-        screen.close()
-        proxy.close()
-
-
-def _eventually(condition: Callable[[], bool], timeout_s: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
 
 
 def test_a_stop_that_times_out_leaves_the_still_running_loop_its_wake_socket(
@@ -195,7 +187,7 @@ def test_a_stop_that_times_out_leaves_the_still_running_loop_its_wake_socket(
         link.stop(timeout_s=0.1)
         assert link.loop_alive()
         release.set()
-        assert _eventually(lambda: not link.loop_alive())
+        assert eventually(lambda: not link.loop_alive())
         assert crashes == []
         assert screen.wait_for(lambda: [m.payload for m in screen.messages][-1:] == [b"offline"])
     finally:

@@ -59,6 +59,9 @@ class FreezableProxy:
                         return
                     continue
                 readable, _, _ = select.select([a, b], [], [], 0.05)
+                # Frozen while select() waited: whatever arrived after freeze() stays in the kernel.
+                if self._frozen.is_set():
+                    continue
                 for sock in readable:
                     data = sock.recv(65536)
                     if not data:
