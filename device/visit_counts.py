@@ -16,7 +16,8 @@ CREATE TABLE IF NOT EXISTS retired_checkin_counts (bin_start REAL PRIMARY KEY, v
 """
 _COUNT_TABLES = ("unidentified_counts", "retired_checkin_counts")
 # Check-ins retention may delete: old enough, and no longer waiting in the outbox for upload.
-_RETIRABLE = "FROM checkins WHERE at < ? AND visit_id NOT IN (SELECT record_id FROM outbox)"
+_RETIRABLE = "at < ? AND visit_id NOT IN (SELECT record_id FROM outbox)"
+_BY_CUSTOMER = "customer_ref = ?"
 
 
 class VisitCounts(StorePart):
@@ -38,24 +39,24 @@ class VisitCounts(StorePart):
     def keep_visits_of(self, customer_ref: str) -> None:
         """Inside the caller's transaction, before a forgotten customer's check-ins are deleted: each
         stays a +1 in its bin, so totals and the forecast's history do not change with a forget."""
+        self._fold(_BY_CUSTOMER, customer_ref)
+
+    def _fold(self, where: str, value: object) -> None:
+        """Add the check-ins matching `where` (one of the constant conditions above) to their bins'
+        nameless counts. Inside the caller's transaction, just before those check-ins are deleted."""
         self._db.execute(
-            "INSERT INTO retired_checkin_counts (bin_start, visits) "
-            "SELECT at - at % ? AS bin, COUNT(*) FROM checkins WHERE customer_ref = ? GROUP BY bin "
+            "INSERT INTO retired_checkin_counts (bin_start, visits) "  # noqa: S608 - constant condition
+            f"SELECT at - at % ? AS bin, COUNT(*) FROM checkins WHERE {where} GROUP BY bin "
             "ON CONFLICT(bin_start) DO UPDATE SET visits = visits + excluded.visits",
-            [BIN_S, customer_ref],
+            [BIN_S, value],
         )
 
     def retire_checkins(self, before: float, counts_before: float) -> tuple[int, int]:
         """Delete check-ins older than `before` that have left the outbox, keeping each as +1 in its
         bin, and every count older than `counts_before`. Returns (check-ins, count bins) deleted."""
         with self._transaction():
-            self._db.execute(
-                "INSERT INTO retired_checkin_counts (bin_start, visits) "
-                f"SELECT at - at % {BIN_S} AS bin, COUNT(*) {_RETIRABLE} GROUP BY bin "
-                "ON CONFLICT(bin_start) DO UPDATE SET visits = visits + excluded.visits",
-                [before],
-            )
-            checkins = self._db.execute(f"DELETE {_RETIRABLE}", [before]).rowcount
+            self._fold(_RETIRABLE, before)
+            checkins = self._db.execute(f"DELETE FROM checkins WHERE {_RETIRABLE}", [before]).rowcount  # noqa: S608
             counts = sum(
                 self._db.execute(f"DELETE FROM {table} WHERE bin_start < ?", [counts_before]).rowcount  # noqa: S608
                 for table in _COUNT_TABLES
