@@ -9,7 +9,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from device.checkin import CheckinDesk
-from device.cue import Cue
 from device.events import CheckIn, Identification, UnidentifiedVisit
 from device.gallery import Gallery
 from device.mailbox import LatestOnly
@@ -155,7 +154,3 @@ class Pipeline:
                 self.stats.unidentified_visits += 1
                 self._store.visit_counts.count_unidentified(event.at)
                 log.info("unidentified visit counted")
-
-
-def cue_for(checkin: CheckIn, expiry_s: int) -> Cue:
-    return Cue.for_checkin(checkin, issued_at=time.time(), expiry_s=expiry_s)
