@@ -15,11 +15,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from common.backoff import Backoff
 from device.audit import AuditRecord
 from device.events import Consent, Profile
 from device.forgetting import central_deletion
 from device.store import Store, Vectors
-from drivers.backoff import Backoff
 from sync.client import CentralClient, CentralError, Gone
 from sync.gallery import ReadPage
 from sync.models import GalleryDelete, GalleryUpsert

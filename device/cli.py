@@ -148,10 +148,10 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _run(config: Config) -> int:
+    from common.secret_files import CredentialError
     from device.daemon import install_signal_handlers, run  # heavy imports (dlib) only when running
     from device.instance_lock import AlreadyRunning, InstanceLock
     from device.template_crypto import TemplateKeyError
-    from sync.credentials import CredentialError
 
     logs.configure(config.logging.level, config.logging.format)
     stop = threading.Event()

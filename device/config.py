@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
+from common.net import is_loopback, url_is_loopback
+from common.sections import Section
 from device.analytics.config import AnalyticsConfig
 from device.cue_config import CuesConfig
 from device.dashboard.config import DashboardConfig
@@ -20,11 +22,7 @@ from drivers.serial.scanner import ScannerConfig
 DEFAULT_CONFIG_PATH = Path("/etc/branchdoor/branchdoor.toml")
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class BranchConfig(_Section):
+class BranchConfig(Section):
     id: str = Field(
         pattern=r"^[A-Za-z0-9_-]{1,64}$",
         description="Branch identifier; part of every MQTT topic, so it decides which screens see cues.",
@@ -32,7 +30,7 @@ class BranchConfig(_Section):
     device_id: str = Field("door-1", pattern=r"^[A-Za-z0-9_-]{1,64}$")
 
 
-class RecognitionConfig(_Section):
+class RecognitionConfig(Section):
     tolerance: float = Field(
         0.5,
         gt=0.0,
@@ -80,19 +78,19 @@ class RecognitionConfig(_Section):
         return self
 
 
-class CheckinConfig(_Section):
+class CheckinConfig(Section):
     dedup_window_s: float = Field(
         1800.0, ge=0, description="A customer seen again within this window is the same visit: no new cue."
     )
 
 
-class MqttTlsConfig(_Section):
+class MqttTlsConfig(Section):
     ca_file: Path = Field(description="The branch CA that signed the broker's certificate (PEM).")
     cert_file: Path = Field(description="This kiosk's client certificate (PEM); its CN is its broker user.")
     key_file: Path = Field(description="Its private key (PEM, unencrypted, 0600: nobody types at boot).")
 
 
-class MqttConfig(_Section):
+class MqttConfig(Section):
     host: str = "127.0.0.1"
     port: int = Field(1883, ge=1, le=65535)
     topic_prefix: str = Field("branchdoor", pattern=r"^[A-Za-z0-9_/-]+$")
@@ -125,12 +123,7 @@ class MqttConfig(_Section):
         return self
 
 
-def is_loopback(host: str) -> bool:
-    host = host.strip("[]")
-    return host in ("localhost", "::1") or host.startswith("127.")
-
-
-class CentralConfig(_Section):
+class CentralConfig(Section):
     """The bank's central account service: gallery and preferences down, check-ins and audit up."""
 
     url: str = Field(pattern=r"^https?://", description="Base URL, e.g. https://central.bank.example")
@@ -153,16 +146,14 @@ class CentralConfig(_Section):
 
     @model_validator(mode="after")
     def _tls_off_loopback(self) -> CentralConfig:
-        host = self.url.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[0].strip("[]")
-        loopback = host in ("localhost", "::1") or host.startswith("127.")
-        if self.url.startswith("http://") and not loopback and not self.allow_plaintext:
+        if self.url.startswith("http://") and not url_is_loopback(self.url) and not self.allow_plaintext:
             raise ValueError(
                 "plaintext http:// to another host carries customer data unencrypted: use https://"
             )
         return self
 
 
-class StorageConfig(_Section):
+class StorageConfig(Section):
     state_dir: Path = Field(Path("/var/lib/branchdoor"), description="SQLite database and other state.")
     outbox_budget_mb: float = Field(
         200.0,
@@ -176,19 +167,19 @@ class StorageConfig(_Section):
         return self.state_dir / "branchdoor.db"
 
 
-class ObservabilityConfig(_Section):
+class ObservabilityConfig(Section):
     enabled: bool = True
     host: str = Field("127.0.0.1", description="Where /healthz and /metrics listen: this machine by default.")
     port: int = Field(9108, ge=0, le=65535, description="0 picks a free port (tests).")
     health_interval_s: float = Field(30.0, ge=1, le=3600, description="Health summary on MQTT this often.")
 
 
-class LoggingConfig(_Section):
+class LoggingConfig(Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["json", "text"] = "json"
 
 
-class Config(_Section):
+class Config(Section):
     branch: BranchConfig
     camera: CameraConfig = OpenCVCameraConfig()
     recognition: RecognitionConfig = RecognitionConfig()

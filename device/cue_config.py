@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import Field, StringConstraints
+
+from common.sections import Section
 
 CueField = Literal[
     "customer_ref",
@@ -20,11 +22,7 @@ ALL_CUE_FIELDS: tuple[CueField, ...] = get_args(CueField)
 Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class CueRoute(_Section):
+class CueRoute(Section):
     """Cues of customers matching any of these go to the screens of `zone` only."""
 
     zone: Name = Field(description="Zone or counter, as `[cues] screens` names it.")
@@ -33,7 +31,7 @@ class CueRoute(_Section):
     languages: list[str] = Field(default_factory=list, description="Any of these preferred languages.")
 
 
-class CuesConfig(_Section):
+class CuesConfig(Section):
     fields: list[CueField] = Field(
         default_factory=lambda: list(ALL_CUE_FIELDS),
         description="Optional fields a cue may carry (ids, zone and times are always there). ID or "

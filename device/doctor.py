@@ -18,13 +18,14 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
+from common.secret_files import CredentialError
 from device.config import Config
 from device.mqtt_credentials import read_password, tls_context
 from drivers.camera import open_camera
 from drivers.serial.field import read_sensor
 from drivers.serial.registry import AnySensorConfig
 from sync.client import CentralClient, CentralError
-from sync.credentials import CredentialError, read_device_secret
+from sync.credentials import read_device_secret
 
 MIN_FREE_MB = 500
 EARLIEST_PLAUSIBLE = datetime(2025, 1, 1, tzinfo=UTC)

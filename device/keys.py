@@ -3,7 +3,7 @@
 The daemon prefers the systemd credential `$CREDENTIALS_DIRECTORY/template-key` (LoadCredential= in
 the unit, so the service user never reads /etc directly), else `[privacy] template_key_file`. A key
 file readable by group or others, a missing one, or a key written into the config refuse the start
-with the reason. The file check is the one the device secret gets (sync/credentials.py).
+with the reason. The file check is the one every secret gets (common/secret_files.py).
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from common.secret_files import CredentialError, read_secret_file
 from device.audit import AuditRecord
 from device.privacy_config import PrivacyConfig
 from device.store import Store
 from device.template_crypto import TemplateCipher, TemplateKeyError, new_key_text, parse_key
-from sync.credentials import CredentialError, read_secret_file
 
 CREDENTIAL_NAME = "template-key"
 KEY_TEXT_BYTES = 64

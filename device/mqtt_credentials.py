@@ -9,8 +9,8 @@ from __future__ import annotations
 import ssl
 from pathlib import Path
 
+from common.secret_files import CredentialError, read_secret_file
 from device.config import MqttTlsConfig
-from sync.credentials import CredentialError, read_secret_file
 
 
 def read_password(path: Path | None) -> str | None:

@@ -5,15 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from common.sections import Section
 
 # Keys someone might try to paste a key into: refused with the reason, not as a mere typo.
 _INLINE_KEY_NAMES = ("template_key", "key", "encryption_key", "secret")
 
 
-class PrivacyConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class PrivacyConfig(Section):
     template_key_file: Path = Field(
         Path("/etc/branchdoor/template-key"),
         description="File holding the 32-byte AES key that seals face templates (64 hex digits, mode "

@@ -11,7 +11,11 @@ import pytest
 from device.cli import _parser
 from tests.conftest import REPO
 
-FORBIDDEN = {"drivers": {"device", "sync"}, "sync": {"drivers", "device"}}
+FORBIDDEN = {
+    "common": {"device", "drivers", "sync"},
+    "drivers": {"device", "sync"},
+    "sync": {"drivers", "device"},
+}
 
 
 def imported_packages(path: Path) -> set[str]:
@@ -33,7 +37,7 @@ def test_imports_point_one_way(package: str) -> None:
 
 
 def test_no_module_grows_past_400_lines() -> None:
-    for package in ("device", "drivers", "sync"):
+    for package in ("common", "device", "drivers", "sync"):
         for path in (REPO / package).rglob("*.py"):
             lines = len(path.read_text().splitlines())
             assert lines <= 400, f"{path.relative_to(REPO)} has {lines} lines: split it by job"

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from common.sections import Section
 
 
-class AnalyticsConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class AnalyticsConfig(Section):
     forecast: bool = Field(
         True, description="Refit the footfall forecast in the daemon, publish it and upload it."
     )

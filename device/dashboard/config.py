@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from common.sections import Section
 
 
-class DashboardConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class DashboardConfig(Section):
     enabled: bool = Field(
         False, description="Serve the dashboard. Off by default: a kiosk opens no LAN port unless asked."
     )

@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from common.sections import Section
 from device.floor.geometry import Point, polygon_area, polygon_within, segment_within
 
 ZoneKind = Literal["entrance", "queue", "waiting", "counter", "self_service"]
@@ -15,11 +16,7 @@ ZoneKind = Literal["entrance", "queue", "waiting", "counter", "self_service"]
 MIN_DOOR_LINE_M = 0.3
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ZoneConfig(_Section):
+class ZoneConfig(Section):
     name: str = Field(pattern=r"^[A-Za-z0-9_ -]{1,64}$", description="Shown on screens and the heat map.")
     kind: ZoneKind = Field(description="What the zone is for; queue and counter zones drive the wait.")
     polygon: list[Point] = Field(min_length=3, description="Corners in floor metres, in order.")
@@ -32,7 +29,7 @@ class ZoneConfig(_Section):
         return polygon
 
 
-class DoorLineConfig(_Section):
+class DoorLineConfig(Section):
     name: str = Field(pattern=r"^[A-Za-z0-9_ -]{1,64}$")
     a: Point = Field(description="One end of the line, floor metres.")
     b: Point = Field(description="The other end.")
@@ -53,7 +50,7 @@ class DoorLineConfig(_Section):
         return 1 if self.inside == "left" else -1
 
 
-class PlacementConfig(_Section):
+class PlacementConfig(Section):
     """Where a sensor sits on the plan and which way it looks (0 = along +y, counter-clockwise)."""
 
     x_m: float
@@ -64,7 +61,7 @@ class PlacementConfig(_Section):
     )
 
 
-class FloorConfig(_Section):
+class FloorConfig(Section):
     width_m: float = Field(gt=0, le=200, description="Extent of the floor along x.")
     depth_m: float = Field(gt=0, le=200, description="Extent of the floor along y.")
     outline: list[Point] | None = Field(

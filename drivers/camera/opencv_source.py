@@ -11,17 +11,16 @@ from typing import Any, Literal, Protocol
 
 import cv2
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-from drivers.backoff import Backoff
+from common.backoff import Backoff
+from common.sections import Section
 from drivers.camera.base import Frame
 
 log = logging.getLogger(__name__)
 
 
-class OpenCVCameraConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class OpenCVCameraConfig(Section):
     type: Literal["opencv"] = "opencv"
     source: str | int = Field(
         "/dev/video0",

@@ -16,24 +16,21 @@ from typing import Literal
 
 import cv2
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
+from common.sections import Section
 from drivers.camera.base import Frame, Image
 
 
-class Pose(BaseModel):
+class Pose(Section):
     """Where the photo's centre sits (fractions of the frame) and how tall it is (fraction of height)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     x: float = Field(0.5, ge=-0.5, le=1.5)
     y: float = Field(0.5, ge=-0.5, le=1.5)
     height: float = Field(0.5, gt=0, le=3.0)
 
 
-class Actor(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class Actor(Section):
     photo: Path
     crop: tuple[int, int, int, int] | None = Field(
         None, description="left, top, right, bottom in photo pixels: keep one face of a group photo."
@@ -52,9 +49,7 @@ class Actor(BaseModel):
         return self
 
 
-class SceneScript(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class SceneScript(Section):
     width: int = Field(640, gt=0)
     height: int = Field(480, gt=0)
     fps: float = Field(15.0, gt=0)
@@ -62,7 +57,7 @@ class SceneScript(BaseModel):
     background: tuple[int, int, int] = (92, 98, 104)
     noise: float = Field(2.0, ge=0, description="Sensor noise standard deviation, in grey levels.")
     seed: int = 0
-    actors: list[Actor] = []
+    actors: list[Actor] = Field(default_factory=list)
 
     @classmethod
     def from_toml(cls, path: Path) -> SceneScript:
@@ -75,9 +70,7 @@ class SceneScript(BaseModel):
         return cls.model_validate(data)
 
 
-class SceneCameraConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class SceneCameraConfig(Section):
     type: Literal["scene"] = "scene"
     script: Path = Field(description="TOML scene script (see drivers/camera/scene.py).")
     realtime: bool = Field(True, description="Pace frames at the script's fps, as a live camera would.")

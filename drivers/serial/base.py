@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
+from common.sections import Section
 from drivers.serial.readings import Reading
 
 
@@ -19,9 +20,7 @@ class Parser(Protocol):
     def feed(self, data: bytes) -> list[Reading]: ...
 
 
-class SensorConfigBase(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class SensorConfigBase(Section):
     id: str = Field(pattern=r"^[A-Za-z0-9_-]+$", description="Names the sensor in readings and logs.")
     port: str = Field(description="Serial device, e.g. /dev/ttyUSB0 or a /dev/serial/by-id/ link.")
     reconnect_min_s: float = Field(0.5, gt=0)

@@ -17,7 +17,7 @@ from typing import Protocol
 
 import serial
 
-from drivers.backoff import Backoff
+from common.backoff import Backoff
 from drivers.serial.base import Parser
 from drivers.serial.readings import Reading
 

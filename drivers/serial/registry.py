@@ -7,7 +7,7 @@ from typing import Annotated, Any, get_args
 
 from pydantic import Field
 
-from drivers.backoff import Backoff
+from common.backoff import Backoff
 from drivers.serial.a02yyuw import JSN_SR04T_BLIND_MM, A02yyuwConfig, A02yyuwParser, JsnSr04tConfig
 from drivers.serial.base import Parser
 from drivers.serial.ld2410 import Ld2410Config, Ld2410Parser

@@ -11,18 +11,17 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
+from common.sections import Section
 from drivers.serial.readings import Reading, ScanReading
 
 TERMINATORS = b"\r\n"
 MAX_LENGTH = 256
 
 
-class ScannerConfig(BaseModel):
+class ScannerConfig(Section):
     """`[scanner]`: the kiosk's QR/card scanner, the check-in path that needs no face."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     type: Literal["ascii_lines"] = Field(
         "ascii_lines", description="Protocol: one code per line of ASCII text, CR and/or LF terminated."

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import uvicorn
 
+from common.secret_files import CredentialError
 from sync.central_sim.app import create_app
-from sync.credentials import CredentialError, read_device_secret
+from sync.credentials import read_device_secret
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -5,17 +5,17 @@ from __future__ import annotations
 import threading
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from common.sections import Section
 
 FaultMode = Literal["ok", "down", "error", "slow", "gone", "malformed"]
 
 
-class Faults(BaseModel):
+class Faults(Section):
     """ok; down: every device call 503; error: 500; slow: answer after `delay_s`;
     gone: every cursor handed out so far expires (410), then ok; malformed: the next gallery page
     carries one malformed item among the good ones, then ok."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     mode: FaultMode = "ok"
     delay_s: float = Field(1.0, ge=0, le=120, description="How long `slow` holds each answer.")

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from common.secret_files import CredentialError
 from device.config import MqttTlsConfig
 from device.mqtt_credentials import read_password, tls_context
-from sync.credentials import CredentialError
 from tests.certs import BranchCA
 
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from sync.credentials import CredentialError, read_device_secret
+from common.secret_files import CredentialError
+from sync.credentials import read_device_secret
 from sync.signing import canonical_message, sign, signed_headers, verify
 
 SECRET = b"k" * 32

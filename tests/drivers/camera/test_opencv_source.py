@@ -9,7 +9,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from drivers.backoff import Backoff
 from drivers.camera import open_camera
 from drivers.camera.opencv_source import OpenCVCameraConfig
 
@@ -76,13 +75,3 @@ def test_stop_interrupts_the_backoff(tmp_path: Path) -> None:
     started = time.monotonic()
     assert list(camera.frames(stop)) == []
     assert time.monotonic() - started < 1.0
-
-
-def test_backoff_grows_to_its_ceiling_and_resets() -> None:
-    backoff = Backoff(1.0, 8.0)
-    delays = [backoff.next_delay() for _ in range(8)]
-    assert all(1.0 <= d <= 8.0 for d in delays)
-    ceilings = [min(8.0, 1.0 * 2**i) for i in range(8)]
-    assert all(d <= c for d, c in zip(delays, ceilings, strict=True))
-    backoff.reset()
-    assert backoff.next_delay() == 1.0

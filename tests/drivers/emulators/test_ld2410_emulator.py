@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from drivers.backoff import Backoff
+from common.backoff import Backoff
 from drivers.emulators.ld2410 import Ld2410Emulator, split_commands
 from drivers.emulators.scenario import Scenario, Walker
 from drivers.serial import ld2410

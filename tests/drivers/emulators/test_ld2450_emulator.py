@@ -9,7 +9,7 @@ from functools import partial
 
 import pytest
 
-from drivers.backoff import Backoff
+from common.backoff import Backoff
 from drivers.emulators.corruption import Corruption
 from drivers.emulators.ld2450 import Ld2450Emulator
 from drivers.emulators.scenario import Scenario, Walker, door_traffic

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import serial
 
-from drivers.backoff import Backoff
+from common.backoff import Backoff
 from drivers.emulators.ld2450 import Ld2450Emulator
 from drivers.emulators.pty import PtyPort
 from drivers.emulators.scenario import Scenario, Walker

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drivers.backoff import Backoff
+from common.backoff import Backoff
 from drivers.emulators.ranger import A02yyuwEmulator, MaxbotixEmulator
 from drivers.emulators.scenario import Scenario, Walker
 from drivers.serial.a02yyuw import A02yyuwParser

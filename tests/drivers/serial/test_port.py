@@ -6,7 +6,7 @@ import threading
 import time
 from pathlib import Path
 
-from drivers.backoff import Backoff
+from common.backoff import Backoff
 from drivers.emulators.pty import PtyPort
 from drivers.serial.a02yyuw import A02yyuwParser, encode_frame
 from drivers.serial.port import SerialReader
