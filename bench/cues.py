@@ -41,14 +41,14 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from device.config import MqttConfig
-from device.cue_board import CueBoard
-from device.cue_config import CuesConfig
+from device.cues.board import CueBoard
+from device.cues.config import CuesConfig
 from device.demo.broker import MosquittoBroker, free_port
-from device.events import CheckIn, Profile
-from device.mqtt_link import MqttLink
-from device.store import Store
-from device.topics import Topics
+from device.domain import CheckIn, Profile
+from device.mqtt.config import MqttConfig
+from device.mqtt.link import MqttLink
+from device.mqtt.topics import Topics
+from device.state.store import Store
 
 BRANCH = "bench"
 GRACE_S = 2.0

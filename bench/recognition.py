@@ -32,18 +32,18 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from device.checkin import CheckinDesk
-from device.config import RecognitionConfig
+from device.checkin.desk import CheckinDesk
 from device.demo.doorset import DoorSet, build, usable_photos
 from device.demo.faceset import face_data_dir
-from device.events import CheckIn, Consent, Profile
-from device.faces import FaceEngine, read_bgr
-from device.gallery import Gallery, Match
-from device.mailbox import LatestOnly
-from device.pipeline import Pipeline
-from device.recognizer import Recognizer
-from device.store import Store
-from device.template_crypto import TemplateCipher
+from device.domain import CheckIn, Consent, Profile
+from device.recognition.config import RecognitionConfig
+from device.recognition.faces import FaceEngine, read_bgr
+from device.recognition.gallery import Gallery, Match
+from device.recognition.mailbox import LatestOnly
+from device.recognition.pipeline import Pipeline
+from device.recognition.recognizer import Recognizer
+from device.state.sealing import TemplateCipher
+from device.state.store import Store
 from drivers.camera import Frame
 from drivers.camera.scene import SceneCamera, SceneCameraConfig
 

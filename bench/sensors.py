@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from device.floor.bins_store import FloorBinStore
 from device.floor.config import FloorConfig, PlacementConfig
-from device.floor.heatmap import FloorModel
+from device.floor.model import FloorModel
 from device.floor.sensing import merge, observations_from
 from device.floor.service import FloorService
 from device.floor.tracker import Observation

@@ -25,10 +25,10 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from device.central_sync import CentralSync
-from device.events import CheckIn, Profile
-from device.store import Store
-from device.template_crypto import TemplateCipher
+from device.central.service import CentralSync
+from device.domain import CheckIn, Profile
+from device.state.sealing import TemplateCipher
+from device.state.store import Store
 from sync.central_sim.db import CentralDb
 from sync.client import CentralClient
 from sync.models import Consent, GalleryUpsert

@@ -11,7 +11,7 @@ import pytest
 
 from device.demo import faceset
 from device.demo.broker import MosquittoBroker, find_mosquitto
-from device.faces import FaceEngine, Template, read_bgr
+from device.recognition.faces import FaceEngine, Template, read_bgr
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -1,4 +1,4 @@
-"""Checking received MQTT messages against the AsyncAPI contract (device/contract/asyncapi.json)."""
+"""Checking received MQTT messages against the AsyncAPI contract (device/mqtt/contract/asyncapi.json)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 import jsonschema
 from paho.mqtt.client import topic_matches_sub
 
-from device.contract.asyncapi import document, validator_for
+from device.mqtt.contract.asyncapi import document, validator_for
 from tests.mqtt_helpers import Received
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from device.keys import write_new_key
-from device.template_crypto import TemplateCipher
+from device.privacy.keys import write_new_key
+from device.state.sealing import TemplateCipher
 
 # In-process stores only; never a file: a key written down in the repository is no key.
 CIPHER = TemplateCipher(bytes(range(32)))

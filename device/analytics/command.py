@@ -73,7 +73,7 @@ def _floor_png(config: Config, since: float, until: float) -> tuple[bytes | None
 
 
 def build_report(config: Config, month: str, now: datetime | None = None) -> str:
-    from device.store import Store
+    from device.state.store import Store
 
     now = now or datetime.now()
     first_day, last_day = parse_month(month)

@@ -15,8 +15,8 @@ from typing import Any
 import sqlite_utils
 
 from device.analytics.series import HOUR_S, HourlyHistory
-from device.outbox import Outbox
-from device.store_part import SharedConnection, StorePart
+from device.state.outbox import Outbox
+from device.state.part import SharedConnection, StorePart
 
 UNIDENTIFIED_BIN_S = 900
 

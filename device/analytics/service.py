@@ -21,7 +21,7 @@ from typing import Any
 from device.analytics.config import AnalyticsConfig
 from device.analytics.publish import forecast_aggregates, forecast_message
 from device.analytics.series import HOUR_S, MIN_HISTORY_DAYS, Forecast, HourlyHistory
-from device.store import Store
+from device.state.store import Store
 
 log = logging.getLogger(__name__)
 

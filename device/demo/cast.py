@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from device.demo import faceset
-from device.faces import Box, FaceEngine, read_bgr
+from device.recognition.faces import Box, FaceEngine, read_bgr
 
 Crop = tuple[int, int, int, int]
 

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from device.demo.cast import Person
-from device.enrollment import ENROLL_DETECT_WIDTH, template_from_photo
-from device.faces import FaceEngine
+from device.enrollment.enroll import ENROLL_DETECT_WIDTH, template_from_photo
+from device.recognition.faces import FaceEngine
 from sync.central_sim import CentralSim
 from sync.models import Consent, GalleryUpsert
 

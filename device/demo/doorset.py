@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from device.demo.faceset import read_labels
-from device.faces import FaceEngine, read_bgr
+from device.recognition.faces import FaceEngine, read_bgr
 from drivers.camera.scene import Actor, Pose, SceneScript
 
 FRAME_W, FRAME_H, FPS = 640, 480, 15.0

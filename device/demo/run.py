@@ -27,7 +27,7 @@ from device.demo.broker import BrokerUnavailable, MosquittoBroker
 from device.demo.cast import Cast, CastUnavailable, labeled_cast, public_domain_cast, scene_toml
 from device.demo.central import central_config, enroll_centrally, start_central
 from device.demo.floor import door_radar, floor_config
-from device.keys import write_new_key
+from device.privacy.keys import write_new_key
 from sync.central_sim import CentralSim
 
 BRANCH = "demo-branch"

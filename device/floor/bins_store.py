@@ -1,6 +1,6 @@
 """Floor history on disk: finished bins in the device's SQLite file, in tables of their own.
 
-This module owns every floor SQL statement. It shares the database file with `device.store` but not its
+This module owns every floor SQL statement. It shares the database file with `device.state.store` but not its
 tables (all prefixed `floor_`), so the two can evolve separately.
 """
 

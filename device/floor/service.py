@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from device.floor.bins_store import FloorBinStore
 from device.floor.config import FloorConfig
-from device.floor.heatmap import FloorModel
+from device.floor.model import FloorModel
 from device.floor.records import FloorSnapshot
 from device.floor.sensing import merge, observations_from
 from device.floor.tracker import Observation

@@ -12,9 +12,9 @@ import cv2
 import numpy as np
 
 from device.demo import faceset
-from device.enrollment import ENROLL_DETECT_WIDTH
-from device.faces import FaceEngine, Image, Template, read_bgr
-from device.photo_quality import SHARPNESS_SIZE_PX, PhotoQuality, assess
+from device.enrollment.enroll import ENROLL_DETECT_WIDTH
+from device.enrollment.photo_quality import SHARPNESS_SIZE_PX, PhotoQuality, assess
+from device.recognition.faces import FaceEngine, Image, Template, read_bgr
 
 # A blur of 1.5 px at the encoder's chip scale: it moves a template by ~0.19, which is not a photo to keep.
 BLUR_SIGMA_AT_CHIP_SCALE = 1.5

@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from device.checkin import CheckinDesk, cue_shown
-from device.enrollment import consent_audits
-from device.events import Consent, Identification, Profile
-from device.forgetting import kiosk_withdrawal
-from device.store import Store
+from device.checkin.desk import CheckinDesk, cue_shown
+from device.domain import Consent, Identification, Profile
+from device.enrollment.enroll import consent_audits
+from device.privacy.forgetting import kiosk_withdrawal
+from device.state.store import Store
 from sync.models import AuditRecord as WireAudit
 from tests.conftest import random_templates
 from tests.keys import CIPHER

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from device.central_sync import CentralSync
-from device.events import CheckIn, Profile
-from device.store import Store
+from device.central.service import CentralSync
+from device.domain import CheckIn, Profile
+from device.state.store import Store
 from sync.central_sim import CentralSim
 from sync.central_sim.faults import Faults
 from sync.client import CentralClient, CentralError

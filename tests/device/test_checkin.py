@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from device.checkin import CheckinDesk
-from device.events import Consent, Identification, Profile
-from device.store import Store
+from device.checkin.desk import CheckinDesk
+from device.domain import Consent, Identification, Profile
+from device.state.store import Store
 from tests.conftest import random_templates
 from tests.keys import CIPHER
 

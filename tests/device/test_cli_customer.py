@@ -6,7 +6,7 @@ import argparse
 
 import pytest
 
-from device.cli_customer import add_customer_arguments, customer_from
+from device.cli.customer import add_customer_arguments, customer_from
 
 REQUIRED = ["--customer", "C1", "--name", "Ada", "--consent-version", "v3"]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from device.cue import CUE_SCHEMA, Cue, iso_utc
-from device.events import CheckIn, Profile
+from device.cues.cue import CUE_SCHEMA, Cue, iso_utc
+from device.domain import CheckIn, Profile
 
 ALLOWED_KEYS = {
     "schema", "cue_id", "visit_id", "branch_id", "device_id", "customer_ref", "greeting_name",

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from device.decision import DecisionRule, Verdict, Vote
+from device.recognition.decision import DecisionRule, Verdict, Vote
 
 RULE = DecisionRule(tolerance=0.5, margin=0.06, min_votes=2, max_attempts=4)
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from device import daemon
-from device.events import CheckIn, Profile
-from device.store import Store
+from device.domain import CheckIn, Profile
+from device.runtime import daemon
+from device.state.store import Store
 
 
 def test_a_nearly_full_disk_drops_aggregates_and_keeps_check_ins(

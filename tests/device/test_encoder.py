@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from device.encoder import InlineEncoder, ProcessEncoder, make_encoder
-from device.faces import FaceEngine, read_bgr
+from device.recognition.encoder import InlineEncoder, ProcessEncoder, make_encoder
+from device.recognition.faces import FaceEngine, read_bgr
 from drivers.camera.scene import Actor, Pose, SceneRenderer, SceneScript
 
 
@@ -47,9 +47,9 @@ def test_a_dead_worker_falls_back_to_encoding_in_thread(grace_photo: Path) -> No
 
 
 def test_auto_uses_a_process_only_with_a_second_core(monkeypatch) -> None:
-    monkeypatch.setattr("device.encoder.usable_cores", lambda: 1)
+    monkeypatch.setattr("device.recognition.encoder.usable_cores", lambda: 1)
     assert isinstance(make_encoder("auto"), InlineEncoder)
-    monkeypatch.setattr("device.encoder.usable_cores", lambda: 4)
+    monkeypatch.setattr("device.recognition.encoder.usable_cores", lambda: 4)
     encoder = make_encoder("auto")
     try:
         assert isinstance(encoder, ProcessEncoder)

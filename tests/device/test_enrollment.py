@@ -13,10 +13,10 @@ import cv2
 import numpy as np
 import pytest
 
-from device.enrollment import MAX_TEMPLATES, EnrollmentError, enroll, template_from_photo, widest_pair
-from device.events import Consent, Profile
-from device.faces import FaceEngine, read_bgr
-from device.store import Store
+from device.domain import Consent, Profile
+from device.enrollment.enroll import MAX_TEMPLATES, EnrollmentError, enroll, template_from_photo, widest_pair
+from device.recognition.faces import FaceEngine, read_bgr
+from device.state.store import Store
 from tests.device.labeled_faces import labeled_set
 from tests.keys import CIPHER, privacy_section
 

@@ -8,16 +8,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from device.audit import AuditRecord
-from device.checkin import CheckinDesk
-from device.config import MqttConfig
-from device.cue import Cue
+from device.checkin.desk import CheckinDesk
+from device.cues.cue import Cue
 from device.demo.broker import MosquittoBroker
-from device.events import Consent, Identification, Profile
-from device.forgetting import drop_forgotten_cues, kiosk_withdrawal
-from device.mqtt_link import MqttLink
-from device.store import Store
-from device.topics import Topics
+from device.domain import AuditRecord, Consent, Identification, Profile
+from device.mqtt.config import MqttConfig
+from device.mqtt.link import MqttLink
+from device.mqtt.topics import Topics
+from device.privacy.forgetting import drop_forgotten_cues, kiosk_withdrawal
+from device.state.store import Store
 from tests.conftest import random_templates
 from tests.keys import CIPHER
 from tests.mqtt_helpers import Subscriber
@@ -95,7 +94,7 @@ def test_a_deletion_from_central_removes_every_trace_and_is_acknowledged_upstrea
 
 
 def cue_for(ref: str, name: str) -> Cue:
-    from device.events import CheckIn
+    from device.domain import CheckIn
 
     now = time.time()
     return Cue.for_checkin(

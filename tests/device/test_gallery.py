@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from device.gallery import Gallery
-from device.gallery_index import HalfPrecisionIndex
+from device.recognition.gallery import Gallery
+from device.recognition.gallery_index import HalfPrecisionIndex
 from tests.conftest import random_templates
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from device.instance_lock import AlreadyRunning, InstanceLock
+from device.runtime.instance_lock import AlreadyRunning, InstanceLock
 
 
 def test_a_second_holder_is_refused_and_told_who_holds_it(tmp_path: Path) -> None:
@@ -28,7 +28,8 @@ def test_a_holder_killed_outright_leaves_no_stale_lock(tmp_path: Path) -> None:
         [
             sys.executable,
             "-c",
-            "import sys, time; from pathlib import Path; from device.instance_lock import InstanceLock\n"
+            "import sys, time; from pathlib import Path\n"
+            "from device.runtime.instance_lock import InstanceLock\n"
             f"with InstanceLock(Path({str(tmp_path)!r}), 'branchdoor run'):\n"
             "    print('held', flush=True); time.sleep(60)",
         ],

@@ -14,12 +14,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from device.config import RecognitionConfig
 from device.demo.doorset import FacePhoto, usable_photos
-from device.events import Identification
-from device.faces import FaceEngine
-from device.gallery import Gallery
-from device.recognizer import Recognizer
+from device.domain import Identification
+from device.recognition.config import RecognitionConfig
+from device.recognition.faces import FaceEngine
+from device.recognition.gallery import Gallery
+from device.recognition.recognizer import Recognizer
 from drivers.camera.scene import Actor, Pose, SceneRenderer, SceneScript
 from tests.device.labeled_faces import labeled_set
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from device.mailbox import LatestOnly
+from device.recognition.mailbox import LatestOnly
 
 
 def test_newest_item_wins_and_replaced_ones_are_counted() -> None:

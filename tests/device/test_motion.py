@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from device.faces import Box
-from device.motion import MotionGate
+from device.recognition.faces import Box
+from device.recognition.motion import MotionGate
 
 
 def frame(brightness: int = 100, square_at: tuple[int, int] | None = None) -> np.ndarray:

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from common.secret_files import CredentialError
-from device.config import MqttTlsConfig
-from device.mqtt_credentials import read_password, tls_context
+from device.mqtt.config import MqttTlsConfig
+from device.mqtt.credentials import read_password, tls_context
 from tests.certs import BranchCA
 
 

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from device.config import MqttConfig
-from device.cue import Cue, iso_utc
+from device.cues.cue import Cue, iso_utc
 from device.demo.broker import MosquittoBroker
-from device.events import CheckIn, Profile
-from device.mqtt_link import MqttLink
-from device.topics import Topics
+from device.domain import CheckIn, Profile
+from device.mqtt.config import MqttConfig
+from device.mqtt.link import MqttLink
+from device.mqtt.topics import Topics
 from tests.device.cues.tcp_proxy import FreezableProxy
 from tests.mqtt_helpers import Subscriber
 from tests.waiting import eventually

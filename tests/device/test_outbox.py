@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from device.events import CheckIn, Profile
-from device.store import Store
+from device.domain import CheckIn, Profile
+from device.state.store import Store
 
 
 def checkin(visit: str, ref: str = "C1", at: float = 100.0) -> CheckIn:
@@ -62,7 +62,7 @@ def test_the_batch_in_flight_survives_a_restart(tmp_path: Path) -> None:
     assert taken is not None
     # A new process (the daemon restarted after a crash) sees the same batch under the same key.
     code = (
-        "import sys; from pathlib import Path; from device.store import Store; "
+        "import sys; from pathlib import Path; from device.state.store import Store; "
         f"b = Store(Path({str(path)!r})).outbox.next_batch('checkin', 10); print(b.key)"
     )
     done = subprocess.run(

@@ -9,8 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from device.faces import Box, FaceEngine, Image, read_bgr
-from device.photo_quality import (
+from device.enrollment.photo_quality import (
     MIN_FACE_HEIGHT_PX,
     MIN_SHARPNESS,
     PhotoQuality,
@@ -18,6 +17,7 @@ from device.photo_quality import (
     face_height,
     sharpness,
 )
+from device.recognition.faces import Box, FaceEngine, Image, read_bgr
 from tests.device.labeled_faces import labeled_set
 
 

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import numpy as np
 
-from device.config import RecognitionConfig
-from device.events import Identification, UnidentifiedVisit
-from device.faces import FaceEngine, Template
-from device.gallery import Gallery
-from device.recognizer import Event, Recognizer
+from device.domain import Identification, UnidentifiedVisit
+from device.recognition.config import RecognitionConfig
+from device.recognition.faces import FaceEngine, Template
+from device.recognition.gallery import Gallery
+from device.recognition.recognizer import Event, Recognizer
 from drivers.camera.scene import Actor, Pose, SceneRenderer, SceneScript
 
 FPS = 5.0

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from device.events import CheckIn, Profile
-from device.privacy_config import PrivacyConfig
-from device.retention import DAY_S, Housekeeper, purge
-from device.store import Store
+from device.domain import CheckIn, Profile
+from device.privacy.config import PrivacyConfig
+from device.privacy.retention import DAY_S, Housekeeper, purge
+from device.state.store import Store
 
 NOW = 2_000_000_000.0
 POLICY = PrivacyConfig(checkin_retention_days=7, aggregate_retention_days=30, unsent_retention_days=3)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from device.checkin import CheckinDesk
-from device.events import CheckIn, Consent, Profile
-from device.scanner_checkin import WITHDRAW_CODE, WITHDRAW_WINDOW_S, ScannerCheckins
-from device.store import Store
+from device.checkin.desk import CheckinDesk
+from device.checkin.scanner import WITHDRAW_CODE, WITHDRAW_WINDOW_S, ScannerCheckins
+from device.domain import CheckIn, Consent, Profile
+from device.state.store import Store
 
 
 def kiosk(tmp_path: Path) -> tuple[ScannerCheckins, Store, str, list[CheckIn]]:

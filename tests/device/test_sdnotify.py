@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from device.sdnotify import Notifier, watchdog_interval_s
+from device.runtime.sdnotify import Notifier, watchdog_interval_s
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from device.events import CheckIn, Consent, Profile
-from device.store import Store
+from device.domain import CheckIn, Consent, Profile
+from device.state.store import Store
 from tests.conftest import random_templates
 from tests.keys import CIPHER
 

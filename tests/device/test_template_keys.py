@@ -10,13 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from device.audit import AuditRecord
 from device.config_file import ConfigError, parse_config
-from device.events import Consent, Profile
-from device.keys import key_path, read_key, rotate, write_new_key
-from device.privacy_config import PrivacyConfig
-from device.store import Store
-from device.template_crypto import TemplateCipher, TemplateKeyError
+from device.domain import AuditRecord, Consent, Profile
+from device.privacy.config import PrivacyConfig
+from device.privacy.keys import key_path, read_key, rotate, write_new_key
+from device.state.sealing import TemplateCipher, TemplateKeyError
+from device.state.store import Store
 from tests.conftest import random_templates
 from tests.keys import CIPHER
 

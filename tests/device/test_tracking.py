@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from device.faces import Box
-from device.tracking import Tracker, TrackState
+from device.recognition.faces import Box
+from device.recognition.tracking import Tracker, TrackState
 
 
 def box(left: int, top: int, size: int = 80) -> Box:

@@ -12,15 +12,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from device import daemon
-from device.checkin import CheckinDesk
-from device.config import RecognitionConfig
-from device.faces import FaceEngine
-from device.gallery import Gallery
-from device.pipeline import Pipeline
-from device.recognizer import Event, Recognizer
-from device.sdnotify import Notifier
-from device.store import Store
+from device.checkin.desk import CheckinDesk
+from device.recognition.config import RecognitionConfig
+from device.recognition.faces import FaceEngine
+from device.recognition.gallery import Gallery
+from device.recognition.pipeline import Pipeline
+from device.recognition.recognizer import Event, Recognizer
+from device.runtime import daemon
+from device.runtime.sdnotify import Notifier
+from device.state.store import Store
 from drivers.camera import Frame
 from tests.keys import CIPHER
 

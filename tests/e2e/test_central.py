@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from device.demo.broker import MosquittoBroker
-from device.events import CheckIn, Profile
-from device.faces import Template
-from device.store import Store
+from device.domain import CheckIn, Profile
+from device.recognition.faces import Template
+from device.state.store import Store
 from sync.central_sim import CentralSim
 from sync.central_sim.faults import Faults
 from tests.e2e.daemon import Daemon

@@ -17,11 +17,11 @@ import httpx
 import numpy as np
 import pytest
 
+from device.checkin.scanner import WITHDRAW_CODE
 from device.demo.broker import MosquittoBroker
-from device.faces import Template
-from device.keys import read_key
-from device.scanner_checkin import WITHDRAW_CODE
-from device.store import Store
+from device.privacy.keys import read_key
+from device.recognition.faces import Template
+from device.state.store import Store
 from drivers.emulators.scanner import ScannerEmulator
 from sync.central_sim import CentralSim
 from tests.e2e.daemon import Daemon

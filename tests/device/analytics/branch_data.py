@@ -11,10 +11,10 @@ import numpy as np
 
 from device.analytics.synthetic import synthetic_branch
 from device.config import Config
-from device.events import CheckIn, Consent, Profile
+from device.domain import CheckIn, Consent, Profile
 from device.floor.bins_store import FloorBinStore
 from device.floor.records import FloorBin
-from device.store import Store
+from device.state.store import Store
 from tests.device.floor.plan import BRANCH
 from tests.keys import CIPHER
 

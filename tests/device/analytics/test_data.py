@@ -11,9 +11,9 @@ import pytest
 from pydantic import ValidationError
 
 from device.analytics.data import VisitBin, Visitor
-from device.central_sync import _profile
-from device.events import CheckIn, Consent, Profile
-from device.store import Store
+from device.central.service import _profile
+from device.domain import CheckIn, Consent, Profile
+from device.state.store import Store
 from sync.models import AggregateRecord, GalleryUpsert
 from tests.conftest import random_templates
 from tests.keys import CIPHER

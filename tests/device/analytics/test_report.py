@@ -118,8 +118,8 @@ def test_it_renders_in_a_real_browser_with_every_chart_and_no_errors(report: Pat
 def test_a_report_after_retention_keeps_the_totals_and_says_what_the_people_figures_cover(
     tmp_path: Path,
 ) -> None:
-    from device.retention import purge
-    from device.store import Store
+    from device.privacy.retention import purge
+    from device.state.store import Store
     from tests.keys import CIPHER
 
     config = kiosk_config(tmp_path)

@@ -16,12 +16,12 @@ from device.analytics.config import AnalyticsConfig
 from device.analytics.series import Forecast, HourlyHistory
 from device.analytics.service import FitError, ForecastService, fit_in_child
 from device.analytics.synthetic import synthetic_branch
-from device.central_sync import CentralSync
-from device.config import MqttConfig
+from device.central.service import CentralSync
 from device.demo.broker import MosquittoBroker
-from device.mqtt_link import MqttLink
-from device.store import Store
-from device.topics import Topics
+from device.mqtt.config import MqttConfig
+from device.mqtt.link import MqttLink
+from device.mqtt.topics import Topics
+from device.state.store import Store
 from sync.central_sim import CentralSim
 from sync.client import CentralClient
 from tests.contract_check import assert_in_contract

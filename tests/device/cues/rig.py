@@ -9,13 +9,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from device.config import MqttConfig
-from device.cue_board import CueBoard
-from device.cue_config import CuesConfig
-from device.events import CheckIn, Profile
-from device.mqtt_link import MqttLink
-from device.store import Store
-from device.topics import Topics
+from device.cues.board import CueBoard
+from device.cues.config import CuesConfig
+from device.domain import CheckIn, Profile
+from device.mqtt.config import MqttConfig
+from device.mqtt.link import MqttLink
+from device.mqtt.topics import Topics
+from device.state.store import Store
 
 GRACE = Profile("CUST-1001", "Grace", "en", ("mortgage advice",), ("prefers a seat",))
 

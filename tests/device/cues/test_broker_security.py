@@ -14,11 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from device.config import BranchConfig, Config, MqttConfig, MqttTlsConfig
+from device.cli.doctor import check_broker
+from device.config import BranchConfig, Config
 from device.config_file import ConfigError, parse_config
-from device.cue_config import CuesConfig
+from device.cues.config import CuesConfig
 from device.demo.broker import find_mosquitto, free_port
-from device.doctor import check_broker
+from device.mqtt.config import MqttConfig, MqttTlsConfig
 from tests.certs import BranchCA
 from tests.conftest import REPO
 from tests.device.cues.rig import kiosk

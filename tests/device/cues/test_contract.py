@@ -7,18 +7,18 @@ import json
 import time
 from pathlib import Path
 
-from device.config import MqttConfig
-from device.contract.asyncapi import DOCUMENT_PATH, document, render
 from device.demo.broker import MosquittoBroker
 from device.floor.records import FloorSnapshot
-from device.observability import Parts, health
+from device.mqtt.config import MqttConfig
+from device.mqtt.contract.asyncapi import DOCUMENT_PATH, document, render
+from device.runtime.observability import Parts, health
 from tests.contract_check import assert_in_contract
 from tests.device.cues.rig import kiosk
 from tests.mqtt_helpers import Subscriber
 
 
 def test_the_committed_document_is_the_generated_one() -> None:
-    assert DOCUMENT_PATH.read_text() == render(), "run `python -m device.contract` and commit the result"
+    assert DOCUMENT_PATH.read_text() == render(), "run `python -m device.mqtt.contract` and commit the result"
 
 
 def test_every_channel_has_a_message_with_a_schema_and_qos() -> None:

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from device.config import MqttConfig
-from device.contract.models import CuePayload
-from device.cue_config import CueRoute, CuesConfig
+from device.cues.config import CueRoute, CuesConfig
 from device.demo.broker import MosquittoBroker
-from device.events import Profile
+from device.domain import Profile
+from device.mqtt.config import MqttConfig
+from device.mqtt.contract.models import CuePayload
 from tests.device.cues.rig import GRACE, kiosk
 from tests.mqtt_helpers import Subscriber
 

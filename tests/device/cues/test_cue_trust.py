@@ -12,12 +12,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from device.config import MqttConfig
-from device.cue import Cue
-from device.cue_config import CueRoute, CuesConfig
+from device.cues.config import CueRoute, CuesConfig
+from device.cues.cue import Cue
 from device.demo.broker import MosquittoBroker
-from device.events import Profile
-from device.mqtt_link import MqttLink
+from device.domain import Profile
+from device.mqtt.config import MqttConfig
+from device.mqtt.link import MqttLink
 from tests.device.cues.rig import GRACE, Kiosk, kiosk
 from tests.mqtt_helpers import Subscriber
 

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from device.config import MqttConfig
-from device.cue_config import CuesConfig
+from device.cues.config import CuesConfig
 from device.dashboard.config import DashboardConfig
 from device.dashboard.server import DashboardServer
 from device.demo.broker import MosquittoBroker, free_port
-from device.events import Profile
+from device.domain import Profile
+from device.mqtt.config import MqttConfig
 from tests.browser import chromium
 from tests.device.cues.rig import GRACE, kiosk
 

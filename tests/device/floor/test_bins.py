@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from device.floor.bins_store import FloorBinStore
-from device.floor.heatmap import FloorModel
+from device.floor.model import FloorModel
 from device.floor.records import FloorBin
 from tests.device.floor.plan import BRANCH, T0
 from tests.device.floor.test_footfall import MORNING

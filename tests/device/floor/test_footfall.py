@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from device.floor.counting import LineCrossing, ZoneVisit
-from device.floor.heatmap import FloorModel
+from device.floor.model import FloorModel
 from tests.device.floor.plan import BRANCH, T0
 from tests.device.floor.walkers import Walker, frames
 

@@ -1,0 +1,1 @@
+"""The device side of central sync: pull gallery pages, drain the outbox."""

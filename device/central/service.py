@@ -1,0 +1,173 @@
+"""Keeping the device in step with the central account service, on one thread.
+
+Each cycle pulls the gallery page by page (each page applied whole with its cursor, so a power cut
+replays at most one page), then drains the outbox. A withdrawal therefore leaves the database within
+one cycle, the running recognizer within a second after that (it watches the database), and is
+acknowledged upstream in the next drain.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from common.backoff import Backoff
+from device.domain import AuditRecord, Consent, Profile
+from device.privacy.forgetting import central_deletion
+from device.state.store import Store, Vectors
+from sync.client import CentralClient, CentralError, Gone
+from sync.gallery import ReadPage
+from sync.models import GalleryDelete, GalleryUpsert
+from sync.uploader import DrainReport, drain
+
+log = logging.getLogger(__name__)
+
+MAX_PAGES_PER_CYCLE = 10_000
+
+
+@dataclass
+class SyncReport:
+    pages: int = 0
+    upserts: int = 0
+    deletions: int = 0
+    refused: int = 0
+    resynced: bool = False
+    drained: DrainReport | None = None
+
+
+def _profile(item: GalleryUpsert) -> tuple[Profile, Consent, Vectors]:
+    profile = Profile(
+        customer_ref=item.customer_ref,
+        greeting_name=item.greeting_name,
+        language=item.language,
+        interests=tuple(item.interests),
+        service_hints=tuple(item.service_hints),
+        birth_year_band=item.birth_year_band,
+    )
+    consent = Consent(
+        notice_version=item.consent.notice_version,
+        purpose=item.consent.purpose,
+        scope=" ".join(item.consent.scope),
+        channel=item.consent.channel,
+        granted_at=item.consent.granted_at.timestamp(),
+    )
+    return profile, consent, np.asarray(item.templates, dtype=np.float32)
+
+
+def _refusal_audit(customer_ref: str | None, reason: str) -> AuditRecord:
+    return AuditRecord(
+        event="gallery_item_refused", customer_ref=customer_ref, actor="central", detail=reason
+    )
+
+
+class CentralSync:
+    def __init__(
+        self,
+        store: Store,
+        client: CentralClient,
+        interval_s: float = 60.0,
+        batch_size: int = 500,
+        outbox_budget_bytes: int = 200 * 1024 * 1024,
+    ) -> None:
+        self._store = store
+        self.outbox_budget_bytes = outbox_budget_bytes
+        self.over_budget = False  # the alarm, for health reporting
+        self._client = client
+        self.interval_s = interval_s
+        self.batch_size = batch_size
+        self.last_success: float | None = None
+        self.errors = 0
+
+    def _apply(self, page: ReadPage) -> tuple[int, int, int]:
+        upserts = [_profile(i) for i in page.items if isinstance(i, GalleryUpsert)]
+        deletions = [i.customer_ref for i in page.items if isinstance(i, GalleryDelete)]
+        # A refused item must not leave an older, still-held version of that customer behind.
+        deletions += [r.customer_ref for r in page.refused if r.customer_ref is not None]
+        audits = [_refusal_audit(r.customer_ref, r.reason) for r in page.refused]
+        audits += [
+            central_deletion(i.customer_ref, i.reason) for i in page.items if isinstance(i, GalleryDelete)
+        ]
+        for refused in page.refused:
+            log.warning("gallery item refused (in the audit trail): %s", refused.reason)
+        self._store.apply_gallery_delta(upserts, deletions, page.next_cursor, audits)
+        return len(upserts), len(deletions), len(page.refused)
+
+    def sync_once(self) -> SyncReport:
+        """Pull every waiting gallery change, then upload. Raises CentralError when the service fails."""
+        report = SyncReport()
+        cursor = self._store.gallery_cursor()
+        for _ in range(MAX_PAGES_PER_CYCLE):
+            try:
+                page = self._client.pull_gallery(cursor, self.batch_size)
+            except Gone:
+                if report.resynced:
+                    raise
+                log.warning("central service answered 410 Gone: wiping the gallery and resyncing")
+                self._store.wipe_gallery()
+                report.resynced, cursor = True, None
+                continue
+            upserts, deletions, refused = self._apply(page)
+            report.pages += 1
+            report.upserts += upserts
+            report.deletions += deletions
+            report.refused += refused
+            cursor = page.next_cursor
+            if not page.more:
+                break
+        report.drained = drain(self._client, self._store.outbox, self.batch_size)
+        if report.drained.error is not None:
+            raise report.drained.error
+        self.last_success = time.time()
+        return report
+
+    def check_budget(self) -> None:
+        budget = self._store.outbox.enforce_budget(self.outbox_budget_bytes)
+        if budget.aggregates_dropped:
+            log.warning(
+                "outbox over budget: dropped the %d oldest aggregate records", budget.aggregates_dropped
+            )
+        if budget.over_budget and not self.over_budget:
+            log.error(
+                "ALARM: %.1f MB of records wait for the central service (budget %.1f MB); check-ins and "
+                "audit records are kept, never dropped: restore the connection or raise the budget",
+                budget.queued_bytes / 2**20,
+                budget.budget_bytes / 2**20,
+            )
+        self.over_budget = budget.over_budget
+
+    def run(self, stop: threading.Event) -> None:
+        backoff = Backoff(min(5.0, self.interval_s), max(self.interval_s, 300.0))
+        while not stop.is_set():
+            self.check_budget()
+            try:
+                report = self.sync_once()
+            except CentralError as exc:
+                self.errors += 1
+                delay = backoff.next_delay()
+                log.warning("central sync failed (%s); retrying in %.0fs, records stay queued", exc, delay)
+                stop.wait(delay)
+                continue
+            except Exception:
+                self.errors += 1
+                log.exception("central sync failed unexpectedly")
+                stop.wait(backoff.next_delay())
+                continue
+            backoff.reset()
+            if (
+                report.upserts
+                or report.deletions
+                or report.refused
+                or (report.drained and report.drained.sent)
+            ):
+                log.info(
+                    "central sync: %d upserts, %d deletions, %d refused, %d records sent",
+                    report.upserts,
+                    report.deletions,
+                    report.refused,
+                    report.drained.sent if report.drained else 0,
+                )
+            stop.wait(self.interval_s)

@@ -1,0 +1,1 @@
+"""An identification or a scanned token becomes at most one visit, audited."""

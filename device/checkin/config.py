@@ -1,0 +1,13 @@
+"""`[checkin]`: how long one visit lasts, so that a customer gets one cue per visit."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from common.sections import Section
+
+
+class CheckinConfig(Section):
+    dedup_window_s: float = Field(
+        1800.0, ge=0, description="A customer seen again within this window is the same visit: no new cue."
+    )

@@ -1,0 +1,76 @@
+"""Turning an identification, or a scanned check-in token, into at most one check-in per visit.
+
+Every identification is audited (who, when, score band, which rule), whether or not it starts a new
+visit; the audit record of a new visit lands in the same transaction as the check-in itself.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from device.domain import AuditRecord, CheckIn, Identification, ScoreBand
+from device.state.store import Store
+
+SCANNER_RULE = "check-in token (QR/card scanner)"
+
+
+class CheckinDesk:
+    def __init__(
+        self, store: Store, branch_id: str, device_id: str, dedup_window_s: float, rule: str = "open-set"
+    ) -> None:
+        self._store = store
+        self._branch_id = branch_id
+        self._device_id = device_id
+        self._dedup_window_s = dedup_window_s
+        self._rule = rule  # the face decision rule, as the audit trail names it
+
+    def admit(self, identification: Identification, at: float) -> CheckIn | None:
+        """A new visit, or None when this customer already checked in within the dedup window."""
+        return self._admit(
+            identification.customer_ref, identification.score_band, at, "identification", self._rule
+        )
+
+    def admit_token(self, customer_ref: str, at: float) -> CheckIn | None:
+        """The same check-in, and so the same cue, for a customer who showed their token instead."""
+        return self._admit(customer_ref, "high", at, "scanner_checkin", SCANNER_RULE)
+
+    def _admit(self, customer_ref: str, band: ScoreBand, at: float, event: str, rule: str) -> CheckIn | None:
+        # The profile is read at the last moment: a customer deleted mid-track has none, and gets no cue.
+        profile = self._store.profile(customer_ref)
+        if profile is None:
+            return None
+        last = self._store.last_checkin_at(customer_ref)
+        if last is not None and at - last < self._dedup_window_s:
+            self._store.record_audit(
+                AuditRecord(
+                    event=event, customer_ref=customer_ref, score_band=band, rule=f"{rule}; same visit"
+                )
+            )
+            return None
+        checkin = CheckIn(
+            visit_id=str(uuid.uuid4()),
+            customer_ref=customer_ref,
+            branch_id=self._branch_id,
+            device_id=self._device_id,
+            at=at,
+            score_band=band,
+            profile=profile,
+        )
+        audit = AuditRecord(
+            event=event, customer_ref=customer_ref, score_band=band, rule=f"{rule}; new visit"
+        )
+        if not self._store.record_checkin(checkin, [audit], self._dedup_window_s):
+            return None  # forgotten, or checked in by the other path, since the reads above
+        return checkin
+
+
+def cue_shown(checkin: CheckIn, screen: str, expiry_s: int) -> AuditRecord:
+    """The audit of a cue handed to the broker for the branch's teller screens."""
+    return AuditRecord(
+        event="cue_shown",
+        customer_ref=checkin.customer_ref,
+        score_band=checkin.score_band,
+        screen=screen,
+        rule=f"one cue per visit, expires after {expiry_s}s",
+        detail=f"visit {checkin.visit_id}",
+    )

@@ -1,0 +1,1 @@
+"""A teller cue's life: build, route, replay, withdraw, and the teller's verdict."""

@@ -1,0 +1,1 @@
+"""Photos in, sealed templates out, with the desk's quality and lookalike checks; no photo is kept."""

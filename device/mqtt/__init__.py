@@ -1,0 +1,1 @@
+"""The daemon's one broker connection, its topic tree and its published contract."""

@@ -1,0 +1,147 @@
+"""The AsyncAPI 3 document of the MQTT contract, built from the payload models (never edited by hand)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from device.mqtt.contract import models
+
+DOCUMENT_PATH = Path(__file__).resolve().parent / "asyncapi.json"
+REF = "#/components/schemas/{model}"
+
+PARAMETERS = {
+    "branch": "Branch id (`branch.id`); every topic of a branch lives under it.",
+    "device": "Kiosk id (`branch.device_id`).",
+    "zone": "Zone or counter name (`[[cues.routes]] zone`).",
+    "screen": "Teller screen id; the broker ACL lets a screen use only its own.",
+}
+
+# name: (address after the prefix, payload schema, the daemon's action, QoS, retained, notes)
+CHANNELS: dict[str, tuple[str, str, str, int, bool, str]] = {
+    "availability": (
+        "{branch}/device/{device}/availability", "Availability", "send", 1, True,
+        "`online` once connected and subscribed to hello/feedback; `offline` on a clean stop and as "
+        "the Last Will. Screens say hello on every `online`.",
+    ),
+    "cues": (
+        "{branch}/cues", "CuePayload", "send", 1, False,
+        "Cues for every screen of the branch. MQTT message expiry = what is left of the cue's life; "
+        "never retained; a cue held during an outage is sent with what is left, or dropped.",
+    ),
+    "zoneCues": (
+        "{branch}/zone/{zone}/cues", "CuePayload", "send", 1, False,
+        "Cues routed to one zone or counter by `[[cues.routes]]`.",
+    ),
+    "screenCues": (
+        "{branch}/screen/{screen}/cues", "CuePayload", "send", 1, False,
+        "Replays of the still-active cues for one screen, after its hello. Screens dedupe by cue_id.",
+    ),
+    "withdrawals": (
+        "{branch}/withdrawals", "CueWithdrawal", "send", 1, False,
+        "A cue ended (expired, served, not this customer): drop its card.",
+    ),
+    "visits": (
+        "{branch}/visits", "VisitEvent", "send", 1, False,
+        "Check-in lifecycle by stable visit_id: arrived, then served or left.",
+    ),
+    "hello": (
+        "{branch}/screen/{screen}/hello", "ScreenHello", "receive", 1, False,
+        "A screen announces itself whenever it sees a kiosk's availability turn `online` (retained: "
+        "also right after it subscribes). The kiosk says `online` only once it listens for hellos.",
+    ),
+    "feedback": (
+        "{branch}/screen/{screen}/feedback", "CueFeedback", "receive", 1, False,
+        "A teller marks a cue served or not this customer; recorded in the audit trail "
+        "(event cue_feedback) and counted in branchdoor_cue_feedback_total. Malformed: refused, logged.",
+    ),
+    "health": (
+        "{branch}/device/{device}/health", "Health", "send", 0, False,
+        "Every observability.health_interval_s; expires after three intervals.",
+    ),
+    "floor": (
+        "{branch}/floor", "FloorSnapshot", "send", 0, False,
+        "Anonymous floor counts every snapshot_interval_s; expires after two intervals.",
+    ),
+    "forecast": (
+        "{branch}/forecast", "ForecastPayload", "send", 1, True,
+        "Next days' visits per hour with 80 % intervals, refitted every analytics.refit_interval_h. "
+        "Retained (anonymous; a planning screen connecting later needs it at once); expires after two "
+        "refit intervals, so a dead kiosk's forecast goes stale.",
+    ),
+}  # fmt: skip
+
+MODELS: list[type[BaseModel]] = [
+    models.CuePayload,
+    models.CueWithdrawal,
+    models.VisitEvent,
+    models.ScreenHello,
+    models.CueFeedback,
+    models.Health,
+    models.FloorSnapshot,
+    models.ForecastPayload,
+]
+
+
+def schemas() -> dict[str, Any]:
+    found: dict[str, Any] = {
+        "Availability": {"type": "string", "enum": ["online", "offline"], "title": "Availability"}
+    }
+    for model in MODELS:
+        schema = model.model_json_schema(by_alias=True, ref_template=REF)
+        found.update(schema.pop("$defs", {}))
+        found[model.__name__] = schema
+    return dict(sorted(found.items()))
+
+
+def document(prefix: str = "branchdoor") -> dict[str, Any]:
+    channels: dict[str, Any] = {}
+    operations: dict[str, Any] = {}
+    messages: dict[str, Any] = {}
+    for name, (address, schema, action, qos, retain, notes) in CHANNELS.items():
+        params = [p for p in PARAMETERS if "{" + p + "}" in address]
+        messages[name] = {
+            "name": name,
+            "contentType": "text/plain" if schema == "Availability" else "application/json",
+            "payload": {"$ref": REF.format(model=schema)},
+            "bindings": {"mqtt": {"qos": qos, "retain": retain, "bindingVersion": "0.2.0"}},
+        }
+        channels[name] = {
+            "address": f"{prefix}/{address}",
+            "description": notes,
+            "parameters": {p: {"description": PARAMETERS[p]} for p in params},
+            "messages": {name: {"$ref": f"#/components/messages/{name}"}},
+        }
+        operations[f"{action}{name[0].upper()}{name[1:]}"] = {
+            "action": action,
+            "channel": {"$ref": f"#/channels/{name}"},
+            "messages": [{"$ref": f"#/channels/{name}/messages/{name}"}],
+        }
+    return {
+        "asyncapi": "3.0.0",
+        "info": {
+            "title": "branchdoor teller contract",
+            "version": "1.0.0",
+            "description": "What a branchdoor kiosk publishes to the branch's teller screens and what it "
+            "accepts from them, over MQTT 5. Topics start with `mqtt.topic_prefix` (default "
+            "`branchdoor`). Payloads carry no ID or account numbers, balances or images: every JSON "
+            "schema forbids unknown keys. Generated from device/mqtt/contract/models.py by "
+            "`python -m device.mqtt.contract`.",
+        },
+        "defaultContentType": "application/json",
+        "channels": channels,
+        "operations": operations,
+        "components": {"messages": messages, "schemas": schemas()},
+    }
+
+
+def render() -> str:
+    return json.dumps(document(), indent=2, ensure_ascii=False) + "\n"
+
+
+def validator_for(schema_name: str) -> dict[str, Any]:
+    """A JSON Schema whose root is the named component, with every component reachable by $ref."""
+    return {"$ref": REF.format(model=schema_name), "components": {"schemas": schemas()}}

@@ -1,0 +1,171 @@
+"""Every MQTT payload of the teller contract as a typed model. The daemon builds its JSON through these,
+and `device/mqtt/contract/asyncapi.json` is generated from them, so the document cannot drift from the code.
+
+Unknown keys are forbidden: a payload cannot grow an ID number, a balance or an image by accident.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Final, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+CUE_SCHEMA: Final = "branchdoor/cue/1"
+WITHDRAWAL_SCHEMA: Final = "branchdoor/cue-withdrawal/1"
+VISIT_SCHEMA: Final = "branchdoor/visit/1"
+HELLO_SCHEMA: Final = "branchdoor/screen-hello/1"
+FEEDBACK_SCHEMA: Final = "branchdoor/cue-feedback/1"
+
+Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+Timestamp = Annotated[str, Field(description="UTC, ISO 8601 with milliseconds: 2026-11-29T09:34:19.512Z")]
+Short = Annotated[str, Field(min_length=1, max_length=200)]
+Availability = Literal["online", "offline"]
+
+
+def _schema_is_required(schema: dict[str, Any]) -> None:
+    """`schema` has a default (so code need not repeat it) but is always on the wire."""
+    if "schema" in schema.get("properties", {}):
+        schema["required"] = ["schema", *schema.get("required", [])]
+
+
+class Payload(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, json_schema_extra=_schema_is_required
+    )
+
+    def to_json(self) -> bytes:
+        return self.model_dump_json(by_alias=True, exclude_none=True).encode()
+
+
+class CuePayload(Payload):
+    """A teller cue. Only `schema`, ids, `zone` and times are always present; the branch's
+    `[cues] fields` decides which of the others a cue may carry."""
+
+    kind: Literal["branchdoor/cue/1"] = Field(CUE_SCHEMA, alias="schema")
+    cue_id: Id
+    visit_id: Id
+    branch_id: Id
+    device_id: Id
+    zone: Id | None = Field(None, description="The zone/counter it is routed to; absent: every screen.")
+    customer_ref: Id | None = Field(None, description="Pseudonymous customer reference, never an ID number.")
+    greeting_name: Short | None = None
+    language: Annotated[str, Field(max_length=64)] | None = None
+    interests: list[Short] | None = Field(None, max_length=20)
+    service_hints: list[Short] | None = Field(None, max_length=20)
+    visit_count: int | None = Field(
+        None,
+        ge=1,
+        description="Visits at this branch within the kiosk's check-in retention "
+        "(privacy.checkin_retention_days), this one included.",
+    )
+    last_visit: Timestamp | None = Field(None, description="The previous visit in that time, if any.")
+    confidence: Literal["high", "medium"] | None = None
+    issued_at: Timestamp
+    expires_at: Timestamp = Field(description="Screens drop the card then; MQTT message expiry agrees.")
+
+
+WithdrawalReason = Literal["expired", "served", "not_this_customer", "consent_withdrawn"]
+
+
+class CueWithdrawal(Payload):
+    """A cue ended: every screen drops its card. Carries ids only."""
+
+    kind: Literal["branchdoor/cue-withdrawal/1"] = Field(WITHDRAWAL_SCHEMA, alias="schema")
+    cue_id: Id
+    visit_id: Id
+    reason: WithdrawalReason
+    at: Timestamp
+
+
+class VisitEvent(Payload):
+    """The check-in lifecycle of one visit, by its stable `visit_id`.
+
+    `arrived`: the customer checked in (one per visit; the cue is issued with it).
+    `served`: a teller marked the cue served. Terminal.
+    `left`: the visit ended without being marked served: the cue's life ran out (`reason` `timeout`,
+    after `mqtt.cue_expiry_s`), a teller said it was not this customer (`not_this_customer`), or the
+    customer withdrew consent while the cue was active (`consent_withdrawn`). Terminal.
+    """
+
+    kind: Literal["branchdoor/visit/1"] = Field(VISIT_SCHEMA, alias="schema")
+    visit_id: Id
+    branch_id: Id
+    device_id: Id
+    state: Literal["arrived", "served", "left"]
+    reason: Literal["checked_in", "teller_served", "timeout", "not_this_customer", "consent_withdrawn"]
+    at: Timestamp
+
+
+class ScreenHello(Payload):
+    """A screen announces itself on `.../screen/<screen_id>/hello` whenever it sees a kiosk's
+    availability turn `online` (retained, so also right after subscribing); the kiosk says `online`
+    only once it listens for hellos, and replays the still-active cues for that screen on
+    `.../screen/<screen_id>/cues`."""
+
+    kind: Literal["branchdoor/screen-hello/1"] = Field(HELLO_SCHEMA, alias="schema")
+    screen_id: Id
+    zone: Id | None = Field(
+        None,
+        description="The zone/counter the screen believes it serves. The kiosk decides a screen's zone from "
+        "its configuration (`[cues] screens`): a hello naming another zone is refused and gets no replay; "
+        "absent: the configured zone (an unlisted screen gets branch-wide cues only).",
+    )
+
+
+class CueFeedback(Payload):
+    """A teller's verdict on a cue, published on `.../screen/<screen_id>/feedback`."""
+
+    kind: Literal["branchdoor/cue-feedback/1"] = Field(FEEDBACK_SCHEMA, alias="schema")
+    cue_id: Id
+    visit_id: Id
+    screen_id: Id = Field(description="Must equal the screen id in the topic.")
+    verdict: Literal["served", "not_this_customer"]
+    at: Timestamp | None = None
+
+
+class Health(Payload):
+    """The device's health summary: no personal data."""
+
+    status: Literal["ok", "degraded"]
+    problems: list[str]
+    uptime_s: float
+    frames: int
+    dropped_frames: int
+    gallery_customers: int
+    outbox: dict[str, int]
+
+
+class DoorLine(Payload):
+    in_: int = Field(alias="in", ge=0)
+    out: int = Field(ge=0)
+
+
+class FloorSnapshot(Payload):
+    """Anonymous floor counts: people now, per zone, door totals today, the queue."""
+
+    at: float = Field(description="Unix time of the snapshot.")
+    occupancy: int = Field(ge=0)
+    zones: dict[str, int]
+    lines: dict[str, DoorLine]
+    queue_length: int = Field(ge=0)
+    estimated_wait_s: float = Field(ge=0)
+
+
+class ForecastHour(Payload):
+    start: str = Field(description="Start of the hour, UTC, ISO 8601.")
+    visits: float = Field(ge=0, description="Expected visits in the hour.")
+    low80: float = Field(ge=0, description="Lower end of the 80 % prediction interval.")
+    high80: float = Field(ge=0, description="Upper end of the 80 % prediction interval.")
+
+
+class ForecastPayload(Payload):
+    """Expected visits per hour for the coming days, from the branch's own history: anonymous."""
+
+    kind: Literal["branchdoor/forecast/1"] = Field("branchdoor/forecast/1", alias="schema")
+    branch_id: Id
+    issued_at: str = Field(description="When the model was fitted, UTC, ISO 8601.")
+    bin_s: Literal[3600]
+    level: float = Field(gt=0, lt=1, description="Coverage the intervals aim at (0.8).")
+    history_days: float = Field(ge=0, description="Days of local history the fit learned from.")
+    trend_per_year: float | None = Field(None, description="Fitted yearly trend; null before 8 weeks.")
+    hours: list[ForecastHour]

@@ -1,0 +1,1 @@
+"""What the device must let go of (retention, forgetting) and the key that seals the rest."""

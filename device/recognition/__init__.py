@@ -1,0 +1,1 @@
+"""Frames in, identifications out: motion, detection, tracking, encoding, gallery search, open-set rule."""

@@ -1,0 +1,108 @@
+"""Linking face detections across frames, so that each person in view is one track."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+
+from device.recognition.appearance import Signature, dissimilarity
+from device.recognition.decision import Vote
+from device.recognition.faces import Box
+
+
+class TrackState(Enum):
+    PENDING = "pending"  # still gathering encodings
+    IDENTIFIED = "identified"
+    UNIDENTIFIED = "unidentified"  # final: counted as an anonymous visit, never named
+
+
+@dataclass
+class Track:
+    track_id: int
+    box: Box
+    first_seen: float
+    last_seen: float
+    signature: Signature | None = None
+    state: TrackState = TrackState.PENDING
+    customer_ref: str | None = None
+    hits: int = 1
+    votes: list[Vote] = field(default_factory=list)
+    last_attempt_height: int = 0
+    last_attempt_quality: float = 0.0
+    confirm_next: bool = False  # the last vote supported a name: confirm on the very next frame
+    last_refresh: float = 0.0
+
+    @property
+    def attempts(self) -> int:
+        return len(self.votes)
+
+
+class Tracker:
+    """Greedy association on overlap, vetoed when the face looks different (someone else stepped in)."""
+
+    def __init__(self, timeout_s: float = 1.5, min_iou: float = 0.2, max_dissimilarity: float = 0.5) -> None:
+        self.timeout_s = timeout_s
+        self.min_iou = min_iou
+        self.max_dissimilarity = max_dissimilarity
+        self._tracks: dict[int, Track] = {}
+        self._next_id = 1
+
+    @property
+    def active(self) -> list[Track]:
+        return list(self._tracks.values())
+
+    def _compatible(self, track: Track, signature: Signature | None) -> bool:
+        if track.signature is None or signature is None:
+            return True
+        return dissimilarity(track.signature, signature) <= self.max_dissimilarity
+
+    def update(
+        self, boxes: Sequence[Box], now: float, signatures: Sequence[Signature | None] | None = None
+    ) -> list[Track]:
+        """Assign each box to a track (existing or new); returns the tracks in the order of `boxes`."""
+        sigs: Sequence[Signature | None] = signatures if signatures is not None else [None] * len(boxes)
+        pairs = sorted(
+            (
+                (box.iou(track.box), b, track.track_id)
+                for b, box in enumerate(boxes)
+                for track in self._tracks.values()
+            ),
+            reverse=True,
+        )
+        assigned: dict[int, Track] = {}
+        used: set[int] = set()
+        for overlap, b, track_id in pairs:
+            if overlap < self.min_iou:
+                break
+            if b in assigned or track_id in used:
+                continue
+            track = self._tracks[track_id]
+            if not self._compatible(track, sigs[b]):
+                continue
+            track.box, track.last_seen = boxes[b], now
+            track.signature = sigs[b] if sigs[b] is not None else track.signature
+            track.hits += 1
+            assigned[b] = track
+            used.add(track_id)
+        for b, box in enumerate(boxes):
+            if b not in assigned:
+                track = Track(self._next_id, box, first_seen=now, last_seen=now, signature=sigs[b])
+                self._next_id += 1
+                self._tracks[track.track_id] = track
+                assigned[b] = track
+        return [assigned[b] for b in range(len(boxes))]
+
+    def expire(self, now: float) -> list[Track]:
+        """Remove and return the tracks not seen for `timeout_s`: those people have left the view."""
+        gone = [t for t in self._tracks.values() if now - t.last_seen > self.timeout_s]
+        for track in gone:
+            del self._tracks[track.track_id]
+        return gone
+
+    def drop_customer(self, customer_ref: str) -> None:
+        """A customer withdrew: any live track naming them, or leaning towards them, forgets it for good."""
+        for track in self._tracks.values():
+            if track.customer_ref == customer_ref or any(v.customer_ref == customer_ref for v in track.votes):
+                track.customer_ref = None
+                track.state = TrackState.UNIDENTIFIED

@@ -1,0 +1,1 @@
+"""`branchdoor run`: assemble the parts, supervise them, talk to systemd, serve health, stop cleanly."""

@@ -1,0 +1,265 @@
+"""`branchdoor run`: assemble the parts, tell systemd when ready, keep the watchdog fed, stop cleanly."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable
+from types import FrameType
+
+from device.analytics.service import ForecastService
+from device.central.service import CentralSync
+from device.checkin.desk import CheckinDesk
+from device.config import Config
+from device.cues.board import CueBoard
+from device.dashboard.server import DashboardServer
+from device.floor.bins_store import FloorBinStore
+from device.floor.records import FloorSnapshot
+from device.floor.service import FloorService
+from device.mqtt.link import MqttLink
+from device.mqtt.topics import Topics
+from device.privacy.keys import load_cipher
+from device.recognition.encoder import make_encoder
+from device.recognition.faces import FaceEngine
+from device.recognition.gallery import Gallery
+from device.recognition.pipeline import Pipeline
+from device.recognition.recognizer import Recognizer
+from device.runtime.duties import PrivacyParts
+from device.runtime.observability import LOW_DISK_MB, ObservabilityServer, Parts, disk_free_mb, health
+from device.runtime.sdnotify import Notifier, watchdog_interval_s
+from device.state.store import Store
+from drivers.camera import open_camera
+from sync.client import CentralClient, CentralError
+from sync.credentials import read_device_secret
+
+log = logging.getLogger(__name__)
+
+READY_WAIT_S = 10.0
+# The recognition thread is healthy while it comes back to its mailbox at least this often.
+WORKER_STALL_S = 30.0
+# A camera silent this long, while its driver is not waiting to reconnect, is stuck.
+CAPTURE_STALL_S = 20.0
+
+
+def install_signal_handlers(stop: threading.Event) -> None:
+    def handle(signum: int, _frame: FrameType | None) -> None:
+        log.info("received %s, stopping", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handle)
+    signal.signal(signal.SIGINT, handle)
+
+
+def run(config: Config, stop: threading.Event) -> int:
+    notifier = Notifier()
+    topics = Topics(config.mqtt.topic_prefix, config.branch.id, config.branch.device_id)
+    # A missing, unsafe or wrong template key refuses the start here, before anything else opens.
+    store = Store(config.storage.database, load_cipher(config.privacy))
+    camera = open_camera(config.camera)
+    link = MqttLink(config.mqtt, topics, client_id=f"branchdoor-{config.branch.id}-{config.branch.device_id}")
+    rec = config.recognition
+    rule = f"open-set: tolerance {rec.tolerance}, margin {rec.margin}, {rec.min_votes} votes"
+    desk = CheckinDesk(store, config.branch.id, config.branch.device_id, config.checkin.dedup_window_s, rule)
+
+    def make_recognizer(gallery: Callable[[], Gallery]) -> Recognizer:
+        engine = FaceEngine(config.recognition.detect_width, config.recognition.upsample)
+        return Recognizer(engine, config.recognition, gallery, make_encoder(config.recognition.encoder))
+
+    board = CueBoard(link, topics, config.cues, config.mqtt.cue_expiry_s, store)
+    pipeline = Pipeline(camera, make_recognizer, store, desk, on_checkin=board.issue)
+    log.info(
+        "starting branch=%s device=%s camera=%s broker=%s:%s",
+        config.branch.id,
+        config.branch.device_id,
+        camera.describe(),
+        config.mqtt.host,
+        config.mqtt.port,
+    )
+    floor = _floor_service(config, link)
+    forecaster = _forecast_service(config, store, link)
+    privacy = PrivacyParts(config, store, desk, board, board.issue)
+    central = _central_sync(config, store)
+    sync_stop = threading.Event()
+    sync_thread = (
+        threading.Thread(target=central.run, args=(sync_stop,), name="central-sync", daemon=True)
+        if central is not None
+        else None
+    )
+    link.start()
+    if central is not None:
+        _first_sync(central)
+    pipeline.start()
+    privacy.start()
+    if floor is not None:
+        floor.start()
+    if forecaster is not None:
+        forecaster.start()
+    if sync_thread is not None:
+        sync_thread.start()
+    parts = Parts(pipeline, link, store, floor, central, scanner=privacy.scanner_stats, board=board)
+    server = _observability(config, parts)
+    dashboard = _dashboard(config)
+    next_health = time.monotonic()
+
+    def publish_health() -> None:
+        nonlocal next_health
+        privacy.tick()
+        if time.monotonic() >= next_health:
+            next_health += config.observability.health_interval_s
+            _guard_disk(store)
+            link.publish_health(health(parts), int(3 * config.observability.health_interval_s))
+
+    try:
+        _announce_ready(notifier, pipeline, link, stop)
+        _supervise(notifier, pipeline, stop, publish_health, link.loop_alive)
+    finally:
+        notifier.stopping()
+        if server is not None:
+            server.stop()
+        if dashboard is not None:
+            dashboard.stop()
+        pipeline.stop()
+        privacy.stop()
+        if floor is not None:
+            floor.stop()
+            log.info("floor: sensor bad frames %s", floor.bad_frames())
+        if forecaster is not None:
+            forecaster.stop()
+        if sync_thread is not None:
+            sync_stop.set()
+            sync_thread.join(2.0)
+        link.stop()
+        store.close()
+        notifier.close()
+        stats = pipeline.stats
+        log.info(
+            "stopped: frames=%d processed=%d dropped=%d checkins=%d unidentified_visits=%d cues=%d",
+            stats.frames_captured,
+            stats.frames_processed,
+            pipeline.dropped_frames,
+            stats.checkins,
+            stats.unidentified_visits,
+            link.cues_sent,
+        )
+    return 0
+
+
+def _floor_service(config: Config, link: MqttLink) -> FloorService | None:
+    if config.floor is None or not config.sensors:
+        return None
+    floor_config = config.floor
+    expiry = int(2 * floor_config.snapshot_interval_s) + 1
+
+    def publish(snapshot: FloorSnapshot) -> None:
+        link.publish_floor(snapshot.to_dict(), expiry)
+
+    store = FloorBinStore(config.storage.database)
+    return FloorService(floor_config, config.sensors, store, publish)
+
+
+def _forecast_service(config: Config, store: Store, link: MqttLink) -> ForecastService | None:
+    if not config.analytics.forecast:
+        return None
+    return ForecastService(
+        config.analytics, store, config.branch.id, link.publish_forecast, upload=config.central is not None
+    )
+
+
+def _dashboard(config: Config) -> DashboardServer | None:
+    if not config.dashboard.enabled:
+        return None
+    server = DashboardServer(config.dashboard, config.branch.id, config.mqtt.topic_prefix)
+    server.start()
+    return server
+
+
+def _first_sync(central: CentralSync) -> None:
+    """Fetch the gallery before the camera starts: a customer walking in at boot is then recognised.
+    An unreachable service is no reason not to start: the local gallery serves until it is back."""
+    try:
+        central.sync_once()
+    except CentralError as exc:
+        log.warning("central service unreachable at start (%s): using the gallery held locally", exc)
+
+
+def _central_sync(config: Config, store: Store) -> CentralSync | None:
+    if config.central is None:
+        return None
+    central = config.central
+    # A secret file others can read is refused here, at start, rather than used.
+    secret = read_device_secret(central.device_secret_file)
+    device_id = central.device_id or f"{config.branch.id}-{config.branch.device_id}"
+    client = CentralClient(central.url, device_id, secret, timeout_s=central.timeout_s)
+    budget = int(config.storage.outbox_budget_mb * 1024 * 1024)
+    return CentralSync(store, client, central.interval_s, central.batch_size, budget)
+
+
+def _announce_ready(notifier: Notifier, pipeline: Pipeline, link: MqttLink, stop: threading.Event) -> None:
+    deadline = time.monotonic() + READY_WAIT_S
+    while time.monotonic() < deadline and not stop.is_set():
+        if pipeline.stats.frames_captured > 0 and link.connected:
+            break
+        stop.wait(0.05)
+    parts = [
+        f"gallery={len(pipeline.gallery)}",
+        "camera=ok" if pipeline.stats.frames_captured else "camera=waiting",
+        "broker=ok" if link.connected else "broker=waiting",
+    ]
+    status = " ".join(parts)
+    notifier.ready(status)
+    log.info("ready: %s", status)
+
+
+def _guard_disk(store: Store) -> None:
+    """Disk nearly full: queued aggregates go first; check-ins and audit records stay, with an alarm."""
+    free_mb = disk_free_mb(store.path.parent)
+    if free_mb >= LOW_DISK_MB:
+        return
+    dropped = store.outbox.enforce_budget(0).aggregates_dropped
+    log.error(
+        "ALARM: disk nearly full (%.0f MB free); %d queued aggregate(s) dropped, check-ins and audit kept",
+        free_mb,
+        dropped,
+    )
+
+
+def _observability(config: Config, parts: Parts) -> ObservabilityServer | None:
+    if not config.observability.enabled:
+        return None
+    try:
+        server = ObservabilityServer(parts, config.observability.host, config.observability.port)
+    except OSError as exc:  # the port is taken: run without it rather than not at all
+        log.error("health and metrics port %s unavailable: %s", config.observability.port, exc)
+        return None
+    server.start()
+    return server
+
+
+def _supervise(
+    notifier: Notifier,
+    pipeline: Pipeline,
+    stop: threading.Event,
+    every_tick: Callable[[], None],
+    link_alive: Callable[[], bool] = lambda: True,
+) -> None:
+    interval = watchdog_interval_s()
+    tick = min(1.0, interval) if interval else 1.0
+    while not stop.is_set():
+        if pipeline.finished:
+            log.info("camera stream finished; stopping")
+            return
+        # Feed the watchdog only while the daemon really works: a hung recognition worker, a capture
+        # stuck inside a read, or a dead MQTT network thread must let systemd restart us instead of
+        # being papered over by a healthy-looking main thread.
+        now = time.monotonic()
+        healthy = (
+            now - pipeline.worker_heartbeat < WORKER_STALL_S
+            and pipeline.capture_healthy(now, CAPTURE_STALL_S)
+            and link_alive()
+        )
+        if interval and healthy:
+            notifier.watchdog()
+        every_tick()
+        stop.wait(tick)

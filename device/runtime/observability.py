@@ -1,0 +1,230 @@
+"""What an operations team sees: `/healthz` (one JSON verdict) and `/metrics` (Prometheus), read from
+the parts' own counters at the moment of asking, on a local port.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, SummaryMetricFamily
+from prometheus_client.registry import Collector
+
+from device.central.service import CentralSync
+from device.checkin.scanner import ScannerStats
+from device.cues.board import CueBoard
+from device.floor.service import FloorService
+from device.mqtt.link import MqttLink
+from device.recognition.pipeline import Pipeline
+from device.state.store import Store
+
+log = logging.getLogger(__name__)
+
+FRAMES_STALE_S = 5.0
+WORKER_STALE_S = 30.0
+SENSOR_STALE_S = 10.0
+# Below this much free space the daemon raises the alarm and drops queued aggregates (anonymous
+# counts) first; check-ins and audit records are never dropped.
+LOW_DISK_MB = 200.0
+
+
+def disk_free_mb(folder: Path) -> float:
+    return shutil.disk_usage(folder).free / 2**20
+
+
+@dataclass
+class Parts:
+    """Everything health and metrics read from; optional parts are None when not configured."""
+
+    pipeline: Pipeline
+    link: MqttLink
+    store: Store
+    floor: FloorService | None = None
+    central: CentralSync | None = None
+    scanner: ScannerStats | None = None
+    board: CueBoard | None = None
+    started: float = field(default_factory=time.monotonic)
+
+
+def health(parts: Parts, now: float | None = None) -> dict[str, Any]:
+    """`ok`, or `degraded` with the reasons, phrased for whoever reads the dashboard."""
+    now = time.monotonic() if now is None else now
+    problems: list[str] = []
+    last_frame = parts.pipeline.stats.last_frame_at
+    if last_frame is None or now - last_frame > FRAMES_STALE_S:
+        problems.append("camera: no frames")
+    if now - parts.pipeline.worker_heartbeat > WORKER_STALE_S:
+        problems.append("recognition: worker stuck")
+    if not parts.link.connected:
+        problems.append(
+            f"broker: not connected{' (' + parts.link.last_refusal + ')' if parts.link.last_refusal else ''}"
+        )
+    if parts.floor is not None:
+        for status in parts.floor.status.values():
+            if status.last_reading_at is None or now - status.last_reading_at > SENSOR_STALE_S:
+                problems.append(f"sensor {status.sensor_id}: silent")
+    free_mb = disk_free_mb(parts.store.path.parent)
+    if free_mb < LOW_DISK_MB:
+        problems.append(f"disk: nearly full ({free_mb:.0f} MB free)")
+    if parts.central is not None:
+        if parts.central.over_budget:
+            problems.append("central: outbox over its disk budget")
+        if parts.central.errors and parts.central.last_success is None:
+            problems.append("central: never reached")
+    return {
+        "status": "degraded" if problems else "ok",
+        "problems": problems,
+        "uptime_s": round(now - parts.started, 1),
+        "frames": parts.pipeline.stats.frames_captured,
+        "dropped_frames": parts.pipeline.dropped_frames,
+        "gallery_customers": len(parts.pipeline.gallery),
+        "outbox": parts.store.outbox.depth(),
+    }
+
+
+class PartsCollector(Collector):
+    def __init__(self, parts: Parts) -> None:
+        self._parts = parts
+
+    def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily | SummaryMetricFamily]:
+        p = self._parts
+        stats, recognizer = p.pipeline.stats, p.pipeline.recognizer.stats
+
+        def counter(name: str, doc: str, value: float) -> CounterMetricFamily:
+            return CounterMetricFamily(f"branchdoor_{name}", doc, value=value)
+
+        yield counter("frames_captured", "Frames read from the camera.", stats.frames_captured)
+        yield counter("frames_processed", "Frames the recognizer looked at.", stats.frames_processed)
+        yield counter(
+            "frames_dropped", "Frames replaced before recognition took them.", p.pipeline.dropped_frames
+        )
+        yield counter("face_detections", "Face searches run.", recognizer.detections)
+        yield counter("face_encodings", "Face templates computed.", recognizer.encodings)
+        yield counter("checkins", "Check-ins of identified customers.", stats.checkins)
+        yield counter("unidentified_visits", "Visits by people not identified.", stats.unidentified_visits)
+        yield counter("cues_sent", "Teller cues published.", p.link.cues_sent)
+        latency = SummaryMetricFamily(
+            "branchdoor_frame_latency_seconds", "From capture to the end of recognition, per frame processed."
+        )
+        latency.add_metric([], count_value=stats.frames_processed, sum_value=stats.latency_s_total)
+        yield latency
+        yield GaugeMetricFamily(
+            "branchdoor_tracks_active", "People in view now.", value=len(p.pipeline.recognizer.tracker.active)
+        )
+        yield GaugeMetricFamily(
+            "branchdoor_broker_connected", "1 when connected to the broker.", value=float(p.link.connected)
+        )
+        depth = GaugeMetricFamily(
+            "branchdoor_outbox_depth", "Records waiting for the central service.", labels=["kind"]
+        )
+        for kind, count in p.store.outbox.depth().items():
+            depth.add_metric([kind], count)
+        yield depth
+        oldest = p.store.outbox.oldest_age_s(time.time())
+        yield GaugeMetricFamily(
+            "branchdoor_outbox_oldest_age_seconds", "Age of the oldest waiting record.", value=oldest or 0.0
+        )
+        if p.board is not None:
+            yield from _cue_metrics(p.board)
+        if p.central is not None:
+            yield counter("sync_errors", "Failed central sync cycles.", p.central.errors)
+        if p.floor is not None:
+            bad = CounterMetricFamily(
+                "branchdoor_sensor_bad_frames", "Corrupt frames skipped.", labels=["sensor"]
+            )
+            readings = CounterMetricFamily(
+                "branchdoor_sensor_readings", "Readings placed on the floor.", labels=["sensor"]
+            )
+            for sensor_id, count in p.floor.bad_frames().items():
+                bad.add_metric([sensor_id], count)
+                readings.add_metric([sensor_id], p.floor.status[sensor_id].readings)
+            yield bad
+            yield readings
+        if p.scanner is not None:
+            codes = CounterMetricFamily(
+                "branchdoor_scanner_codes",
+                "Codes read by the QR/card scanner, by outcome.",
+                labels=["outcome"],
+            )
+            for outcome, count in vars(p.scanner).items():
+                codes.add_metric([outcome], count)
+            yield codes
+
+
+def _cue_metrics(board: CueBoard) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
+    feedback = CounterMetricFamily(
+        "branchdoor_cue_feedback",
+        "Teller verdicts on cues; not_this_customer counts recognitions a teller found wrong.",
+        labels=["verdict"],
+    )
+    for verdict in ("served", "not_this_customer"):
+        feedback.add_metric([verdict], board.stats.verdicts[verdict])
+    yield feedback
+    yield CounterMetricFamily(
+        "branchdoor_screen_messages_rejected",
+        "Malformed or foreign hello/feedback messages refused.",
+        value=board.stats.rejected,
+    )
+    yield CounterMetricFamily(
+        "branchdoor_cues_replayed", "Cues replayed to screens saying hello late.", value=board.stats.replays
+    )
+    yield CounterMetricFamily(
+        "branchdoor_cues_withdrawn",
+        "Cues withdrawn (expired, served, not this customer).",
+        value=board.stats.withdrawn,
+    )
+    yield GaugeMetricFamily("branchdoor_cues_active", "Cues alive now.", value=len(board.active()))
+
+
+class ObservabilityServer:
+    def __init__(self, parts: Parts, host: str, port: int) -> None:
+        registry = CollectorRegistry()
+        registry.register(PartsCollector(parts))
+
+        def probe() -> dict[str, Any]:
+            return health(parts)
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                if self.path == "/healthz":
+                    verdict = probe()
+                    body = json.dumps(verdict).encode()
+                    self._reply(200 if verdict["status"] == "ok" else 503, "application/json", body)
+                elif self.path == "/metrics":
+                    self._reply(200, "text/plain; version=0.0.4", generate_latest(registry))
+                else:
+                    self._reply(404, "text/plain", b"try /healthz or /metrics\n")
+
+            def _reply(self, status: int, content_type: str, body: bytes) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass  # scrapes every few seconds are not news
+
+        self._server = ThreadingHTTPServer((host, port), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="observability", daemon=True)
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    def start(self) -> None:
+        self._thread.start()
+        log.info("health and metrics on http://%s:%d/healthz and /metrics", *self._server.server_address[:2])
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()

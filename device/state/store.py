@@ -1,0 +1,398 @@
+"""The device's SQLite state. This module owns every SQL statement; the rest call named methods."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import sqlite_utils
+
+from device.analytics.data import AnalyticsData, add_analytics_columns
+from device.domain import AuditRecord, CheckIn, Consent, Profile
+from device.privacy.forgetting import ForgetReport
+from device.state.outbox import Outbox
+from device.state.part import SharedConnection
+from device.state.sealing import TemplateCipher
+from device.state.templates import TemplateVault, Vectors
+from device.state.tokens import TokenBook
+from device.state.visit_counts import VisitCounts
+
+__all__ = ["ForgetReport", "Store", "Vectors"]
+
+# Audit records that outlive the customer they name: the proof that they were forgotten.
+KEPT_AFTER_FORGET = frozenset({"customer_forgotten", "consent_withdrawn"})
+
+
+class Store:
+    """One connection, guarded by a lock, so the pipeline and the control loop can share it. `cipher`
+    seals templates (device/privacy/keys.py); without it the store serves everything else (outbox, forget)."""
+
+    def __init__(self, path: Path, cipher: TemplateCipher | None = None) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=5.0)
+        self._db = sqlite_utils.Database(connection)
+        self._lock = threading.RLock()
+        self._db.execute("PRAGMA journal_mode=WAL")
+        # NORMAL with WAL survives power loss up to the last checkpointed transaction; FULL loses nothing.
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        # Deleted rows (a forgotten customer, a template before sealing) are overwritten with zeros.
+        self._db.execute("PRAGMA secure_delete=ON")
+        self._create_schema()
+        shared = SharedConnection(self._db, self._lock, self._transaction)
+        self.outbox = Outbox(shared)
+        self.templates = TemplateVault(shared, cipher)
+        self.visit_counts = VisitCounts(shared)
+        self.tokens = TokenBook(shared)
+        self.analytics = AnalyticsData(shared, self.outbox)  # statistics
+        self._scrub()  # templates an older version left in plaintext were just sealed: no copy remains
+        self._gallery_changes = 0
+
+    def _create_schema(self) -> None:
+        with self._lock:
+            self._db.executescript(
+                """
+                CREATE TABLE IF NOT EXISTS customers (
+                    customer_ref TEXT PRIMARY KEY,
+                    greeting_name TEXT NOT NULL,
+                    language TEXT,
+                    interests TEXT NOT NULL DEFAULT '[]',
+                    service_hints TEXT NOT NULL DEFAULT '[]',
+                    enrolled_at REAL NOT NULL,
+                    updated_at REAL NOT NULL,
+                    birth_year_band TEXT
+                );
+                CREATE TABLE IF NOT EXISTS consents (
+                    customer_ref TEXT PRIMARY KEY
+                        REFERENCES customers(customer_ref) ON DELETE CASCADE,
+                    notice_version TEXT NOT NULL,
+                    purpose TEXT NOT NULL,
+                    scope TEXT NOT NULL,
+                    channel TEXT NOT NULL,
+                    granted_at REAL NOT NULL
+                );
+                CREATE TABLE IF NOT EXISTS checkins (
+                    visit_id TEXT PRIMARY KEY,
+                    customer_ref TEXT NOT NULL,
+                    branch_id TEXT NOT NULL,
+                    device_id TEXT NOT NULL,
+                    at REAL NOT NULL,
+                    score_band TEXT NOT NULL
+                );
+                CREATE INDEX IF NOT EXISTS checkins_by_customer ON checkins(customer_ref, at);
+                CREATE TABLE IF NOT EXISTS meta (
+                    key TEXT PRIMARY KEY,
+                    value TEXT
+                );
+                """
+            )
+            add_analytics_columns(self._db)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    # --- customers and their templates -------------------------------------------------------------
+
+    def enroll(
+        self,
+        profile: Profile,
+        consent: Consent,
+        vectors: Vectors,
+        *,
+        replace: bool = False,
+        audits: Sequence[AuditRecord] = (),
+    ) -> int:
+        """Store a consented customer's templates; re-enrollment adds to them unless `replace`."""
+        with self._transaction():
+            held = self._enroll_rows(profile, consent, vectors, replace, time.time())
+            for audit in audits:
+                self._enqueue_audit(audit, time.time())
+        self._gallery_changes += 1
+        return held
+
+    def _enroll_rows(
+        self, profile: Profile, consent: Consent, vectors: Vectors, replace: bool, now: float
+    ) -> int:
+        """Inside the caller's transaction."""
+        existing = self._db.execute(
+            "SELECT enrolled_at FROM customers WHERE customer_ref = ?", [profile.customer_ref]
+        ).fetchone()
+        self._db.execute(
+            """
+            INSERT INTO customers
+                (customer_ref, greeting_name, language, interests, service_hints, enrolled_at, updated_at,
+                 birth_year_band)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(customer_ref) DO UPDATE SET
+                greeting_name = excluded.greeting_name, language = excluded.language,
+                interests = excluded.interests, service_hints = excluded.service_hints,
+                updated_at = excluded.updated_at, birth_year_band = excluded.birth_year_band
+            """,
+            [
+                profile.customer_ref,
+                profile.greeting_name,
+                profile.language,
+                json.dumps(list(profile.interests)),
+                json.dumps(list(profile.service_hints)),
+                existing[0] if existing else now,
+                now,
+                profile.birth_year_band,
+            ],
+        )
+        consent_fields = (consent.notice_version, consent.purpose, consent.scope, consent.channel)
+        self._db.execute(
+            """
+            INSERT INTO consents (customer_ref, notice_version, purpose, scope, channel, granted_at)
+            VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT(customer_ref) DO UPDATE SET
+                notice_version = excluded.notice_version, purpose = excluded.purpose,
+                scope = excluded.scope, channel = excluded.channel, granted_at = excluded.granted_at
+            """,
+            [profile.customer_ref, *consent_fields, consent.granted_at or now],
+        )
+        if replace:
+            self.templates.delete(profile.customer_ref)
+        if len(vectors):
+            self.templates.add(profile.customer_ref, vectors, now)
+        return self.templates.count_of(profile.customer_ref)
+
+    def forget(self, customer_ref: str, audits: Sequence[AuditRecord] = ()) -> ForgetReport:
+        """Delete everything held about one customer: profile, consent, templates, check-in tokens,
+        check-ins and the records still waiting in the outbox that carry their reference; `audits`
+        (the record of the deletion itself) are queued in the same transaction."""
+        with self._transaction():
+            report = self._forget_rows(customer_ref)
+            for audit in audits if report.found else ():
+                self._enqueue_audit(audit, time.time())
+        self._gallery_changes += 1
+        self._scrub()
+        return report
+
+    def _scrub(self) -> None:
+        """Deleted rows are zeroed in place (secure_delete); this also empties the write-ahead log, so
+        no older copy of a page (a forgotten customer, a template before sealing) stays on disk."""
+        with self._lock:
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def _forget_rows(self, customer_ref: str) -> ForgetReport:
+        """Inside the caller's transaction."""
+        encodings = self.templates.delete(customer_ref)
+        self.tokens.forget_customer(customer_ref)
+        self.visit_counts.keep_visits_of(customer_ref)  # the visits happened; only the name goes
+        checkins = self._db.execute("DELETE FROM checkins WHERE customer_ref = ?", [customer_ref]).rowcount
+        self.outbox.forget_customer(customer_ref)
+        self._db.execute("DELETE FROM consents WHERE customer_ref = ?", [customer_ref])
+        customers = self._db.execute("DELETE FROM customers WHERE customer_ref = ?", [customer_ref]).rowcount
+        return ForgetReport(customer_ref, customers, encodings, checkins)
+
+    def issue_token(self, profile: Profile, consent: Consent, audits: Sequence[AuditRecord] = ()) -> str:
+        """A check-in token for a consented customer (their profile and consent stored or updated, no
+        templates needed): the scanner path for those who do not want face check-in."""
+        now = time.time()
+        with self._transaction():
+            self._enroll_rows(profile, consent, np.zeros((0, 128), np.float32), replace=False, now=now)
+            token = self.tokens.issue(profile.customer_ref, now)
+            for audit in audits:
+                self._enqueue_audit(audit, now)
+        return token
+
+    def rotate_key(self, new: TemplateCipher, audit: AuditRecord) -> int:
+        """Re-seal every template under `new`, with the audit record, in one transaction."""
+        with self._transaction():
+            count = self.templates.reseal(new)
+            self._enqueue_audit(audit, time.time())
+        self.templates.use(new)
+        self._scrub()
+        return count
+
+    # --- the gallery as the central service sends it -----------------------------------------------
+
+    def apply_gallery_delta(
+        self,
+        upserts: list[tuple[Profile, Consent, Vectors]],
+        deletions: list[str],
+        cursor: str | None,
+        audits: Sequence[AuditRecord] = (),
+    ) -> None:
+        """One page of central changes, all or nothing, with the cursor that follows it: a power cut
+        mid-page leaves the device at the previous cursor, to fetch the page again. Each deletion is
+        queued for acknowledgement upstream in the same transaction."""
+        now = time.time()
+        with self._transaction():
+            for profile, consent, vectors in upserts:
+                self._enroll_rows(profile, consent, vectors, replace=True, now=now)
+            for customer_ref in deletions:
+                self._forget_rows(customer_ref)
+                # No customer_ref column: a later forget must not erase the acknowledgement itself.
+                self.outbox.enqueue(
+                    "deletion_ack", f"del-{customer_ref}-{now}", {"customer_ref": customer_ref}, now
+                )
+            for audit in audits:
+                self._enqueue_audit(audit, now)
+            self._set_meta("gallery_cursor", cursor)
+        if upserts or deletions:  # an empty page moves only the cursor: no gallery to rebuild
+            self._gallery_changes += 1
+        if deletions:
+            self._scrub()
+
+    def record_audit(self, *audits: AuditRecord) -> None:
+        """Queue audit records for upload, in one transaction; a change with an audit passes it in its own."""
+        with self._transaction():
+            for audit in audits:
+                self._enqueue_audit(audit, time.time())
+
+    def _enqueue_audit(self, audit: AuditRecord, now: float) -> None:
+        # Filed under the customer's ref, so that forgetting them drops it too, unless it is the
+        # record of that forgetting.
+        ref = None if audit.event in KEPT_AFTER_FORGET else audit.customer_ref
+        self.outbox.enqueue("audit", audit.record_id, audit.payload(), now, customer_ref=ref)
+
+    def wipe_gallery(self) -> None:
+        """The central service answered 410 Gone: forget every customer and start from scratch."""
+        with self._transaction():
+            for table in ("encodings", "checkin_tokens", "checkins", "consents", "customers"):
+                self._db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+            self._set_meta("gallery_cursor", None)
+        self._gallery_changes += 1
+        self._scrub()
+
+    def gallery_cursor(self) -> str | None:
+        with self._lock:
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'gallery_cursor'").fetchone()
+        return None if row is None else row[0]
+
+    def _set_meta(self, key: str, value: str | None) -> None:
+        sql = "INSERT INTO meta (key, value) VALUES (?, ?) "
+        sql += "ON CONFLICT(key) DO UPDATE SET value = excluded.value"
+        self._db.execute(sql, [key, value])
+
+    def profile(self, customer_ref: str) -> Profile | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT greeting_name, language, interests, service_hints, birth_year_band FROM customers "
+                "WHERE customer_ref = ?",
+                [customer_ref],
+            ).fetchone()
+        if row is None:
+            return None
+        interests, hints = tuple(json.loads(row[2])), tuple(json.loads(row[3]))
+        return Profile(customer_ref, row[0], row[1], interests, hints, birth_year_band=row[4])
+
+    def gallery_rows(self) -> tuple[list[str], Vectors]:
+        """Templates of every customer whose consent is on record, one row per template, opened."""
+        return self.templates.gallery_rows()
+
+    def templates_of(self, customer_ref: str) -> Vectors:
+        """The templates already held for one customer, oldest first (none: a 0x128 array)."""
+        return self.templates.templates_of(customer_ref)
+
+    def customer_count(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT COUNT(*) FROM customers").fetchone()[0])
+
+    def data_version(self) -> int:
+        """Changes whenever another connection commits: how the daemon notices `enroll` and `forget`."""
+        with self._lock:
+            return int(self._db.execute("PRAGMA data_version").fetchone()[0])
+
+    def gallery_version(self) -> int:
+        """Changes whenever the gallery may have: another connection's commit (a `branchdoor forget`)
+        or this connection's own gallery changes (central sync), which data_version does not count."""
+        return self.data_version() + self._gallery_changes
+
+    # --- visits ------------------------------------------------------------------------------------
+
+    def last_checkin_at(self, customer_ref: str) -> float | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT MAX(at) FROM checkins WHERE customer_ref = ?", [customer_ref]
+            ).fetchone()
+        return None if row is None or row[0] is None else float(row[0])
+
+    def visit_history(self, customer_ref: str, before: float) -> tuple[int, float | None]:
+        """Check-ins of this customer up to `before` (included), and the latest one before it."""
+        with self._lock:
+            count, previous = self._db.execute(
+                "SELECT COUNT(*), MAX(CASE WHEN at < ? THEN at END) FROM checkins "
+                "WHERE customer_ref = ? AND at <= ?",
+                [before, customer_ref, before],
+            ).fetchone()
+        return int(count), None if previous is None else float(previous)
+
+    def record_checkin(
+        self, checkin: CheckIn, audits: Sequence[AuditRecord] = (), dedup_window_s: float | None = None
+    ) -> bool:
+        """The check-in and its outbox record, in one transaction: both survive a power cut, or neither.
+        With `dedup_window_s`, only if the customer is still held and has no check-in that recent,
+        decided inside the transaction: a forget or a second path (face, scanner) cannot slip between."""
+        with self._transaction():
+            if (
+                dedup_window_s is not None
+                and not self._db.execute(
+                    "SELECT 1 FROM customers c WHERE customer_ref = ? AND NOT EXISTS "
+                    "(SELECT 1 FROM checkins k WHERE k.customer_ref = c.customer_ref AND ? - k.at < ?)",
+                    [checkin.customer_ref, checkin.at, dedup_window_s],
+                ).fetchone()
+            ):
+                return False
+            self._enqueue_checkin(checkin)
+            for audit in audits:
+                self._enqueue_audit(audit, checkin.at)
+            who = (checkin.visit_id, checkin.customer_ref, checkin.branch_id, checkin.device_id)
+            self._db.execute(
+                "INSERT INTO checkins (visit_id, customer_ref, branch_id, device_id, at, score_band) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [*who, checkin.at, checkin.score_band],
+            )
+        return True
+
+    def queue_checkins_for_upload(self, checkins: Sequence[CheckIn]) -> None:
+        """Outbox records only, many in one transaction: for loading a benchmark, not for the daemon."""
+        with self._transaction():
+            for checkin in checkins:
+                self._enqueue_checkin(checkin)
+
+    def _enqueue_checkin(self, checkin: CheckIn) -> None:
+        self.outbox.enqueue(
+            "checkin",
+            checkin.visit_id,
+            # The central contract's CheckinRecord (sync/models.py): no biometric content.
+            {
+                "customer_ref": checkin.customer_ref,
+                "branch_id": checkin.branch_id,
+                "at": datetime.fromtimestamp(checkin.at, UTC).isoformat(),
+                "score_band": checkin.score_band,
+            },
+            now=checkin.at,
+            customer_ref=checkin.customer_ref,
+        )
+
+    def checkins(self) -> list[tuple[str, str, float]]:
+        with self._lock:
+            rows = self._db.execute("SELECT visit_id, customer_ref, at FROM checkins ORDER BY at").fetchall()
+        return [(row[0], row[1], float(row[2])) for row in rows]
+
+    def purge_uploaded(self, checkins_before: float, counts_before: float) -> tuple[int, int]:
+        """Retention: check-ins older than `checkins_before` that have left the outbox become anonymous
+        counts; counts older than `counts_before` go. Returns (check-ins, count bins) deleted."""
+        return self.visit_counts.retire_checkins(checkins_before, counts_before)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
