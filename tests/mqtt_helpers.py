@@ -13,6 +13,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
+from device.cues.cue import Cue
+from device.mqtt.link import MqttLink
 from tests.waiting import eventually
 
 
@@ -81,3 +83,10 @@ class Subscriber:
     def close(self) -> None:
         self._client.loop_stop()
         self._client.disconnect()
+
+
+def publish_cue(link: MqttLink, cue: Cue, topic: str | None = None, now: float | None = None) -> bool:
+    """What the cue board hands the link for one cue, for tests that drive the link without a board."""
+    return link.publish_expiring(
+        topic or link.topics.cues, cue.to_json(), cue.expires_at, cue.checkin.customer_ref, now
+    )

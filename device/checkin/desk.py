@@ -62,15 +62,3 @@ class CheckinDesk:
         if not self._store.record_checkin(checkin, [audit], self._dedup_window_s):
             return None  # forgotten, or checked in by the other path, since the reads above
         return checkin
-
-
-def cue_shown(checkin: CheckIn, screen: str, expiry_s: int) -> AuditRecord:
-    """The audit of a cue handed to the broker for the branch's teller screens."""
-    return AuditRecord(
-        event="cue_shown",
-        customer_ref=checkin.customer_ref,
-        score_band=checkin.score_band,
-        screen=screen,
-        rule=f"one cue per visit, expires after {expiry_s}s",
-        detail=f"visit {checkin.visit_id}",
-    )

@@ -18,7 +18,6 @@ from typing import TypeVar
 
 from pydantic import ValidationError
 
-from device.checkin.desk import cue_shown
 from device.cues.config import CuesConfig
 from device.cues.cue import Cue, VisitHistory, iso_utc, route_for
 from device.domain import AuditRecord, CheckIn
@@ -110,11 +109,19 @@ class CueBoard:
                 log.warning("no cue for visit %s: the customer was forgotten", checkin.visit_id)
                 return None
             self._active[cue.cue_id] = cue
-            published = self._link.publish_cue(cue, topic, now)
+            published = self._publish(cue, topic, now)
         if published:
             self._store.record_audit(cue_shown(checkin, topic, int(self._expiry_s)))
         self._visit(checkin, "arrived", "checked_in", now)
         return cue
+
+    def _publish(self, cue: Cue, topic: str, now: float) -> bool:
+        """Queued on the link, which drops it unsent once its life is over; False if it already is."""
+        if cue.remaining_s(now) <= 0:
+            return False
+        return self._link.publish_expiring(
+            topic, cue.to_json(), cue.expires_at, cue.checkin.customer_ref, now
+        )
 
     def drop_pending_cues(self, still_held: Callable[[str], bool]) -> int:
         """device.privacy.forgetting.PendingCues: a customer forgotten while their cue is active has it
@@ -187,7 +194,7 @@ class CueBoard:
                 with self._lock:  # a customer forgotten meanwhile: their cue is no longer active
                     if cue.cue_id not in self._active:
                         break
-                    if not self._link.publish_cue(cue, self._topics.screen(screen_id, "cues"), now):
+                    if not self._publish(cue, self._topics.screen(screen_id, "cues"), now):
                         break
                     self.stats.replays += 1
                 shown.append(cue_shown(cue.checkin, screen_id, int(self._expiry_s)))
@@ -276,6 +283,18 @@ class CueBoard:
         with self._lock:
             self.stats.rejected += 1
         log.warning("rejected message on %s: %s", topic, why)
+
+
+def cue_shown(checkin: CheckIn, screen: str, expiry_s: int) -> AuditRecord:
+    """The audit of a cue handed to the broker for the branch's teller screens."""
+    return AuditRecord(
+        event="cue_shown",
+        customer_ref=checkin.customer_ref,
+        score_band=checkin.score_band,
+        screen=screen,
+        rule=f"one cue per visit, expires after {expiry_s}s",
+        detail=f"visit {checkin.visit_id}",
+    )
 
 
 def _digest(customer_ref: str) -> str:

@@ -34,7 +34,6 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
-from device.cues.cue import Cue
 from device.mqtt.config import MqttConfig
 from device.mqtt.credentials import read_password, tls_context
 from device.mqtt.topics import Topics
@@ -116,16 +115,24 @@ class MqttLink:
         with contextlib.suppress(BlockingIOError, OSError):  # full: the owner is awake anyway
             self._wake_w.send(b"\0")
 
-    def publish_cue(self, cue: Cue, topic: str | None = None, now: float | None = None) -> bool:
-        """Queue a cue (QoS 1, expiring); False when it has already expired."""
-        if cue.remaining_s(self._clock() if now is None else now) <= 0:
+    @property
+    def topics(self) -> Topics:
+        return self._topics
+
+    def publish_expiring(
+        self,
+        topic: str,
+        payload: bytes,
+        expires_at: float,
+        customer_ref: str | None = None,
+        now: float | None = None,
+    ) -> bool:
+        """Queue a teller cue: QoS 1, never delivered after `expires_at` (wall clock), none lost before
+        it; forgetting `customer_ref` drops it while it is not yet on the broker. False when it has
+        no whole second of life left, and then nothing is queued."""
+        if int(expires_at - (self._clock() if now is None else now)) <= 0:
             return False
-        ref = cue.checkin.customer_ref
-        self.send(
-            Outgoing(
-                topic or self._topics.cues, cue.to_json(), 1, cue.expires_at, is_cue=True, customer_ref=ref
-            )
-        )
+        self.send(Outgoing(topic, payload, 1, expires_at, is_cue=True, customer_ref=customer_ref))
         return True
 
     def drop_pending_cues(self, still_held: Callable[[str], bool]) -> int:

@@ -15,24 +15,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Protocol
 
 from device.domain import AuditRecord
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class ForgetReport:
-    customer_ref: str
-    customers: int
-    encodings: int
-    checkins: int
-
-    @property
-    def found(self) -> bool:
-        return self.customers > 0
 
 
 class PendingCues(Protocol):

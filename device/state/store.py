@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,7 +17,6 @@ import sqlite_utils
 
 from device.analytics.data import AnalyticsData, add_analytics_columns
 from device.domain import AuditRecord, CheckIn, Consent, Profile
-from device.privacy.forgetting import ForgetReport
 from device.state.outbox import Outbox
 from device.state.part import SharedConnection
 from device.state.sealing import TemplateCipher
@@ -28,6 +28,20 @@ __all__ = ["ForgetReport", "Store", "Vectors"]
 
 # Audit records that outlive the customer they name: the proof that they were forgotten.
 KEPT_AFTER_FORGET = frozenset({"customer_forgotten", "consent_withdrawn"})
+
+
+@dataclass(frozen=True, slots=True)
+class ForgetReport:
+    """What `Store.forget` deleted; `found` is False when nothing was held about the customer."""
+
+    customer_ref: str
+    customers: int
+    encodings: int
+    checkins: int
+
+    @property
+    def found(self) -> bool:
+        return self.customers > 0
 
 
 class Store:

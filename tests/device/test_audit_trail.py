@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from device.checkin.desk import CheckinDesk, cue_shown
+from device.checkin.desk import CheckinDesk
+from device.cues.board import cue_shown
 from device.domain import Consent, Identification, Profile
 from device.enrollment.enroll import consent_audits
 from device.privacy.forgetting import kiosk_withdrawal

@@ -19,7 +19,7 @@ from device.privacy.forgetting import drop_forgotten_cues, kiosk_withdrawal
 from device.state.store import Store
 from tests.conftest import random_templates
 from tests.keys import CIPHER
-from tests.mqtt_helpers import Subscriber
+from tests.mqtt_helpers import Subscriber, publish_cue
 
 NAME = "Grace Forgettable"
 
@@ -113,7 +113,7 @@ def test_a_cue_held_for_the_broker_is_dropped_when_its_customer_is_forgotten(tmp
         link = MqttLink(settings, Topics("branchdoor", "b1", "door-1"), "t-forget")
         link.start()
         try:
-            assert link.publish_cue(cue_for("C1", NAME)) and link.publish_cue(cue_for("C2", "Kept"))
+            assert publish_cue(link, cue_for("C1", NAME)) and publish_cue(link, cue_for("C2", "Kept"))
             store.forget("C1")
             assert drop_forgotten_cues(link, lambda ref: store.profile(ref) is not None) == 1
             broker.add_user("kiosk", "kiosk-pw")  # the broker is back: what was held goes out

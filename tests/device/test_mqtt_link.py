@@ -20,7 +20,7 @@ from device.mqtt.config import MqttConfig
 from device.mqtt.link import MqttLink
 from device.mqtt.topics import Topics
 from tests.device.cues.tcp_proxy import FreezableProxy
-from tests.mqtt_helpers import Subscriber
+from tests.mqtt_helpers import Subscriber, publish_cue
 from tests.waiting import eventually
 
 
@@ -38,7 +38,7 @@ def test_online_then_cue_then_offline(broker: MosquittoBroker) -> None:
     try:
         assert link.wait_connected(5)
         assert screen.wait_for(lambda: [m.payload for m in screen.on("/availability")] == [b"online"])
-        assert link.publish_cue(cue(time.time(), expiry_s=60))
+        assert publish_cue(link, cue(time.time(), expiry_s=60))
         assert screen.wait_for(lambda: len(screen.on("/cues")) == 1)
         [received] = screen.on("/cues")
         assert received.topic == f"branchdoor/{branch}/cues"
@@ -66,7 +66,7 @@ def test_an_expired_cue_is_not_sent(broker: MosquittoBroker) -> None:
     try:
         assert link.wait_connected(5)
         stale = cue(time.time() - 120, expiry_s=60)
-        assert not link.publish_cue(stale)
+        assert not publish_cue(link, stale)
         assert link.cues_sent == 0
     finally:
         link.stop()
@@ -91,8 +91,8 @@ def test_cues_wait_for_a_missing_broker_within_their_expiry_only() -> None:
         link.start()
         try:
             now = time.time()
-            assert link.publish_cue(cue(now, expiry_s=2))  # held: refused by the broker for now
-            assert link.publish_cue(cue(now, expiry_s=60))
+            assert publish_cue(link, cue(now, expiry_s=2))  # held: refused by the broker for now
+            assert publish_cue(link, cue(now, expiry_s=60))
             time.sleep(3)  # the first cue's life runs out meanwhile
             assert not link.connected and link.last_refusal is not None
             broker.add_user("kiosk", "kiosk-pw")
@@ -135,7 +135,7 @@ def test_a_cue_in_flight_when_the_network_dies_is_resent_only_within_its_life(
     with through_a_proxy(broker, "inflight") as (proxy, screen, link):
         proxy.freeze()
         now = time.time()
-        assert link.publish_cue(cue(now, expiry_s=2)) and link.publish_cue(cue(now, expiry_s=60))
+        assert publish_cue(link, cue(now, expiry_s=2)) and publish_cue(link, cue(now, expiry_s=60))
         time.sleep(3)
         assert screen.messages == []
         proxy.cut_and_thaw()
@@ -155,7 +155,7 @@ def test_a_forgotten_customers_cue_in_flight_is_not_resent_after_the_network_die
     with through_a_proxy(broker, "forget-inflight") as (proxy, screen, link):
         proxy.freeze()
         now = time.time()
-        assert link.publish_cue(cue(now, ref="GONE")) and link.publish_cue(cue(now, ref="KEPT"))
+        assert publish_cue(link, cue(now, ref="GONE")) and publish_cue(link, cue(now, ref="KEPT"))
         assert eventually(lambda: link.cues_sent == 2)  # both handed to the (silent) connection
         assert link.drop_pending_cues(lambda ref: ref != "GONE") == 0  # none was waiting unsent
         proxy.cut_and_thaw()

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from device.cues.config import CueRoute, CuesConfig
-from device.cues.cue import Cue
 from device.demo.broker import MosquittoBroker
 from device.domain import Profile
 from device.mqtt.config import MqttConfig
@@ -142,14 +141,22 @@ class RacingLink(MqttLink):
         self.queued: list[tuple[str, bool]] = []  # (customer_ref, the forget already done)
         self.forgotten = threading.Event()
 
-    def publish_cue(self, cue: Cue, topic: str | None = None, now: float | None = None) -> bool:
-        if self.forget is not None and topic is not None and "/screen/" in topic:
+    def publish_expiring(
+        self,
+        topic: str,
+        payload: bytes,
+        expires_at: float,
+        customer_ref: str | None = None,
+        now: float | None = None,
+    ) -> bool:
+        if self.forget is not None and "/screen/" in topic:
             forget, self.forget = self.forget, None
             racer = threading.Thread(target=forget)
             racer.start()
             racer.join(0.3)
-        self.queued.append((cue.checkin.customer_ref, self.forgotten.is_set()))
-        return super().publish_cue(cue, topic, now)
+        assert customer_ref is not None
+        self.queued.append((customer_ref, self.forgotten.is_set()))
+        return super().publish_expiring(topic, payload, expires_at, customer_ref, now)
 
 
 def test_a_replay_racing_a_forget_queues_nothing_of_the_customer_after_it(
