@@ -141,7 +141,7 @@ class Issued:
 
 def check_in(board: CueBoard, store: Store) -> Issued:
     checkin = CheckIn(str(uuid.uuid4()), PROFILE.customer_ref, BRANCH, "door-1", time.time(), "high", PROFILE)
-    store.record_checkin(checkin)
+    store.checkins.record(checkin)
     cue = board.issue(checkin)
     assert cue is not None
     return Issued(cue.cue_id, cue.issued_at, cue.expires_at)

@@ -69,7 +69,7 @@ def seed_gallery(db_path: Path, customers: int) -> None:
 
 
 def queue_records(store: Store, count: int) -> None:
-    store.queue_checkins_for_upload(
+    store.checkins.queue_for_upload(
         [
             CheckIn(
                 f"rec-{i:06d}", f"CUST-{i % 977:06d}", "b1", "door-1", 1.8e9 + i, "high", Profile("x", "x")

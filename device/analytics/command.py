@@ -73,6 +73,7 @@ def _floor_png(config: Config, since: float, until: float) -> tuple[bytes | None
 
 
 def build_report(config: Config, month: str, now: datetime | None = None) -> str:
+    from device.analytics.data import AnalyticsData
     from device.state.store import Store
 
     now = now or datetime.now()
@@ -81,7 +82,7 @@ def build_report(config: Config, month: str, now: datetime | None = None) -> str
     settings = config.analytics
     store = Store(config.storage.database)
     try:
-        reads = store.analytics
+        reads = AnalyticsData.of(store)
         bins = reads.visit_bins(since, until)
         visitors = reads.visitors(since, until)
         retired = reads.retired_checkins(since, until)

@@ -1,8 +1,9 @@
 """The queries behind branch statistics and the forecast over the store's own tables, and the forecast's
 way into the outbox.
 
-Shares the store's connection, lock and transactions (see `Store.analytics`), as the outbox does, so the
-store still owns every SQL statement on its tables while this group can grow without crowding it.
+Shares the store's connection, lock and transactions (`AnalyticsData.of(store)`), as the outbox does:
+the one place outside device/state/ that reads the store's tables, so that statistics can grow
+without crowding the store (the architecture test names it).
 """
 
 from __future__ import annotations
@@ -12,20 +13,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import sqlite_utils
-
 from device.analytics.series import HOUR_S, HourlyHistory
 from device.state.outbox import Outbox
 from device.state.part import SharedConnection, StorePart
+from device.state.store import Store
 
 UNIDENTIFIED_BIN_S = 900
-
-
-def add_analytics_columns(db: sqlite_utils.Database) -> None:
-    """Columns added after a database was first created: old kiosks get them on their next start."""
-    columns = {row[1] for row in db.execute("PRAGMA table_info(customers)").fetchall()}
-    if "birth_year_band" not in columns:
-        db.execute("ALTER TABLE customers ADD COLUMN birth_year_band TEXT")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +46,11 @@ class AnalyticsData(StorePart):
     def __init__(self, shared: SharedConnection, outbox: Outbox) -> None:
         super().__init__(shared)
         self._outbox = outbox
+
+    @classmethod
+    def of(cls, store: Store) -> AnalyticsData:
+        """The analytics reads over an open store, in its connection and transactions."""
+        return cls(store.shared, store.outbox)
 
     def visit_bins(self, since: float, until: float, bin_s: int = UNIDENTIFIED_BIN_S) -> list[VisitBin]:
         """Check-ins and unidentified visits per bin starting in [since, until), only bins with visits.

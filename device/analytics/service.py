@@ -19,6 +19,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from device.analytics.config import AnalyticsConfig
+from device.analytics.data import AnalyticsData
 from device.analytics.publish import forecast_aggregates, forecast_message
 from device.analytics.series import HOUR_S, MIN_HISTORY_DAYS, Forecast, HourlyHistory
 from device.state.store import Store
@@ -100,7 +101,7 @@ class ForecastService:
         ] = fit_in_child,
     ) -> None:
         self._settings = settings
-        self._store = store
+        self._data = AnalyticsData.of(store)
         self._branch_id = branch_id
         self._publish = publish
         self._first_after_s = first_after_s
@@ -137,7 +138,7 @@ class ForecastService:
         """Fit on the history up to the current hour; publish and queue the forecast. None: too little
         history yet."""
         until = (time.time() if now is None else now) // HOUR_S * HOUR_S
-        history = self._store.analytics.hourly_history(until, self._settings.history_days)
+        history = self._data.hourly_history(until, self._settings.history_days)
         if history is None or history.days < MIN_HISTORY_DAYS:
             held = 0.0 if history is None else history.days
             log.info("forecast: %.1f days of history, waiting for %d", held, MIN_HISTORY_DAYS)
@@ -148,9 +149,7 @@ class ForecastService:
             return None
         self._publish(forecast_message(forecast, self._branch_id), self.expiry_s)
         queued = (
-            self._store.analytics.queue_aggregates(
-                forecast_aggregates(forecast, self._branch_id), time.time()
-            )
+            self._data.queue_aggregates(forecast_aggregates(forecast, self._branch_id), time.time())
             if self._upload
             else 0
         )

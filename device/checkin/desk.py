@@ -39,7 +39,7 @@ class CheckinDesk:
         profile = self._store.profile(customer_ref)
         if profile is None:
             return None
-        last = self._store.last_checkin_at(customer_ref)
+        last = self._store.checkins.last_at(customer_ref)
         if last is not None and at - last < self._dedup_window_s:
             self._store.record_audit(
                 AuditRecord(
@@ -59,6 +59,6 @@ class CheckinDesk:
         audit = AuditRecord(
             event=event, customer_ref=customer_ref, score_band=band, rule=f"{rule}; new visit"
         )
-        if not self._store.record_checkin(checkin, [audit], self._dedup_window_s):
+        if not self._store.checkins.record(checkin, [audit], self._dedup_window_s):
             return None  # forgotten, or checked in by the other path, since the reads above
         return checkin

@@ -89,7 +89,7 @@ class CueBoard:
     def issue(self, checkin: CheckIn) -> Cue | None:
         """Build the cue the branch allows, route it, publish it, and say the visit arrived."""
         now = self._clock()
-        count, previous = self._store.visit_history(checkin.customer_ref, checkin.at)
+        count, previous = self._store.checkins.history(checkin.customer_ref, checkin.at)
         cue = Cue.for_checkin(
             checkin,
             now,

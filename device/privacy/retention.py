@@ -37,7 +37,7 @@ def purge(
         unsent = store.outbox.expire(
             ("checkin", "audit", "aggregate"), now - policy.unsent_retention_days * DAY_S
         )
-    checkins, counts = store.purge_uploaded(
+    checkins, counts = store.visit_counts.retire_checkins(
         now - keep_checkins_s, now - policy.aggregate_retention_days * DAY_S
     )
     return PurgeReport(checkins, counts, unsent)

@@ -14,9 +14,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from device.domain import AuditRecord
 from device.state.part import StorePart
 
 Kind = Literal["checkin", "audit", "aggregate", "deletion_ack"]
+
+# Audit records that outlive the customer they name: the proof that they were forgotten.
+KEPT_AFTER_FORGET = frozenset({"customer_forgotten", "consent_withdrawn"})
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -64,6 +68,12 @@ class Outbox(StorePart):
             "INSERT INTO outbox (kind, record_id, customer_ref, payload, created_at) VALUES (?, ?, ?, ?, ?)",
             [kind, record_id, customer_ref, json.dumps({"record_id": record_id, **payload}), now],
         )
+
+    def enqueue_audit(self, audit: AuditRecord, now: float) -> None:
+        """Inside the transaction of the change it records. Filed under the customer's ref, so that
+        forgetting them drops it too, unless it is the record of that forgetting."""
+        ref = None if audit.event in KEPT_AFTER_FORGET else audit.customer_ref
+        self.enqueue("audit", audit.record_id, audit.payload(), now, customer_ref=ref)
 
     def next_batch(self, kind: Kind, limit: int) -> Batch | None:
         """The batch in flight for `kind` if there is one, else a new one of the oldest records."""

@@ -1,4 +1,5 @@
-"""The device's SQLite state. This module owns every SQL statement; the rest call named methods."""
+"""The device's SQLite state: customers, their consents and the gallery changes from the central
+service, over the parts in this package (device/state/part.py). Everything else calls named methods."""
 
 from __future__ import annotations
 
@@ -9,16 +10,15 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import sqlite_utils
 
-from device.analytics.data import AnalyticsData, add_analytics_columns
-from device.domain import AuditRecord, CheckIn, Consent, Profile
+from device.domain import AuditRecord, Consent, Profile
+from device.state.checkins import Checkins
 from device.state.outbox import Outbox
-from device.state.part import SharedConnection
+from device.state.part import SharedConnection, add_missing_columns
 from device.state.sealing import TemplateCipher
 from device.state.templates import TemplateVault, Vectors
 from device.state.tokens import TokenBook
@@ -26,8 +26,8 @@ from device.state.visit_counts import VisitCounts
 
 __all__ = ["ForgetReport", "Store", "Vectors"]
 
-# Audit records that outlive the customer they name: the proof that they were forgotten.
-KEPT_AFTER_FORGET = frozenset({"customer_forgotten", "consent_withdrawn"})
+# Columns added to the store's own tables after their first release (see add_missing_columns).
+ADDED_COLUMNS = {"customers": {"birth_year_band": str}}
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,12 +61,13 @@ class Store:
         # Deleted rows (a forgotten customer, a template before sealing) are overwritten with zeros.
         self._db.execute("PRAGMA secure_delete=ON")
         self._create_schema()
-        shared = SharedConnection(self._db, self._lock, self._transaction)
+        self.shared = SharedConnection(self._db, self._lock, self._transaction)
+        shared = self.shared
         self.outbox = Outbox(shared)
         self.templates = TemplateVault(shared, cipher)
         self.visit_counts = VisitCounts(shared)
         self.tokens = TokenBook(shared)
-        self.analytics = AnalyticsData(shared, self.outbox)  # statistics
+        self.checkins = Checkins(shared, self.outbox)
         self._scrub()  # templates an older version left in plaintext were just sealed: no copy remains
         self._gallery_changes = 0
 
@@ -93,22 +94,13 @@ class Store:
                     channel TEXT NOT NULL,
                     granted_at REAL NOT NULL
                 );
-                CREATE TABLE IF NOT EXISTS checkins (
-                    visit_id TEXT PRIMARY KEY,
-                    customer_ref TEXT NOT NULL,
-                    branch_id TEXT NOT NULL,
-                    device_id TEXT NOT NULL,
-                    at REAL NOT NULL,
-                    score_band TEXT NOT NULL
-                );
-                CREATE INDEX IF NOT EXISTS checkins_by_customer ON checkins(customer_ref, at);
                 CREATE TABLE IF NOT EXISTS meta (
                     key TEXT PRIMARY KEY,
                     value TEXT
                 );
                 """
             )
-            add_analytics_columns(self._db)
+            add_missing_columns(self._db, ADDED_COLUMNS)
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -136,7 +128,7 @@ class Store:
         with self._transaction():
             held = self._enroll_rows(profile, consent, vectors, replace, time.time())
             for audit in audits:
-                self._enqueue_audit(audit, time.time())
+                self.outbox.enqueue_audit(audit, time.time())
         self._gallery_changes += 1
         return held
 
@@ -193,7 +185,7 @@ class Store:
         with self._transaction():
             report = self._forget_rows(customer_ref)
             for audit in audits if report.found else ():
-                self._enqueue_audit(audit, time.time())
+                self.outbox.enqueue_audit(audit, time.time())
         self._gallery_changes += 1
         self._scrub()
         return report
@@ -223,14 +215,14 @@ class Store:
             self._enroll_rows(profile, consent, np.zeros((0, 128), np.float32), replace=False, now=now)
             token = self.tokens.issue(profile.customer_ref, now)
             for audit in audits:
-                self._enqueue_audit(audit, now)
+                self.outbox.enqueue_audit(audit, now)
         return token
 
     def rotate_key(self, new: TemplateCipher, audit: AuditRecord) -> int:
         """Re-seal every template under `new`, with the audit record, in one transaction."""
         with self._transaction():
             count = self.templates.reseal(new)
-            self._enqueue_audit(audit, time.time())
+            self.outbox.enqueue_audit(audit, time.time())
         self.templates.use(new)
         self._scrub()
         return count
@@ -258,7 +250,7 @@ class Store:
                     "deletion_ack", f"del-{customer_ref}-{now}", {"customer_ref": customer_ref}, now
                 )
             for audit in audits:
-                self._enqueue_audit(audit, now)
+                self.outbox.enqueue_audit(audit, now)
             self._set_meta("gallery_cursor", cursor)
         if upserts or deletions:  # an empty page moves only the cursor: no gallery to rebuild
             self._gallery_changes += 1
@@ -269,13 +261,7 @@ class Store:
         """Queue audit records for upload, in one transaction; a change with an audit passes it in its own."""
         with self._transaction():
             for audit in audits:
-                self._enqueue_audit(audit, time.time())
-
-    def _enqueue_audit(self, audit: AuditRecord, now: float) -> None:
-        # Filed under the customer's ref, so that forgetting them drops it too, unless it is the
-        # record of that forgetting.
-        ref = None if audit.event in KEPT_AFTER_FORGET else audit.customer_ref
-        self.outbox.enqueue("audit", audit.record_id, audit.payload(), now, customer_ref=ref)
+                self.outbox.enqueue_audit(audit, time.time())
 
     def wipe_gallery(self) -> None:
         """The central service answered 410 Gone: forget every customer and start from scratch."""
@@ -329,83 +315,6 @@ class Store:
         """Changes whenever the gallery may have: another connection's commit (a `branchdoor forget`)
         or this connection's own gallery changes (central sync), which data_version does not count."""
         return self.data_version() + self._gallery_changes
-
-    # --- visits ------------------------------------------------------------------------------------
-
-    def last_checkin_at(self, customer_ref: str) -> float | None:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT MAX(at) FROM checkins WHERE customer_ref = ?", [customer_ref]
-            ).fetchone()
-        return None if row is None or row[0] is None else float(row[0])
-
-    def visit_history(self, customer_ref: str, before: float) -> tuple[int, float | None]:
-        """Check-ins of this customer up to `before` (included), and the latest one before it."""
-        with self._lock:
-            count, previous = self._db.execute(
-                "SELECT COUNT(*), MAX(CASE WHEN at < ? THEN at END) FROM checkins "
-                "WHERE customer_ref = ? AND at <= ?",
-                [before, customer_ref, before],
-            ).fetchone()
-        return int(count), None if previous is None else float(previous)
-
-    def record_checkin(
-        self, checkin: CheckIn, audits: Sequence[AuditRecord] = (), dedup_window_s: float | None = None
-    ) -> bool:
-        """The check-in and its outbox record, in one transaction: both survive a power cut, or neither.
-        With `dedup_window_s`, only if the customer is still held and has no check-in that recent,
-        decided inside the transaction: a forget or a second path (face, scanner) cannot slip between."""
-        with self._transaction():
-            if (
-                dedup_window_s is not None
-                and not self._db.execute(
-                    "SELECT 1 FROM customers c WHERE customer_ref = ? AND NOT EXISTS "
-                    "(SELECT 1 FROM checkins k WHERE k.customer_ref = c.customer_ref AND ? - k.at < ?)",
-                    [checkin.customer_ref, checkin.at, dedup_window_s],
-                ).fetchone()
-            ):
-                return False
-            self._enqueue_checkin(checkin)
-            for audit in audits:
-                self._enqueue_audit(audit, checkin.at)
-            who = (checkin.visit_id, checkin.customer_ref, checkin.branch_id, checkin.device_id)
-            self._db.execute(
-                "INSERT INTO checkins (visit_id, customer_ref, branch_id, device_id, at, score_band) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                [*who, checkin.at, checkin.score_band],
-            )
-        return True
-
-    def queue_checkins_for_upload(self, checkins: Sequence[CheckIn]) -> None:
-        """Outbox records only, many in one transaction: for loading a benchmark, not for the daemon."""
-        with self._transaction():
-            for checkin in checkins:
-                self._enqueue_checkin(checkin)
-
-    def _enqueue_checkin(self, checkin: CheckIn) -> None:
-        self.outbox.enqueue(
-            "checkin",
-            checkin.visit_id,
-            # The central contract's CheckinRecord (sync/models.py): no biometric content.
-            {
-                "customer_ref": checkin.customer_ref,
-                "branch_id": checkin.branch_id,
-                "at": datetime.fromtimestamp(checkin.at, UTC).isoformat(),
-                "score_band": checkin.score_band,
-            },
-            now=checkin.at,
-            customer_ref=checkin.customer_ref,
-        )
-
-    def checkins(self) -> list[tuple[str, str, float]]:
-        with self._lock:
-            rows = self._db.execute("SELECT visit_id, customer_ref, at FROM checkins ORDER BY at").fetchall()
-        return [(row[0], row[1], float(row[2])) for row in rows]
-
-    def purge_uploaded(self, checkins_before: float, counts_before: float) -> tuple[int, int]:
-        """Retention: check-ins older than `checkins_before` that have left the outbox become anonymous
-        counts; counts older than `counts_before` go. Returns (check-ins, count bins) deleted."""
-        return self.visit_counts.retire_checkins(checkins_before, counts_before)
 
     def close(self) -> None:
         with self._lock:

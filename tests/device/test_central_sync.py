@@ -54,11 +54,11 @@ def test_a_withdrawal_removes_the_customer_and_is_acknowledged(sim: CentralSim, 
     store = Store(tmp_path / "d.db", CIPHER)
     sync = device(sim, store)
     sync.sync_once()
-    store.record_checkin(checkin("v-before"))
+    store.checkins.record(checkin("v-before"))
     sim.db.withdraw("CUST-1")
     report = sync.sync_once()
     assert report.deletions == 1
-    assert store.customer_count() == 0 and store.checkins() == []
+    assert store.customer_count() == 0 and store.checkins.all() == []
     assert sim.db.deletion_acks() == {"CUST-1": ["door-1"]}
     # The check-in recorded before the withdrawal carried their reference: it never leaves the device.
     assert sim.db.records("checkins") == {}
@@ -68,7 +68,7 @@ def test_check_ins_arrive_exactly_once_through_an_outage(sim: CentralSim, tmp_pa
     store = Store(tmp_path / "d.db", CIPHER)
     sync = device(sim, store, batch_size=3)
     for i in range(7):
-        store.record_checkin(checkin(f"v{i}"))
+        store.checkins.record(checkin(f"v{i}"))
     fault(sim, "down")
     with pytest.raises(CentralError):
         sync.sync_once()
@@ -82,7 +82,7 @@ def test_check_ins_arrive_exactly_once_through_an_outage(sim: CentralSim, tmp_pa
 def test_a_batch_lost_on_the_way_back_is_not_duplicated(sim: CentralSim, tmp_path: Path) -> None:
     store = Store(tmp_path / "d.db", CIPHER)
     for i in range(3):
-        store.record_checkin(checkin(f"v{i}"))
+        store.checkins.record(checkin(f"v{i}"))
     batch = store.outbox.next_batch("checkin", 10)
     assert batch is not None
     # The first attempt reached the server, but the device died before recording the answer.
@@ -129,7 +129,7 @@ def test_consent_not_covering_branch_devices_is_refused(sim: CentralSim, tmp_pat
 def test_a_device_clock_hours_off_still_syncs(sim: CentralSim, tmp_path: Path) -> None:
     sim.db.enroll(customer("CUST-1"))
     store = Store(tmp_path / "d.db", CIPHER)
-    store.record_checkin(checkin("v1"))
+    store.checkins.record(checkin("v1"))
     device(sim, store, skew_s=-6 * 3600).sync_once()
     assert store.customer_count() == 1 and sim.db.records("checkins") == {"v1": 1}
 
@@ -138,7 +138,7 @@ def test_a_batch_the_service_keeps_refusing_is_set_aside_not_lost(sim: CentralSi
     store = Store(tmp_path / "d.db", CIPHER)
     with store._transaction():  # a record the contract does not allow (an extra field)
         store.outbox.enqueue("checkin", "bad-1", {"customer_ref": "C", "branch_id": "b", "x": 1}, now=1.0)
-    store.record_checkin(checkin("good-1"))
+    store.checkins.record(checkin("good-1"))
     sync = device(sim, store, batch_size=1)
     for _ in range(2):
         with pytest.raises(CentralError) as refused:

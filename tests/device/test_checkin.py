@@ -27,7 +27,7 @@ def test_first_sighting_is_a_check_in_with_the_profile(tmp_path: Path) -> None:
     assert checkin is not None
     assert checkin.profile.greeting_name == "Grace" and checkin.branch_id == "b1"
     assert checkin.score_band == "high"
-    assert [row[1] for row in store.checkins()] == ["C1"]
+    assert [row[1] for row in store.checkins.all()] == ["C1"]
 
 
 def test_seen_again_within_the_window_is_the_same_visit(tmp_path: Path) -> None:
@@ -35,14 +35,14 @@ def test_seen_again_within_the_window_is_the_same_visit(tmp_path: Path) -> None:
     assert desk.admit(seen(), at=1000.0) is not None
     assert desk.admit(seen(), at=1599.0) is None
     assert desk.admit(seen(), at=1601.0) is not None
-    assert len(store.checkins()) == 2
+    assert len(store.checkins.all()) == 2
 
 
 def test_customer_forgotten_mid_visit_gets_no_check_in(tmp_path: Path) -> None:
     desk, store = desk_with_customer(tmp_path)
     store.forget("C1")
     assert desk.admit(seen(), at=1000.0) is None
-    assert store.checkins() == []
+    assert store.checkins.all() == []
 
 
 def test_score_band_follows_distance() -> None:
@@ -50,24 +50,28 @@ def test_score_band_follows_distance() -> None:
     assert seen(0.45).score_band == "medium"
 
 
-class ForgetsAfterReading(Store):
-    """A store whose customer is forgotten (by another connection, as `branchdoor forget` does) just
-    after the desk has read their profile: the race the check-in transaction must close."""
+def forgets_after_reading(store: Store) -> Store:
+    """The customer is forgotten (by another connection, as `branchdoor forget` does) just after the
+    desk has read their last check-in: the race the check-in transaction must close."""
+    read = store.checkins.last_at
 
-    def last_checkin_at(self, customer_ref: str) -> float | None:
-        last = super().last_checkin_at(customer_ref)
-        other = Store(self.path, CIPHER)
+    def last_at(customer_ref: str) -> float | None:
+        last = read(customer_ref)
+        other = Store(store.path, CIPHER)
         other.forget(customer_ref)
         other.close()
         return last
 
+    store.checkins.last_at = last_at  # type: ignore[method-assign]
+    return store
+
 
 def test_a_forget_between_the_reads_and_the_check_in_leaves_no_check_in(tmp_path: Path) -> None:
-    store = ForgetsAfterReading(tmp_path / "s.db", CIPHER)
+    store = forgets_after_reading(Store(tmp_path / "s.db", CIPHER))
     store.enroll(Profile("C1", "Grace", "en"), Consent("v1"), random_templates(1))
     desk = CheckinDesk(store, "b1", "door-1", dedup_window_s=600)
     assert desk.admit(seen(), at=1000.0) is None
-    assert store.checkins() == []
+    assert store.checkins.all() == []
     assert not any(r.get("customer_ref") == "C1" for r in store.outbox.records())
 
 
@@ -75,7 +79,7 @@ def test_face_and_scanner_racing_for_one_customer_make_one_visit(tmp_path: Path)
     desk, store = desk_with_customer(tmp_path)
     late_reader = CheckinDesk(store, "b1", "door-1", dedup_window_s=600)
     # Both paths read "no recent check-in" before either writes: only the transaction can tell.
-    store.last_checkin_at = lambda customer_ref: None  # type: ignore[method-assign]
+    store.checkins.last_at = lambda customer_ref: None  # type: ignore[method-assign]
     results = [desk.admit(seen(), at=1000.0), late_reader.admit_token("C1", at=1001.0)]
     assert sum(r is not None for r in results) == 1
-    assert len(store.checkins()) == 1
+    assert len(store.checkins.all()) == 1

@@ -15,7 +15,7 @@ def test_a_nearly_full_disk_drops_aggregates_and_keeps_check_ins(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     store = Store(tmp_path / "s.db")
-    store.record_checkin(CheckIn("v1", "C1", "b1", "d", 1.0, "high", Profile("C1", "A")))
+    store.checkins.record(CheckIn("v1", "C1", "b1", "d", 1.0, "high", Profile("C1", "A")))
     with store._transaction():
         for i in range(3):
             store.outbox.enqueue("aggregate", f"agg-{i}", {"metric": "door_in", "value": i}, now=float(i))

@@ -8,6 +8,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from device.analytics.data import AnalyticsData
 from device.checkin.desk import CheckinDesk
 from device.cues.cue import Cue
 from device.demo.broker import MosquittoBroker
@@ -129,9 +130,9 @@ def test_a_cue_held_for_the_broker_is_dropped_when_its_customer_is_forgotten(tmp
 
 def test_a_forgotten_customers_visits_stay_counted_without_a_name(tmp_path: Path) -> None:
     store, _traces = held_customer(tmp_path)
-    [(_visit, _ref, at)] = store.checkins()
-    before = store.analytics.visit_bins(at - 3600, at + 3600)
+    [(_visit, _ref, at)] = store.checkins.all()
+    before = AnalyticsData.of(store).visit_bins(at - 3600, at + 3600)
     store.forget("C1")
-    after = store.analytics.visit_bins(at - 3600, at + 3600)
+    after = AnalyticsData.of(store).visit_bins(at - 3600, at + 3600)
     assert [(b.start, b.visits) for b in after] == [(b.start, b.visits) for b in before] != []
-    assert store.analytics.visitors(at - 3600, at + 3600) == []
+    assert AnalyticsData.of(store).visitors(at - 3600, at + 3600) == []

@@ -20,7 +20,7 @@ def checkin(visit: str, ref: str = "C1", at: float = 100.0) -> CheckIn:
 
 def test_a_check_in_and_its_outbox_record_are_stored_together(tmp_path: Path) -> None:
     store = Store(tmp_path / "s.db")
-    store.record_checkin(checkin("v1"))
+    store.checkins.record(checkin("v1"))
     [record] = list(store.outbox.records())
     assert record == {
         "record_id": "v1",
@@ -31,14 +31,14 @@ def test_a_check_in_and_its_outbox_record_are_stored_together(tmp_path: Path) ->
     }
     # Neither half is stored without the other: a duplicate visit id rolls back both.
     with pytest.raises(sqlite3.IntegrityError):
-        store.record_checkin(checkin("v1"))
-    assert len(store.checkins()) == 1 and store.outbox.depth() == {"checkin": 1}
+        store.checkins.record(checkin("v1"))
+    assert len(store.checkins.all()) == 1 and store.outbox.depth() == {"checkin": 1}
 
 
 def test_a_batch_is_handed_out_again_with_the_same_key_until_acknowledged(tmp_path: Path) -> None:
     store = Store(tmp_path / "s.db")
     for i in range(5):
-        store.record_checkin(checkin(f"v{i}", at=100.0 + i))
+        store.checkins.record(checkin(f"v{i}", at=100.0 + i))
     first = store.outbox.next_batch("checkin", limit=3)
     assert first is not None and [r["record_id"] for r in first.records] == ["v0", "v1", "v2"]
     store.outbox.failed(first, "503 Service Unavailable")
@@ -57,7 +57,7 @@ def test_a_batch_is_handed_out_again_with_the_same_key_until_acknowledged(tmp_pa
 def test_the_batch_in_flight_survives_a_restart(tmp_path: Path) -> None:
     path = tmp_path / "s.db"
     store = Store(path)
-    store.record_checkin(checkin("v1"))
+    store.checkins.record(checkin("v1"))
     taken = store.outbox.next_batch("checkin", limit=10)
     assert taken is not None
     # A new process (the daemon restarted after a crash) sees the same batch under the same key.
@@ -73,15 +73,15 @@ def test_the_batch_in_flight_survives_a_restart(tmp_path: Path) -> None:
 
 def test_forgetting_a_customer_removes_their_pending_records(tmp_path: Path) -> None:
     store = Store(tmp_path / "s.db")
-    store.record_checkin(checkin("v1", "C1"))
-    store.record_checkin(checkin("v2", "C2"))
+    store.checkins.record(checkin("v1", "C1"))
+    store.checkins.record(checkin("v2", "C2"))
     store.forget("C1")
     assert [r["record_id"] for r in store.outbox.records()] == ["v2"]
 
 
 def test_a_rekeyed_batch_gets_a_new_key(tmp_path: Path) -> None:
     store = Store(tmp_path / "s.db")
-    store.record_checkin(checkin("v1"))
+    store.checkins.record(checkin("v1"))
     batch = store.outbox.next_batch("checkin", 10)
     assert batch is not None
     store.outbox.rekey(batch)
@@ -92,7 +92,7 @@ def test_a_rekeyed_batch_gets_a_new_key(tmp_path: Path) -> None:
 def test_depth_and_age_for_health(tmp_path: Path) -> None:
     store = Store(tmp_path / "s.db")
     assert store.outbox.oldest_age_s(now=500.0) is None
-    store.record_checkin(checkin("v1", at=100.0))
+    store.checkins.record(checkin("v1", at=100.0))
     assert store.outbox.depth() == {"checkin": 1}
     assert store.outbox.oldest_age_s(now=160.0) == 60.0
 
@@ -100,7 +100,7 @@ def test_depth_and_age_for_health(tmp_path: Path) -> None:
 def test_over_budget_the_oldest_aggregates_go_and_check_ins_never(tmp_path: Path) -> None:
     store = Store(tmp_path / "s.db")
     for i in range(20):
-        store.record_checkin(checkin(f"v{i}"))
+        store.checkins.record(checkin(f"v{i}"))
     with store._transaction():  # aggregates as the floor would queue them
         for i in range(30):
             store.outbox.enqueue("aggregate", f"agg-{i}", {"metric": "door_in", "value": i}, now=float(i))

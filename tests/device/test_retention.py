@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from device.analytics.data import AnalyticsData
 from device.domain import CheckIn, Profile
 from device.privacy.config import PrivacyConfig
 from device.privacy.retention import DAY_S, Housekeeper, purge
@@ -20,7 +21,7 @@ def checkin(visit: str, at: float) -> CheckIn:
 def store_with_history(tmp_path: Path) -> Store:
     store = Store(tmp_path / "s.db")
     for visit, days_ago in (("old", 10), ("recent", 1)):
-        store.record_checkin(checkin(visit, NOW - days_ago * DAY_S))
+        store.checkins.record(checkin(visit, NOW - days_ago * DAY_S))
     store.visit_counts.count_unidentified(NOW - 40 * DAY_S)
     store.visit_counts.count_unidentified(NOW - 2 * DAY_S)
     return store
@@ -37,14 +38,14 @@ def test_uploaded_check_ins_and_old_counts_are_purged_after_their_retention(tmp_
     upload_everything(store)
     report = purge(store, POLICY, dedup_window_s=1800, uploads=True, now=NOW)
     assert (report.checkins, report.counts, report.unsent) == (1, 1, 0)
-    assert [visit for visit, _ref, _at in store.checkins()] == ["recent"]
+    assert [visit for visit, _ref, _at in store.checkins.all()] == ["recent"]
     assert store.visit_counts.unidentified_total() == 1
 
 
 def test_a_check_in_not_yet_acknowledged_is_never_purged(tmp_path: Path) -> None:
     store = store_with_history(tmp_path)
     purge(store, POLICY, dedup_window_s=1800, uploads=True, now=NOW)
-    assert [visit for visit, _ref, _at in store.checkins()] == ["old", "recent"]
+    assert [visit for visit, _ref, _at in store.checkins.all()] == ["old", "recent"]
     assert store.outbox.depth()["checkin"] == 2
 
 
@@ -52,7 +53,7 @@ def test_the_dedup_window_outlasts_a_shorter_retention(tmp_path: Path) -> None:
     store = store_with_history(tmp_path)
     upload_everything(store)
     purge(store, PrivacyConfig(checkin_retention_days=0), dedup_window_s=2 * DAY_S, uploads=True, now=NOW)
-    assert [visit for visit, _ref, _at in store.checkins()] == ["recent"]
+    assert [visit for visit, _ref, _at in store.checkins.all()] == ["recent"]
 
 
 def test_without_a_central_service_queued_records_expire_after_the_unsent_retention(tmp_path: Path) -> None:
@@ -69,14 +70,14 @@ def test_the_housekeeper_applies_the_policy_once_per_interval(tmp_path: Path) ->
     keeper = Housekeeper(store, POLICY, 1800, uploads=True, clock=lambda: clock[0])
     keeper.tick()
     assert keeper.last is not None and keeper.last.checkins == 1
-    store.record_checkin(checkin("later", NOW - 9 * DAY_S))
+    store.checkins.record(checkin("later", NOW - 9 * DAY_S))
     upload_everything(store)
     clock[0] += POLICY.housekeeping_interval_s - 1
     keeper.tick()
-    assert len(store.checkins()) == 2  # not yet
+    assert len(store.checkins.all()) == 2  # not yet
     clock[0] += 2
     keeper.tick()
-    assert len(store.checkins()) == 1
+    assert len(store.checkins.all()) == 1
 
 
 def test_a_purged_check_in_lives_on_only_as_an_anonymous_count_in_its_bin(tmp_path: Path) -> None:
@@ -84,11 +85,11 @@ def test_a_purged_check_in_lives_on_only_as_an_anonymous_count_in_its_bin(tmp_pa
     upload_everything(store)
     old_visit_at = NOW - 10 * DAY_S
     purge(store, POLICY, dedup_window_s=1800, uploads=True, now=NOW)
-    bins = store.analytics.visit_bins(old_visit_at - DAY_S, old_visit_at + DAY_S)
+    bins = AnalyticsData.of(store).visit_bins(old_visit_at - DAY_S, old_visit_at + DAY_S)
     assert [(b.start, b.identified, b.unidentified) for b in bins] == [
         (old_visit_at - old_visit_at % 900, 1, 0)
     ]
-    assert store.analytics.visitors(old_visit_at - DAY_S, old_visit_at + DAY_S) == []  # nobody named
+    assert AnalyticsData.of(store).visitors(old_visit_at - DAY_S, old_visit_at + DAY_S) == []  # nobody named
 
 
 def test_anonymous_counts_go_after_their_own_retention(tmp_path: Path) -> None:
@@ -97,4 +98,4 @@ def test_anonymous_counts_go_after_their_own_retention(tmp_path: Path) -> None:
     purge(store, POLICY, dedup_window_s=1800, uploads=True, now=NOW)
     later = NOW + 25 * DAY_S  # the retired check-in's bin is now 35 days old: past the 30 of POLICY
     purge(store, POLICY, dedup_window_s=1800, uploads=True, now=later)
-    assert store.analytics.visit_bins(NOW - 11 * DAY_S, NOW - 9 * DAY_S) == []
+    assert AnalyticsData.of(store).visit_bins(NOW - 11 * DAY_S, NOW - 9 * DAY_S) == []

@@ -23,7 +23,7 @@ def test_a_token_checks_its_customer_in_with_the_same_check_in_a_face_would_make
     [checkin] = cues
     assert checkin.customer_ref == "C7" and checkin.profile.greeting_name == "Lin"
     assert checkin.profile.service_hints == ("hard of hearing",)
-    assert [(r[1], r[2]) for r in store.checkins()] == [("C7", 1000.0)]
+    assert [(r[1], r[2]) for r in store.checkins.all()] == [("C7", 1000.0)]
     events = [r["event"] for r in store.outbox.records() if r.get("event")]
     assert events.count("scanner_checkin") == 1
 
@@ -42,7 +42,7 @@ def test_unknown_and_malformed_codes_are_counted_and_refused(tmp_path: Path) -> 
     assert scanner.handle("6222 0200 1234 5678", 1.0) == "malformed"  # a bank card number is no token
     assert scanner.handle("", 1.0) == "malformed"
     assert (scanner.stats.unknown, scanner.stats.malformed, scanner.stats.checked_in) == (1, 2, 0)
-    assert cues == [] and store.checkins() == []
+    assert cues == [] and store.checkins.all() == []
 
 
 def test_the_token_itself_is_never_stored_only_its_hash(tmp_path: Path) -> None:

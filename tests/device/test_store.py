@@ -43,7 +43,7 @@ def test_forget_deletes_every_trace(tmp_path: Path) -> None:
     store = Store(path, CIPHER)
     store.enroll(profile("C1"), Consent("v3"), random_templates(2))
     store.enroll(profile("C2"), Consent("v3"), random_templates(1, seed=5))
-    store.record_checkin(checkin("C1", 10.0))
+    store.checkins.record(checkin("C1", 10.0))
     report = store.forget("C1")
     assert (report.customers, report.encodings, report.checkins) == (1, 2, 1)
     store.close()
@@ -77,10 +77,10 @@ def test_another_connections_commit_changes_data_version(tmp_path: Path) -> None
 
 def test_last_checkin_and_unidentified_counts(tmp_path: Path) -> None:
     store = Store(tmp_path / "s.db", CIPHER)
-    assert store.last_checkin_at("C1") is None
-    store.record_checkin(checkin("C1", 100.0, "v1"))
-    store.record_checkin(checkin("C1", 200.0, "v2"))
-    assert store.last_checkin_at("C1") == 200.0
+    assert store.checkins.last_at("C1") is None
+    store.checkins.record(checkin("C1", 100.0, "v1"))
+    store.checkins.record(checkin("C1", 200.0, "v2"))
+    assert store.checkins.last_at("C1") == 200.0
     store.visit_counts.count_unidentified(at=1000.0)
     store.visit_counts.count_unidentified(at=1010.0)
     store.visit_counts.count_unidentified(at=2000.0)  # next 15-minute bin
@@ -96,7 +96,7 @@ def test_database_is_in_wal_mode(tmp_path: Path) -> None:
 def test_a_gallery_page_is_applied_whole_with_its_cursor(tmp_path: Path) -> None:
     store = Store(tmp_path / "s.db", CIPHER)
     store.enroll(profile("C1"), Consent("v1"), random_templates(2, seed=1))
-    store.record_checkin(checkin("C1", 10.0))
+    store.checkins.record(checkin("C1", 10.0))
     new_templates = random_templates(3, seed=2)
     store.apply_gallery_delta(
         upserts=[(profile("C2"), Consent("v2", scope="branch-devices"), new_templates)],
@@ -107,7 +107,7 @@ def test_a_gallery_page_is_applied_whole_with_its_cursor(tmp_path: Path) -> None
     assert refs == ["C2"] * 3
     np.testing.assert_array_equal(vectors, new_templates)
     assert store.gallery_cursor() == "c-42"
-    assert store.checkins() == []
+    assert store.checkins.all() == []
     # The deletion is queued for acknowledgement to the central service.
     assert list(store.outbox.depth().items()) == [("deletion_ack", 1)]
     assert [r["customer_ref"] for r in store.outbox.records()] == ["C1"]
@@ -144,6 +144,6 @@ def test_gallery_version_sees_this_connections_own_gallery_changes(tmp_path: Pat
     before = store.gallery_version()
     store.apply_gallery_delta([(profile("C1"), Consent("v1"), random_templates(1))], [], "c1")
     after_sync = store.gallery_version()
-    store.record_checkin(checkin("C1", 5.0))
+    store.checkins.record(checkin("C1", 5.0))
     store.apply_gallery_delta([], [], "c2")  # a sync cycle that found nothing new
     assert before != after_sync == store.gallery_version()  # neither is a gallery change

@@ -69,7 +69,7 @@ def queue_checkins(tmp_path: Path, count: int, prefix: str) -> None:
     """Check-ins the kiosk recorded earlier and has not uploaded yet."""
     store = Store(tmp_path / "state" / "branchdoor.db")
     for i in range(count):
-        store.record_checkin(
+        store.checkins.record(
             CheckIn(f"{prefix}{i:05d}", "CUST-1", "b1", "d", 1.8e9 + i, "high", Profile("CUST-1", "A"))
         )
     store.close()

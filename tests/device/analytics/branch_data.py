@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from device.analytics.data import AnalyticsData
 from device.analytics.synthetic import synthetic_branch
 from device.config import Config
 from device.domain import CheckIn, Consent, Profile
@@ -65,7 +66,7 @@ def fill(config: Config, seed: int = 3) -> dict[str, int]:
                 if at >= month_start and unidentified and rng.random() < 0.6:
                     unidentified -= 1
                     profile = people[int(rng.integers(len(people)))]
-                    store.record_checkin(
+                    store.checkins.record(
                         CheckIn(
                             str(uuid.uuid4()),
                             profile.customer_ref,
@@ -78,7 +79,7 @@ def fill(config: Config, seed: int = 3) -> dict[str, int]:
                     )
                     checkins += 1
                 quarters.append((at, unidentified))
-        store.analytics.import_unidentified_counts(quarters)
+        AnalyticsData.of(store).import_unidentified_counts(quarters)
     finally:
         store.close()
     floor = FloorBinStore(config.storage.database)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from device.analytics.data import VisitBin, Visitor
+from device.analytics.data import AnalyticsData, VisitBin, Visitor
 from device.central.service import _profile
 from device.domain import CheckIn, Consent, Profile
 from device.state.store import Store
@@ -29,7 +29,7 @@ def enroll(store: Store, ref: str, band: str | None, interests: tuple[str, ...] 
 
 
 def visit(store: Store, profile: Profile, at: float, visit_id: str) -> None:
-    store.record_checkin(CheckIn(visit_id, profile.customer_ref, "b1", "door-1", at, "high", profile))
+    store.checkins.record(CheckIn(visit_id, profile.customer_ref, "b1", "door-1", at, "high", profile))
 
 
 def test_visits_are_counted_per_bin_from_checkins_and_unidentified_counts(tmp_path: Path) -> None:
@@ -38,19 +38,19 @@ def test_visits_are_counted_per_bin_from_checkins_and_unidentified_counts(tmp_pa
     visit(store, ada, T0 + 100, "v1")
     visit(store, ada, T0 + 1000, "v2")
     store.visit_counts.count_unidentified(T0 + 10)
-    store.analytics.import_unidentified_counts([(T0 + 900, 3), (T0 + 3600, 2), (T0 + 7200, 0)])
-    assert store.analytics.visit_bins(T0, T0 + 7200) == [
+    AnalyticsData.of(store).import_unidentified_counts([(T0 + 900, 3), (T0 + 3600, 2), (T0 + 7200, 0)])
+    assert AnalyticsData.of(store).visit_bins(T0, T0 + 7200) == [
         VisitBin(T0, 1, 1),
         VisitBin(T0 + 900, 1, 3),
         VisitBin(T0 + 3600, 0, 2),
     ]
-    assert store.analytics.visit_bins(T0, T0 + 7200, bin_s=3600) == [
+    assert AnalyticsData.of(store).visit_bins(T0, T0 + 7200, bin_s=3600) == [
         VisitBin(T0, 2, 4),
         VisitBin(T0 + 3600, 0, 2),
     ]
     with pytest.raises(ValueError, match="multiple of 900"):
-        store.analytics.visit_bins(T0, T0 + 7200, bin_s=600)
-    assert store.analytics.first_visit_at() == T0
+        AnalyticsData.of(store).visit_bins(T0, T0 + 7200, bin_s=600)
+    assert AnalyticsData.of(store).first_visit_at() == T0
 
 
 def test_visitors_carry_the_profile_band_and_interests_never_a_name(tmp_path: Path) -> None:
@@ -61,22 +61,22 @@ def test_visitors_carry_the_profile_band_and_interests_never_a_name(tmp_path: Pa
     visit(store, ada, T0 + 5000, "v2")
     visit(store, bob, T0 + 10, "v3")
     visit(store, bob, T0 - 10, "v0")  # before the period
-    assert store.analytics.visitors(T0, T0 + 9000) == [
+    assert AnalyticsData.of(store).visitors(T0, T0 + 9000) == [
         Visitor("C1", 2, "1980-1989", ("savings",)),
         Visitor("C2", 1, None, ()),
     ]
     store.forget("C1")
-    assert [v.customer_ref for v in store.analytics.visitors(T0, T0 + 9000)] == ["C2"]
+    assert [v.customer_ref for v in AnalyticsData.of(store).visitors(T0, T0 + 9000)] == ["C2"]
 
 
 def test_hourly_history_fills_quiet_hours_with_zero(tmp_path: Path) -> None:
     store = Store(tmp_path / "s.db", CIPHER)
-    store.analytics.import_unidentified_counts([(T0, 2), (T0 + 3 * 3600 + 900, 5)])
-    history = store.analytics.hourly_history(T0 + 5 * 3600, max_days=30)
+    AnalyticsData.of(store).import_unidentified_counts([(T0, 2), (T0 + 3 * 3600 + 900, 5)])
+    history = AnalyticsData.of(store).hourly_history(T0 + 5 * 3600, max_days=30)
     assert history is not None
     assert history.counts.tolist() == [2, 0, 0, 5, 0]
     assert history.starts[0] == T0
-    assert store.analytics.hourly_history(T0, max_days=30) is None  # nothing before T0
+    assert AnalyticsData.of(store).hourly_history(T0, max_days=30) is None  # nothing before T0
 
 
 def test_an_old_database_gains_the_birth_year_column(tmp_path: Path) -> None:
@@ -122,7 +122,7 @@ def test_forecast_aggregates_are_queued_for_upload_in_one_transaction(tmp_path: 
         "high80": 10,
         "issued_at": datetime.fromtimestamp(T0 - 60, UTC).isoformat(),
     }
-    assert store.analytics.queue_aggregates([("fc-1", payload), ("fc-2", payload)], T0) == 2
+    assert AnalyticsData.of(store).queue_aggregates([("fc-1", payload), ("fc-2", payload)], T0) == 2
     batch = store.outbox.next_batch("aggregate", 10)
     assert batch is not None and [r["record_id"] for r in batch.records] == ["fc-1", "fc-2"]
     for record in batch.records:

@@ -131,7 +131,7 @@ def test_a_report_after_retention_keeps_the_totals_and_says_what_the_people_figu
             store.outbox.acknowledged(batch)
     ten_days_on = datetime(2026, 12, 10, 7, 0)
     purge(store, config.privacy, dedup_window_s=1800, uploads=True, now=ten_days_on.timestamp())
-    assert store.checkins() == []  # every November check-in is past its 7 days
+    assert store.checkins.all() == []  # every November check-in is past its 7 days
     store.close()
     after = build_report(config, "2026-11", now=ten_days_on)
     visits = re.compile(r"<b>([\d,]+)</b>visits this month")

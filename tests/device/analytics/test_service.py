@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from device.analytics.config import AnalyticsConfig
+from device.analytics.data import AnalyticsData
 from device.analytics.series import Forecast, HourlyHistory
 from device.analytics.service import FitError, ForecastService, fit_in_child
 from device.analytics.synthetic import synthetic_branch
@@ -35,7 +36,7 @@ SETTINGS = AnalyticsConfig(horizon_days=2, refit_interval_h=24)
 def store_with_history(path: Path, days: int) -> Store:
     store = Store(path, CIPHER)
     branch = synthetic_branch(date.today() - timedelta(days=days), days, seed=5)
-    store.analytics.import_unidentified_counts(
+    AnalyticsData.of(store).import_unidentified_counts(
         (float(start), int(visits))
         for start, visits in zip(branch.history.starts, branch.history.counts, strict=True)
     )

@@ -32,7 +32,7 @@ class Kiosk:
         checkin = CheckIn(
             str(uuid.uuid4()), profile.customer_ref, self.branch, "door-1", at or time.time(), "high", profile
         )
-        self.store.record_checkin(checkin)
+        self.store.checkins.record(checkin)
         self.board.issue(checkin)
         return checkin
 
