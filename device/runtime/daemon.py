@@ -1,4 +1,5 @@
-"""`branchdoor run`: assemble the parts, tell systemd when ready, keep the watchdog fed, stop cleanly."""
+"""`branchdoor run`: assemble the parts, start them, and stop them in order; the supervising loop
+and systemd's watchdog are in watchdog.py."""
 
 from __future__ import annotations
 
@@ -26,21 +27,16 @@ from device.recognition.faces import FaceEngine
 from device.recognition.gallery import Gallery
 from device.recognition.pipeline import Pipeline
 from device.recognition.recognizer import Recognizer
-from device.runtime.duties import PrivacyParts
-from device.runtime.observability import LOW_DISK_MB, ObservabilityServer, Parts, disk_free_mb, health
-from device.runtime.sdnotify import Notifier, watchdog_interval_s
+from device.runtime.duties import Duties
+from device.runtime.observability import ObservabilityServer, Parts, guard_disk, health
+from device.runtime.sdnotify import Notifier
+from device.runtime.watchdog import announce_ready, supervise
 from device.state.store import Store
 from drivers.camera import open_camera
 from sync.client import CentralClient, CentralError
 from sync.credentials import read_device_secret
 
 log = logging.getLogger(__name__)
-
-READY_WAIT_S = 10.0
-# The recognition thread is healthy while it comes back to its mailbox at least this often.
-WORKER_STALL_S = 30.0
-# A camera silent this long, while its driver is not waiting to reconnect, is stuck.
-CAPTURE_STALL_S = 20.0
 
 
 def install_signal_handlers(stop: threading.Event) -> None:
@@ -79,7 +75,7 @@ def run(config: Config, stop: threading.Event) -> int:
     )
     floor = _floor_service(config, link)
     forecaster = _forecast_service(config, store, link)
-    privacy = PrivacyParts(config, store, desk, board, board.issue)
+    duties = Duties(config, store, desk, board, board.issue)
     central = _central_sync(config, store)
     sync_stop = threading.Event()
     sync_thread = (
@@ -91,29 +87,29 @@ def run(config: Config, stop: threading.Event) -> int:
     if central is not None:
         _first_sync(central)
     pipeline.start()
-    privacy.start()
+    duties.start()
     if floor is not None:
         floor.start()
     if forecaster is not None:
         forecaster.start()
     if sync_thread is not None:
         sync_thread.start()
-    parts = Parts(pipeline, link, store, floor, central, scanner=privacy.scanner_stats, board=board)
+    parts = Parts(pipeline, link, store, floor, central, scanner=duties.scanner_stats, board=board)
     server = _observability(config, parts)
     dashboard = _dashboard(config)
     next_health = time.monotonic()
 
     def publish_health() -> None:
         nonlocal next_health
-        privacy.tick()
+        duties.tick()
         if time.monotonic() >= next_health:
             next_health += config.observability.health_interval_s
-            _guard_disk(store)
+            guard_disk(store)
             link.publish_health(health(parts), int(3 * config.observability.health_interval_s))
 
     try:
-        _announce_ready(notifier, pipeline, link, stop)
-        _supervise(notifier, pipeline, stop, publish_health, link.loop_alive)
+        announce_ready(notifier, pipeline, link, stop)
+        supervise(notifier, pipeline, stop, publish_health, link.loop_alive)
     finally:
         notifier.stopping()
         if server is not None:
@@ -121,7 +117,7 @@ def run(config: Config, stop: threading.Event) -> int:
         if dashboard is not None:
             dashboard.stop()
         pipeline.stop()
-        privacy.stop()
+        duties.stop()
         if floor is not None:
             floor.stop()
             log.info("floor: sensor bad frames %s", floor.bad_frames())
@@ -196,35 +192,6 @@ def _central_sync(config: Config, store: Store) -> CentralSync | None:
     return CentralSync(store, client, central.interval_s, central.batch_size, budget)
 
 
-def _announce_ready(notifier: Notifier, pipeline: Pipeline, link: MqttLink, stop: threading.Event) -> None:
-    deadline = time.monotonic() + READY_WAIT_S
-    while time.monotonic() < deadline and not stop.is_set():
-        if pipeline.stats.frames_captured > 0 and link.connected:
-            break
-        stop.wait(0.05)
-    parts = [
-        f"gallery={len(pipeline.gallery)}",
-        "camera=ok" if pipeline.stats.frames_captured else "camera=waiting",
-        "broker=ok" if link.connected else "broker=waiting",
-    ]
-    status = " ".join(parts)
-    notifier.ready(status)
-    log.info("ready: %s", status)
-
-
-def _guard_disk(store: Store) -> None:
-    """Disk nearly full: queued aggregates go first; check-ins and audit records stay, with an alarm."""
-    free_mb = disk_free_mb(store.path.parent)
-    if free_mb >= LOW_DISK_MB:
-        return
-    dropped = store.outbox.enforce_budget(0).aggregates_dropped
-    log.error(
-        "ALARM: disk nearly full (%.0f MB free); %d queued aggregate(s) dropped, check-ins and audit kept",
-        free_mb,
-        dropped,
-    )
-
-
 def _observability(config: Config, parts: Parts) -> ObservabilityServer | None:
     if not config.observability.enabled:
         return None
@@ -235,31 +202,3 @@ def _observability(config: Config, parts: Parts) -> ObservabilityServer | None:
         return None
     server.start()
     return server
-
-
-def _supervise(
-    notifier: Notifier,
-    pipeline: Pipeline,
-    stop: threading.Event,
-    every_tick: Callable[[], None],
-    link_alive: Callable[[], bool] = lambda: True,
-) -> None:
-    interval = watchdog_interval_s()
-    tick = min(1.0, interval) if interval else 1.0
-    while not stop.is_set():
-        if pipeline.finished:
-            log.info("camera stream finished; stopping")
-            return
-        # Feed the watchdog only while the daemon really works: a hung recognition worker, a capture
-        # stuck inside a read, or a dead MQTT network thread must let systemd restart us instead of
-        # being papered over by a healthy-looking main thread.
-        now = time.monotonic()
-        healthy = (
-            now - pipeline.worker_heartbeat < WORKER_STALL_S
-            and pipeline.capture_healthy(now, CAPTURE_STALL_S)
-            and link_alive()
-        )
-        if interval and healthy:
-            notifier.watchdog()
-        every_tick()
-        stop.wait(tick)

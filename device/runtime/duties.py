@@ -1,6 +1,6 @@
-"""The daemon's privacy duties that run alongside the pipeline: the QR/card scanner, the retention
-housekeeping, and dropping held cues of customers forgotten meanwhile. Started, ticked and stopped by
-device/runtime/daemon.py."""
+"""What runs beside the camera pipeline: the QR/card scanner's thread, the retention housekeeping, and
+dropping held cues of customers forgotten meanwhile. Started, ticked about once a second and stopped
+by device/runtime/daemon.py."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from drivers.serial.registry import open_scanner
 log = logging.getLogger(__name__)
 
 
-class PrivacyParts:
+class Duties:
     def __init__(
         self,
         config: Config,

@@ -41,6 +41,19 @@ def disk_free_mb(folder: Path) -> float:
     return shutil.disk_usage(folder).free / 2**20
 
 
+def guard_disk(store: Store) -> None:
+    """Disk nearly full: queued aggregates go first; check-ins and audit records stay, with an alarm."""
+    free_mb = disk_free_mb(store.path.parent)
+    if free_mb >= LOW_DISK_MB:
+        return
+    dropped = store.outbox.enforce_budget(0).aggregates_dropped
+    log.error(
+        "ALARM: disk nearly full (%.0f MB free); %d queued aggregate(s) dropped, check-ins and audit kept",
+        free_mb,
+        dropped,
+    )
+
+
 @dataclass
 class Parts:
     """Everything health and metrics read from; optional parts are None when not configured."""

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from device.domain import CheckIn, Profile
-from device.runtime import daemon
+from device.runtime import observability
 from device.state.store import Store
 
 
@@ -19,10 +19,10 @@ def test_a_nearly_full_disk_drops_aggregates_and_keeps_check_ins(
     with store._transaction():
         for i in range(3):
             store.outbox.enqueue("aggregate", f"agg-{i}", {"metric": "door_in", "value": i}, now=float(i))
-    daemon._guard_disk(store)  # this machine's real disk has room: nothing happens
+    observability.guard_disk(store)  # this machine's real disk has room: nothing happens
     assert store.outbox.depth() == {"checkin": 1, "aggregate": 3}
     # Filling a real disk in a test is not an option: the free-space reading is what is replaced.
-    monkeypatch.setattr(daemon, "disk_free_mb", lambda _folder: 50.0)
-    daemon._guard_disk(store)
+    monkeypatch.setattr(observability, "disk_free_mb", lambda _folder: 50.0)
+    observability.guard_disk(store)
     assert store.outbox.depth() == {"checkin": 1}
     assert "ALARM: disk nearly full (50 MB free); 3 queued aggregate(s) dropped" in caplog.text

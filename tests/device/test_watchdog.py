@@ -18,7 +18,7 @@ from device.recognition.faces import FaceEngine
 from device.recognition.gallery import Gallery
 from device.recognition.pipeline import Pipeline
 from device.recognition.recognizer import Event, Recognizer
-from device.runtime import daemon
+from device.runtime import watchdog
 from device.runtime.sdnotify import Notifier
 from device.state.store import Store
 from drivers.camera import Frame
@@ -60,7 +60,7 @@ def test_pings_stop_when_the_recognition_worker_hangs(
     listener.settimeout(0.1)
     monkeypatch.setenv("WATCHDOG_USEC", "400000")  # ping every 0.2 s
     monkeypatch.delenv("WATCHDOG_PID", raising=False)
-    monkeypatch.setattr(daemon, "WORKER_STALL_S", 1.0)
+    monkeypatch.setattr(watchdog, "WORKER_STALL_S", 1.0)
     hang, release, stop = threading.Event(), threading.Event(), threading.Event()
     store = Store(tmp_path / "s.db", CIPHER)
     pipeline = Pipeline(
@@ -72,7 +72,8 @@ def test_pings_stop_when_the_recognition_worker_hangs(
     )
     pipeline.start()
     supervisor = threading.Thread(
-        target=daemon._supervise, args=(Notifier(str(tmp_path / "notify.sock")), pipeline, stop, lambda: None)
+        target=watchdog.supervise,
+        args=(Notifier(str(tmp_path / "notify.sock")), pipeline, stop, lambda: None),
     )
     supervisor.start()
 
@@ -122,7 +123,7 @@ def supervised(
     listener.settimeout(0.1)
     monkeypatch.setenv("WATCHDOG_USEC", "400000")
     monkeypatch.delenv("WATCHDOG_PID", raising=False)
-    monkeypatch.setattr(daemon, "CAPTURE_STALL_S", 1.0)
+    monkeypatch.setattr(watchdog, "CAPTURE_STALL_S", 1.0)
     store = Store(tmp_path / "s.db", CIPHER)
     pipeline = Pipeline(
         camera,  # type: ignore[arg-type]
@@ -134,7 +135,8 @@ def supervised(
     stop = threading.Event()
     pipeline.start()
     thread = threading.Thread(
-        target=daemon._supervise, args=(Notifier(str(tmp_path / "notify.sock")), pipeline, stop, lambda: None)
+        target=watchdog.supervise,
+        args=(Notifier(str(tmp_path / "notify.sock")), pipeline, stop, lambda: None),
     )
     thread.start()
     return listener, pipeline, stop, thread
