@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from device.cli import _parser
+from device.cli import build_parser
 from tests.conftest import REPO
 
 FORBIDDEN = {
@@ -45,7 +45,7 @@ def test_no_module_grows_past_400_lines() -> None:
 
 def test_every_cli_command_is_in_the_readme() -> None:
     readme = (REPO / "README.md").read_text()
-    parser = _parser()
+    parser = build_parser()
     subparsers = next(a for a in parser._actions if a.choices and isinstance(a.choices, dict))
     assert isinstance(subparsers.choices, dict)
     for name in subparsers.choices:

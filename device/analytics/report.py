@@ -13,6 +13,7 @@ from datetime import datetime
 import numpy as np
 
 from device.analytics import plots
+from device.analytics.config import AnalyticsConfig
 from device.analytics.privacy import Group
 from device.analytics.series import Forecast, HourlyHistory
 from device.analytics.stats import WEEKDAYS, Durations, VisitStats
@@ -227,4 +228,24 @@ def _outlook(forecast: Forecast | None, note: str, recent: HourlyHistory | None)
         + _img(plots.forecast_chart(forecast, recent), "forecast of visits per hour with 80 % band")
         + f"<table><tr><th>weekday</th><th>expected visits per day</th></tr>{rows}</table>"
         + f'<p class="note">{html.escape(note)}</p>'
+    )
+
+
+def forecast_from(history: HourlyHistory | None, settings: AnalyticsConfig) -> tuple[Forecast | None, str]:
+    if history is None:
+        return None, "No visits are recorded yet, so there is nothing to forecast from."
+    from device.analytics.forecast import NotEnoughHistory, fit_forecast  # statsmodels: only when needed
+
+    try:
+        forecast = fit_forecast(history, settings.holidays, settings.horizon_days * 24)
+    except NotEnoughHistory as exc:
+        return None, f"No forecast yet: {exc}."
+    trend = (
+        "too little history for a trend (under 8 weeks)"
+        if forecast.trend_per_year is None
+        else f"traffic trend {forecast.trend_per_year:+.0%} a year"
+    )
+    return forecast, (
+        f"Learned from {forecast.history_days:.0f} days of this branch's visits: the pattern of each hour "
+        f"of the week, {trend}, and {len(settings.holidays)} configured holidays."
     )

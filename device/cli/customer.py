@@ -1,11 +1,15 @@
-"""The customer arguments `enroll` and `token issue` share: who, what a teller may see, what was agreed."""
+"""`branchdoor enroll` and `branchdoor forget`, and the customer arguments `enroll` and `token issue`
+share: who, what a teller may see, what was agreed."""
 
 from __future__ import annotations
 
 import argparse
 import re
+import sys
 import time
+from pathlib import Path
 
+from device.cli.args import Subcommands, command, load
 from device.domain import Consent, Profile
 
 _DECADE = re.compile(r"^(19|20)\d0-(19|20)\d9$")
@@ -49,3 +53,74 @@ def customer_from(args: argparse.Namespace) -> tuple[Profile, Consent]:
         notice_version=args.consent_version, channel=args.consent_channel, granted_at=time.time()
     )
     return profile, consent
+
+
+def register(commands: Subcommands, common: argparse.ArgumentParser) -> None:
+    enroll = command(
+        commands, "enroll", _enroll, "enroll a consented customer from photos (photos are not kept)", [common]
+    )
+    add_customer_arguments(enroll, channel="kiosk-enrollment")
+    enroll.add_argument("photos", nargs="+", type=Path, metavar="PHOTO")
+    forget = command(commands, "forget", _forget, "delete everything held about a customer", [common])
+    forget.add_argument("customer", metavar="REF")
+
+
+def _enroll(args: argparse.Namespace) -> int:
+    from device.enrollment.enroll import EnrollmentError, enroll
+    from device.privacy.keys import load_cipher
+    from device.state.sealing import TemplateKeyError
+    from device.state.store import Store
+
+    config = load(args)
+    profile, consent = customer_from(args)
+    try:
+        store = Store(config.storage.database, load_cipher(config.privacy))
+    except TemplateKeyError as exc:
+        print(f"enrollment refused, nothing was stored: {exc}", file=sys.stderr)
+        return 1
+    tolerance = config.recognition.tolerance
+    try:
+        result = enroll(store, profile, consent, args.photos, tolerance=tolerance)
+    except EnrollmentError as exc:
+        print("enrollment refused, nothing was stored:", file=sys.stderr)
+        for problem in str(exc).splitlines():
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    print(
+        f"enrolled {result.customer_ref}: {result.photos_used} photo(s) used, "
+        f"{result.templates_total} template(s) now held; the photos were not stored"
+    )
+    if result.max_pairwise_distance is None:
+        print("self-consistency: one template, nothing to compare it with")
+    else:
+        print(
+            f"self-consistency: largest distance between this customer's templates "
+            f"{result.max_pairwise_distance:.2f} (limit {tolerance:.2f})"
+        )
+    for warning in result.warnings:
+        print(f"warning: {warning}")
+    for recommendation in result.recommendations:
+        print(f"recommendation: {recommendation}")
+    return 0
+
+
+def _forget(args: argparse.Namespace) -> int:
+    from device.privacy.forgetting import kiosk_withdrawal
+    from device.state.store import Store
+
+    config, customer_ref = load(args), args.customer
+    store = Store(config.storage.database)  # no key needed: forgetting deletes, it never reads a template
+    try:
+        report = store.forget(customer_ref, kiosk_withdrawal(customer_ref, "operator", "branchdoor forget"))
+    finally:
+        store.close()
+    if not report.found:
+        print(f"nothing held about {customer_ref}")
+        return 0
+    print(
+        f"forgot {customer_ref}: profile and consent, {report.encodings} template(s), "
+        f"{report.checkins} check-in(s) deleted; the withdrawal is queued for the central service"
+    )
+    return 0

@@ -6,6 +6,8 @@ For a field engineer at the branch, with the kiosk's own config: camera, serial 
 
 from __future__ import annotations
 
+import argparse
+import logging
 import shutil
 import threading
 import time
@@ -19,6 +21,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from common.secret_files import CredentialError
+from device.cli.args import Subcommands, command, load
 from device.config import Config
 from device.mqtt.credentials import read_password, tls_context
 from drivers.camera import open_camera
@@ -178,3 +181,23 @@ def run_checks(config: Config) -> Iterator[Check]:
         yield central
     yield check_disk(config)
     yield check_clock()
+
+
+def register(commands: Subcommands, common: argparse.ArgumentParser) -> None:
+    command(
+        commands,
+        "doctor",
+        _doctor,
+        "check camera, sensors, broker, central service, disk and clock",
+        [common],
+    )
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    config = load(args)
+    logging.disable(logging.WARNING)  # the drivers' retry chatter: each check says it in one line
+    failed = 0
+    for check in run_checks(config):
+        print(check.line(), flush=True)
+        failed += not check.passed
+    return 1 if failed else 0

@@ -1,22 +1,45 @@
-"""Commands for a field engineer on site: read a sensor, render the floor heat map."""
+"""`branchdoor sensors read` and `branchdoor heatmap`: a field engineer on site reads a sensor and
+renders the floor heat map."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
-import typing
 from datetime import datetime
 from pathlib import Path
 
 from pydantic import TypeAdapter, ValidationError
 
+from device.cli.args import Subcommands, command, load
 from device.config import Config
 from drivers.serial.field import read_sensor, reading_to_dict
-from drivers.serial.registry import AnySensorConfig, SensorConfig
+from drivers.serial.registry import SENSOR_TYPES, AnySensorConfig, SensorConfig
 
-SENSOR_TYPES: tuple[str, ...] = tuple(
-    str(model.model_fields["type"].default) for model in typing.get_args(AnySensorConfig)
-)
+
+def register(commands: Subcommands, common: argparse.ArgumentParser) -> None:
+    sensors = commands.add_parser("sensors", help="serial sensor tools for field engineers")
+    actions = sensors.add_subparsers(dest="sensors_command", required=True, metavar="ACTION")
+    read = command(actions, "read", _read, "print decoded readings from one sensor")
+    read.add_argument("--type", required=True, choices=sorted(SENSOR_TYPES), help="sensor protocol")
+    read.add_argument("--port", required=True, help="serial device, e.g. /dev/ttyUSB0")
+    read.add_argument("--baud", type=int, help="baud rate (default: the device's factory default)")
+    read.add_argument("--count", type=int, default=10, help="readings to print (default 10)")
+    read.add_argument("--timeout", type=float, default=10.0, help="give up after this many seconds")
+    read.add_argument("--json", action="store_true", help="one JSON object per line")
+
+    heatmap = command(commands, "heatmap", _heatmap, "render the floor heat map to a PNG", [common])
+    heatmap.add_argument("--since", required=True, help="start, ISO date or time (local), e.g. 2026-11-02")
+    heatmap.add_argument("--until", required=True, help="end (exclusive), e.g. 2026-11-03T12:00")
+    heatmap.add_argument("--out", required=True, type=Path, help="PNG file to write")
+
+
+def _read(args: argparse.Namespace) -> int:
+    return read_sensor_command(args.type, args.port, args.baud, args.count, args.timeout, args.json)
+
+
+def _heatmap(args: argparse.Namespace) -> int:
+    return heatmap_command(load(args), args.since, args.until, args.out)
 
 
 def read_sensor_command(

@@ -1,66 +1,67 @@
-"""`branchdoor keys new|rotate` and `branchdoor token issue`: the privacy tools of the command line.
-Registered in device/cli/__init__.py with one line each in the parser and the dispatcher."""
+"""`branchdoor keys new|rotate` and `branchdoor token issue`: the privacy tools of the command line."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
+from device.cli.args import Subcommands, command, load
 from device.cli.customer import add_customer_arguments, customer_from
-from device.config import Config
 from device.state.sealing import TemplateKeyError
 
 
-def add_commands(
-    commands: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
-) -> None:
+def register(commands: Subcommands, common: argparse.ArgumentParser) -> None:
     keys = commands.add_parser("keys", help="the key that seals face templates at rest")
     key_commands = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
-    new = key_commands.add_parser("new", help="write a new random key to a new 0600 file")
+    new = command(key_commands, "new", _new_key, "write a new random key to a new 0600 file")
     new.add_argument("file", type=Path, help="where to write it, e.g. /etc/branchdoor/template-key")
-    key_commands.add_parser(
-        "rotate", parents=[common], help="re-seal every template under a new key (stop the daemon first)"
+    command(
+        key_commands,
+        "rotate",
+        _rotate,
+        "re-seal every template under a new key (stop the daemon first)",
+        [common],
     )
 
     token = commands.add_parser("token", help="check-in tokens for the QR/card scanner (no face needed)")
     token_commands = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
-    issue = token_commands.add_parser(
-        "issue", parents=[common], help="issue a consented customer a token to print as a QR code or card"
+    issue = command(
+        token_commands,
+        "issue",
+        _issue,
+        "issue a consented customer a token to print as a QR code or card",
+        [common],
     )
     add_customer_arguments(issue, channel="kiosk-token")
 
 
-def dispatch(args: argparse.Namespace, load: Callable[[], Config]) -> int | None:
-    """The exit code of a command of this module, or None when the command is not one of them."""
-    try:
-        if args.command == "keys" and args.keys_command == "new":
-            from device.privacy.keys import write_new_key
+def _new_key(args: argparse.Namespace) -> int:
+    from device.privacy.keys import write_new_key
 
-            cipher = write_new_key(args.file)
-            print(f"wrote a new template key to {args.file} (mode 0600, key id {cipher.key_id})")
-            return 0
-        if args.command == "keys":
-            return _rotate(load())
-        if args.command == "token":
-            return _issue(load(), args)
+    try:
+        cipher = write_new_key(args.file)
     except TemplateKeyError as exc:
         print(f"branchdoor: {exc}", file=sys.stderr)
         return 1
-    return None
+    print(f"wrote a new template key to {args.file} (mode 0600, key id {cipher.key_id})")
+    return 0
 
 
-def _rotate(config: Config) -> int:
+def _rotate(args: argparse.Namespace) -> int:
     from device.privacy.keys import rotate
     from device.runtime.instance_lock import AlreadyRunning, InstanceLock
 
+    config = load(args)
     try:
         with InstanceLock(config.storage.state_dir, "branchdoor keys rotate"):
             count, key_id = rotate(config.storage.database, config.privacy.template_key_file)
     except AlreadyRunning as exc:
         # A daemon would keep matching with the old key and fail at its next gallery reload.
         print(f"branchdoor: not rotating: {exc}; stop it first (systemctl stop branchdoor)", file=sys.stderr)
+        return 1
+    except TemplateKeyError as exc:
+        print(f"branchdoor: {exc}", file=sys.stderr)
         return 1
     print(
         f"re-sealed {count} template(s) under key {key_id}, now in {config.privacy.template_key_file}; "
@@ -69,10 +70,11 @@ def _rotate(config: Config) -> int:
     return 0
 
 
-def _issue(config: Config, args: argparse.Namespace) -> int:
+def _issue(args: argparse.Namespace) -> int:
     from device.enrollment.enroll import consent_audits
     from device.state.store import Store
 
+    config = load(args)
     profile, consent = customer_from(args)
     store = Store(config.storage.database)
     try:

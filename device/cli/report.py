@@ -1,19 +1,32 @@
-"""`branchdoor report --month 2026-11 --out report.html`: read the kiosk's data, write the report."""
+"""`branchdoor report --month 2026-11 --out report.html`: read the kiosk's data, write the branch
+manager's monthly report (one self-contained HTML file). The report's heavy imports (statsmodels,
+matplotlib) load only when it runs."""
 
 from __future__ import annotations
 
+import argparse
 import sqlite3
 import sys
 import tempfile
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from device.analytics.config import AnalyticsConfig
-from device.analytics.report import ReportInput, render_report
-from device.analytics.series import HOUR_S, Forecast, HourlyHistory
-from device.analytics.stats import visit_stats
+from device.analytics.series import HOUR_S
+from device.cli.args import Subcommands, command, load
 from device.config import Config
 from device.floor.records import FloorBin
+
+
+def register(commands: Subcommands, common: argparse.ArgumentParser) -> None:
+    report = command(
+        commands, "report", _report, "write the branch manager's monthly report (one HTML file)", [common]
+    )
+    report.add_argument("--month", required=True, help="the month to report, e.g. 2026-11")
+    report.add_argument("--out", required=True, type=Path, help="HTML file to write")
+
+
+def _report(args: argparse.Namespace) -> int:
+    return report_command(load(args), args.month, args.out)
 
 
 def parse_month(text: str) -> tuple[date, date]:
@@ -29,26 +42,6 @@ def parse_month(text: str) -> tuple[date, date]:
 def midnight(day: date) -> float:
     """Local midnight starting `day`, as epoch seconds."""
     return datetime.combine(day, datetime.min.time()).timestamp()
-
-
-def forecast_from(history: HourlyHistory | None, settings: AnalyticsConfig) -> tuple[Forecast | None, str]:
-    if history is None:
-        return None, "No visits are recorded yet, so there is nothing to forecast from."
-    from device.analytics.forecast import NotEnoughHistory, fit_forecast  # statsmodels: only when needed
-
-    try:
-        forecast = fit_forecast(history, settings.holidays, settings.horizon_days * 24)
-    except NotEnoughHistory as exc:
-        return None, f"No forecast yet: {exc}."
-    trend = (
-        "too little history for a trend (under 8 weeks)"
-        if forecast.trend_per_year is None
-        else f"traffic trend {forecast.trend_per_year:+.0%} a year"
-    )
-    return forecast, (
-        f"Learned from {forecast.history_days:.0f} days of this branch's visits: the pattern of each hour "
-        f"of the week, {trend}, and {len(settings.holidays)} configured holidays."
-    )
 
 
 def _floor_png(config: Config, since: float, until: float) -> tuple[bytes | None, list[FloorBin], str]:
@@ -74,6 +67,8 @@ def _floor_png(config: Config, since: float, until: float) -> tuple[bytes | None
 
 def build_report(config: Config, month: str, now: datetime | None = None) -> str:
     from device.analytics.data import AnalyticsData
+    from device.analytics.report import ReportInput, forecast_from, render_report
+    from device.analytics.stats import visit_stats
     from device.state.store import Store
 
     now = now or datetime.now()

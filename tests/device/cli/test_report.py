@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from device.analytics.command import build_report, parse_month
 from device.cli import main
+from device.cli.report import build_report, parse_month
 from tests.browser import chromium
 from tests.device.analytics.branch_data import RARE_INTEREST, fill, kiosk_config
 
