@@ -54,6 +54,8 @@ LATENCY_FROM_PX = 80.0
 class TimedScene:
     """The scene camera, with the CPU it spends rendering counted apart from the pipeline's."""
 
+    waiting_for_source = False
+
     def __init__(self, doorset: DoorSet) -> None:
         config = SceneCameraConfig(script=Path("bench.toml"), realtime=True)
         self._camera = SceneCamera(config, script=doorset.script())

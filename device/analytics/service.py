@@ -84,9 +84,6 @@ def fit_in_child(
     return result
 
 
-Fitter = Callable[[HourlyHistory, tuple[date, ...], int, threading.Event], Forecast | None]
-
-
 class ForecastService:
     def __init__(
         self,

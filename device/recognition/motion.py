@@ -23,7 +23,6 @@ THUMB_W, THUMB_H = 80, 60
 
 @dataclass(frozen=True, slots=True)
 class Motion:
-    changed_fraction: float
     region: Box | None  # full-frame pixels around everything that changed and is not masked
 
 
@@ -46,7 +45,7 @@ class MotionGate:
         before = self._history[0] if len(self._history) == self._history.maxlen else None
         self._history.append(thumb)
         if before is None:
-            return Motion(0.0, None)
+            return Motion(None)
         mask = np.abs(thumb - before) > self.threshold
         sx, sy = width / THUMB_W, height / THUMB_H
         for box in ignore:
@@ -56,7 +55,7 @@ class MotionGate:
             ] = False
         fraction = float(mask.mean())
         if fraction < self.min_fraction:
-            return Motion(fraction, None)
+            return Motion(None)
         ys, xs = np.nonzero(mask)
         # Point samples: what changed may reach up to one sample spacing beyond the outermost one.
         region = Box(
@@ -65,4 +64,4 @@ class MotionGate:
             bottom=min(height, int((ys.max() + 2) * sy)),
             left=max(0, int((xs.min() - 1) * sx)),
         )
-        return Motion(fraction, region)
+        return Motion(region)

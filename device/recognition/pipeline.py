@@ -30,7 +30,6 @@ class PipelineStats:
     last_frame_at: float | None = None  # monotonic
     # From a frame's capture to the end of its recognition: what a customer waits for, frame by frame.
     latency_s_total: float = 0.0
-    latency_s_last: float = 0.0
 
 
 class Pipeline:
@@ -67,7 +66,7 @@ class Pipeline:
         last = self.stats.last_frame_at
         if last is not None and now - last < stall_s:
             return True
-        return bool(getattr(self._camera, "waiting_for_source", False)) or self._capture_done.is_set()
+        return self._camera.waiting_for_source or self._capture_done.is_set()
 
     @property
     def recognizer(self) -> Recognizer:
@@ -136,7 +135,6 @@ class Pipeline:
             self.stats.frames_processed += 1
             latency = time.monotonic() - frame.monotonic
             self.stats.latency_s_total += latency
-            self.stats.latency_s_last = latency
         self._handle(self._recognizer.flush(time.time()), None)
 
     def _handle(self, events: list[Event], frame: Frame | None) -> None:

@@ -45,9 +45,6 @@ class Notifier:
     def stopping(self) -> bool:
         return self.notify("STOPPING=1", "STATUS=stopping")
 
-    def status(self, text: str) -> bool:
-        return self.notify(f"STATUS={text}")
-
     def close(self) -> None:
         if self._socket is not None:
             self._socket.close()

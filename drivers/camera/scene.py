@@ -137,6 +137,8 @@ class SceneRenderer:
 
 
 class SceneCamera:
+    waiting_for_source = False  # a script is always there
+
     def __init__(
         self,
         config: SceneCameraConfig,
@@ -147,10 +149,6 @@ class SceneCamera:
         self._config = config
         self._renderer = SceneRenderer(script or SceneScript.from_toml(config.script))
         self._clock = clock
-
-    @property
-    def renderer(self) -> SceneRenderer:
-        return self._renderer
 
     def describe(self) -> str:
         return f"scene:{self._config.script.name}"

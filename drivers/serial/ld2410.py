@@ -1,4 +1,4 @@
-"""HLK-LD2410 / LD2410B / LD2410C radar: presence and distance of one target, plus its config commands.
+"""HLK-LD2410 / LD2410B / LD2410C radar: presence and distance of one target.
 
 Data frames (`F4 F3 F2 F1` ... `F8 F7 F6 F5`, basic 23 bytes or engineering 45) and command ACKs
 (`FD FC FB FA` ... `04 03 02 01`) arrive interleaved on one stream; one scanner resynchronises on
@@ -15,7 +15,7 @@ from pydantic import Field
 from drivers.serial import envelope
 from drivers.serial.base import SensorConfigBase
 from drivers.serial.framing import BAD, NEED_MORE, Decoded, FrameScanner, Verdict
-from drivers.serial.readings import CommandAck, PresenceReading
+from drivers.serial.readings import PresenceReading
 
 HEADER = b"\xf4\xf3\xf2\xf1"
 TAIL = b"\xf8\xf7\xf6\xf5"
@@ -27,6 +27,8 @@ GATES = 9  # gates 0..8
 MAX_DISTANCE_CM = 1200
 MAX_ENERGY = 100
 
+# Config-mode command words. The daemon sends none (the factory defaults serve); the parser reads
+# their ACKs when something else on the line does, and the emulator answers them.
 ENABLE_CONFIG, END_CONFIG = 0x00FF, 0x00FE
 ENGINEERING_ON, ENGINEERING_OFF = 0x0062, 0x0063
 READ_FIRMWARE = 0x00A0
@@ -35,40 +37,6 @@ READ_FIRMWARE = 0x00A0
 class Ld2410Config(SensorConfigBase):
     type: Literal["ld2410"] = "ld2410"
     baud: int = Field(256000, gt=0, description="Factory default 256000; change it with command 0xA1.")
-
-
-def command(cmd: int, value: bytes = b"") -> bytes:
-    return envelope.command(cmd, value)
-
-
-def enable_config() -> bytes:
-    return command(ENABLE_CONFIG, b"\x01\x00")
-
-
-def end_config() -> bytes:
-    return command(END_CONFIG)
-
-
-def read_firmware() -> bytes:
-    return command(READ_FIRMWARE)
-
-
-def engineering_on() -> bytes:
-    return command(ENGINEERING_ON)
-
-
-def engineering_off() -> bytes:
-    return command(ENGINEERING_OFF)
-
-
-def parse_firmware(ack: CommandAck) -> str:
-    """`V<major>.<minor>.<build>` from a firmware ACK (type u16, minor, major, build u32 LE), printed
-    in hex as the vendor's tools do: data `00 01 07 01 16 15 09 22` reads V1.07.22091516."""
-    if ack.command != READ_FIRMWARE or ack.status != 0 or len(ack.data) < 8:
-        raise ValueError(f"not a successful firmware ACK: {ack}")
-    minor, major = ack.data[2], ack.data[3]
-    (build,) = struct.unpack_from("<I", ack.data, 4)
-    return f"V{major}.{minor:02X}.{build:08X}"
 
 
 def encode_frame(reading: PresenceReading) -> bytes:

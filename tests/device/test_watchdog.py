@@ -26,6 +26,8 @@ from tests.keys import CIPHER
 
 
 class SteadyCamera:
+    waiting_for_source = False
+
     def describe(self) -> str:
         return "steady"
 

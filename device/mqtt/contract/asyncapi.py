@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import BaseModel
 
@@ -88,7 +88,11 @@ MODELS: list[type[BaseModel]] = [
 
 def schemas() -> dict[str, Any]:
     found: dict[str, Any] = {
-        "Availability": {"type": "string", "enum": ["online", "offline"], "title": "Availability"}
+        "Availability": {
+            "type": "string",
+            "enum": list(get_args(models.Availability)),
+            "title": "Availability",
+        }
     }
     for model in MODELS:
         schema = model.model_json_schema(by_alias=True, ref_template=REF)

@@ -11,10 +11,12 @@ from drivers.emulators.ld2410 import Ld2410Emulator, split_commands
 from drivers.emulators.scenario import Scenario, Walker
 from drivers.serial import ld2410
 from drivers.serial.geometry import Placement
-from drivers.serial.ld2410 import Ld2410Parser, parse_firmware
+from drivers.serial.ld2410 import Ld2410Parser
 from drivers.serial.port import SerialReader
 from drivers.serial.readings import CommandAck, PresenceReading, Reading
+from tests.drivers.serial import ld2410_host
 from tests.drivers.serial.collect import Collector
+from tests.drivers.serial.ld2410_host import parse_firmware
 
 DOOR = Placement(0.0, 0.0, 0.0)
 STILL_AT_2M = Scenario((Walker(((0.0, 0.0, 2.0), (1000.0, 0.0, 2.0))),), 1000.0)
@@ -55,24 +57,24 @@ def test_the_full_config_conversation(radar: tuple[Ld2410Emulator, Collector]) -
     emulator, collector = radar
     reader = collector.reader
 
-    assert reader.write(ld2410.enable_config())
+    assert reader.write(ld2410_host.enable_config())
     enabled = collector.until(ack_for(ld2410.ENABLE_CONFIG))
     assert enabled == CommandAck(ld2410.ENABLE_CONFIG, 0, bytes.fromhex("0100 4000"))  # protocol 1, buffer 64
 
-    assert reader.write(ld2410.read_firmware())
+    assert reader.write(ld2410_host.read_firmware())
     firmware = collector.until(ack_for(ld2410.READ_FIRMWARE))
     assert isinstance(firmware, CommandAck)
     assert parse_firmware(firmware) == "V1.07.22091516"
 
-    assert reader.write(ld2410.engineering_on())
+    assert reader.write(ld2410_host.engineering_on())
     assert collector.until(ack_for(ld2410.ENGINEERING_ON)) == CommandAck(ld2410.ENGINEERING_ON, 0, b"")
     engineering = collector.until(is_engineering)
     assert isinstance(engineering, PresenceReading)
     assert engineering.stationary_gates[200 // 75] == max(engineering.stationary_gates)  # gate 2 = 1.5-2.25 m
 
-    assert reader.write(ld2410.engineering_off())
+    assert reader.write(ld2410_host.engineering_off())
     collector.until(ack_for(ld2410.ENGINEERING_OFF))
-    assert reader.write(ld2410.end_config())
+    assert reader.write(ld2410_host.end_config())
     assert collector.until(ack_for(ld2410.END_CONFIG)) == CommandAck(ld2410.END_CONFIG, 0, b"")
     assert not emulator.config_mode
     after = collector.until(lambda r: isinstance(r, PresenceReading) and not is_engineering(r))
@@ -82,7 +84,7 @@ def test_the_full_config_conversation(radar: tuple[Ld2410Emulator, Collector]) -
 
 def test_commands_outside_config_mode_are_ignored(radar: tuple[Ld2410Emulator, Collector]) -> None:
     emulator, collector = radar
-    assert collector.reader.write(ld2410.read_firmware() + ld2410.engineering_on())
+    assert collector.reader.write(ld2410_host.read_firmware() + ld2410_host.engineering_on())
     collector.take(5)  # half a second of device time
     assert emulator.commands_heard == [ld2410.READ_FIRMWARE, ld2410.ENGINEERING_ON]
     assert not emulator.engineering
@@ -91,12 +93,12 @@ def test_commands_outside_config_mode_are_ignored(radar: tuple[Ld2410Emulator, C
 
 def test_unknown_commands_in_config_mode_are_refused(radar: tuple[Ld2410Emulator, Collector]) -> None:
     _, collector = radar
-    collector.reader.write(ld2410.enable_config() + ld2410.command(0x00A2))
+    collector.reader.write(ld2410_host.enable_config() + ld2410_host.command(0x00A2))
     assert collector.until(ack_for(0x00A2)) == CommandAck(0x00A2, 1, b"")
 
 
 def test_command_frames_split_across_writes_are_reassembled() -> None:
-    stream = ld2410.enable_config() + b"\x00\x01" + ld2410.read_firmware()
+    stream = ld2410_host.enable_config() + b"\x00\x01" + ld2410_host.read_firmware()
     for cut in range(len(stream) + 1):
         first, rest = split_commands(stream[:cut])
         second, _ = split_commands(rest + stream[cut:])

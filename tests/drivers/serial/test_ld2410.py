@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from drivers.serial import envelope, ld2410
-from drivers.serial.ld2410 import Ld2410Parser, encode_frame, parse_firmware
+from drivers.serial import envelope
+from drivers.serial.ld2410 import Ld2410Parser, encode_frame
 from drivers.serial.readings import CommandAck, PresenceReading
+from tests.drivers.serial import ld2410_host
+from tests.drivers.serial.ld2410_host import parse_firmware
 
 BASIC = PresenceReading(state=1, moving_cm=120, moving_energy=60, stationary_cm=0, stationary_energy=0,
                         detection_cm=120)  # fmt: skip
@@ -45,12 +47,12 @@ def test_parse_firmware_refuses_other_acks() -> None:
 
 
 def test_command_builders_write_the_documented_envelope() -> None:
-    assert ld2410.enable_config() == bytes.fromhex("FD FC FB FA 04 00 FF 00 01 00 04 03 02 01")
-    assert ld2410.end_config() == bytes.fromhex("FD FC FB FA 02 00 FE 00 04 03 02 01")
-    assert ld2410.read_firmware() == bytes.fromhex("FD FC FB FA 02 00 A0 00 04 03 02 01")
-    assert ld2410.engineering_on() == bytes.fromhex("FD FC FB FA 02 00 62 00 04 03 02 01")
-    assert ld2410.engineering_off() == bytes.fromhex("FD FC FB FA 02 00 63 00 04 03 02 01")
-    assert ld2410.command(0x0061) == bytes.fromhex("FD FC FB FA 02 00 61 00 04 03 02 01")
+    assert ld2410_host.enable_config() == bytes.fromhex("FD FC FB FA 04 00 FF 00 01 00 04 03 02 01")
+    assert ld2410_host.end_config() == bytes.fromhex("FD FC FB FA 02 00 FE 00 04 03 02 01")
+    assert ld2410_host.read_firmware() == bytes.fromhex("FD FC FB FA 02 00 A0 00 04 03 02 01")
+    assert ld2410_host.engineering_on() == bytes.fromhex("FD FC FB FA 02 00 62 00 04 03 02 01")
+    assert ld2410_host.engineering_off() == bytes.fromhex("FD FC FB FA 02 00 63 00 04 03 02 01")
+    assert ld2410_host.command(0x0061) == bytes.fromhex("FD FC FB FA 02 00 61 00 04 03 02 01")
 
 
 def test_acks_interleaved_with_data_and_junk_come_out_in_order() -> None:
@@ -102,5 +104,5 @@ def test_out_of_range_values_drop_the_frame(reading: PresenceReading) -> None:
 
 def test_a_host_command_echoed_into_the_stream_is_not_taken_for_an_ack() -> None:
     parser = Ld2410Parser()
-    assert parser.feed(ld2410.read_firmware() + BASIC_BYTES) == [BASIC]
+    assert parser.feed(ld2410_host.read_firmware() + BASIC_BYTES) == [BASIC]
     assert parser.bad_frames == 1
