@@ -21,9 +21,9 @@ def register(commands: Subcommands, common: argparse.ArgumentParser) -> None:
         "central-sim",
         _central_sim,
         "run the reference central account service on loopback (for tests and demos)",
-        add_help=False,
+        add_help=False,  # its own options, --help included, are the service's (see its --help)
     )
-    sim.add_argument("sim_args", nargs=argparse.REMAINDER, help="see `branchdoor central-sim --help`")
+    sim.set_defaults(passes_on_arguments=True)
     demo = command(commands, "demo", _demo, "run the daemon end to end on a scripted door scene")
     demo.add_argument(
         "--workdir", type=Path, default=Path(".demo"), help="state for the demo (default .demo)"
@@ -36,7 +36,7 @@ def _central_sim(args: argparse.Namespace) -> int:
     except ModuleNotFoundError as exc:
         print(f"branchdoor central-sim {DEV_ONLY} ({exc.name} is not installed)", file=sys.stderr)
         return 1
-    return central_sim(args.sim_args)
+    return central_sim(args.extra)
 
 
 def _demo(args: argparse.Namespace) -> int:

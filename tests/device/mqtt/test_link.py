@@ -19,7 +19,7 @@ from device.domain import CheckIn, Profile
 from device.mqtt.config import MqttConfig
 from device.mqtt.link import MqttLink
 from device.mqtt.topics import Topics
-from tests.device.cues.tcp_proxy import FreezableProxy
+from tests.device.mqtt.tcp_proxy import FreezableProxy
 from tests.mqtt_helpers import Subscriber, publish_cue
 from tests.waiting import eventually
 
