@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -85,3 +89,37 @@ def random_templates(n: int, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     vectors = rng.normal(0, 0.09, size=(n, 128)).astype(np.float32)
     return vectors
+
+
+def processes_mentioning(text: str) -> dict[int, str]:
+    """Live processes whose command line holds `text` (this run's temporary folder), but this one."""
+    found: dict[int, str] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if text in cmdline:
+            found[int(entry.name)] = cmdline.strip()
+    return found
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """No process a test started may outlive the run: a daemon left behind (a wrapper such as
+    faketime killed without its child) fails the run, and is ended here."""
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    if factory is None or factory._basetemp is None:
+        return
+    base = str(factory.getbasetemp())
+    deadline = time.monotonic() + 5.0
+    while (left := processes_mentioning(base)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    for pid in left:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    if left:
+        lines = "\n".join(f"  {pid}: {cmdline}" for pid, cmdline in left.items())
+        print(f"\nprocesses started by the tests outlived them (now killed):\n{lines}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

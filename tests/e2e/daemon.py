@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -53,6 +54,9 @@ class Daemon:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             env={**os.environ, **(env or {})},
+            # Its own process group: a wrapper such as faketime runs the daemon as its child, and
+            # signals and kills must reach both.
+            start_new_session=True,
         )
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -81,14 +85,15 @@ class Daemon:
     def terminate(self, timeout_s: float = 5.0) -> tuple[int, float]:
         """SIGTERM, then how long it took to exit and with what code."""
         started = time.monotonic()
-        self.process.send_signal(signal.SIGTERM)
+        os.killpg(self.process.pid, signal.SIGTERM)
         code = self.process.wait(timeout_s)
         return code, time.monotonic() - started
 
     def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(5)
+        """The whole process group, whether or not its leader has already exited."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(5)
         self._reader.join(2)
 
     def log_text(self) -> str:

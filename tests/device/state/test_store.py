@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -147,3 +150,43 @@ def test_gallery_version_sees_this_connections_own_gallery_changes(tmp_path: Pat
     store.checkins.record(checkin("C1", 5.0))
     store.apply_gallery_delta([], [], "c2")  # a sync cycle that found nothing new
     assert before != after_sync == store.gallery_version()  # neither is a gallery change
+
+
+def test_a_database_from_before_a_column_was_added_gains_it_and_keeps_its_customers(tmp_path: Path) -> None:
+    """A kiosk updated in the field opens the database its older version wrote."""
+    path = tmp_path / "s.db"
+    old = sqlite3.connect(path)
+    old.executescript(
+        """
+        CREATE TABLE customers (customer_ref TEXT PRIMARY KEY, greeting_name TEXT NOT NULL, language TEXT,
+            interests TEXT NOT NULL DEFAULT '[]', service_hints TEXT NOT NULL DEFAULT '[]',
+            enrolled_at REAL NOT NULL, updated_at REAL NOT NULL);
+        INSERT INTO customers VALUES ('C1', 'Ada', 'en', '[]', '[]', 1.0, 1.0);
+        """
+    )
+    old.close()
+    store = Store(path, CIPHER)
+    assert store.profile("C1") == Profile("C1", "Ada", "en")
+    store.enroll(Profile("C2", "Bo", birth_year_band="1980-1989"), Consent("v1"), random_templates(1))
+    assert store.profile("C2") == Profile("C2", "Bo", birth_year_band="1980-1989")
+    store.close()
+    Store(path, CIPHER).close()  # and the next start finds nothing left to add
+
+
+def test_a_field_engineer_can_read_the_tables_with_the_sqlite_utils_command(tmp_path: Path) -> None:
+    """The README's read-only look at a kiosk's state: table names and row counts, no SQL typed."""
+    store = Store(tmp_path / "s.db", CIPHER)
+    store.enroll(profile("C1"), Consent("v1"), random_templates(2))
+    store.checkins.record(checkin("C1", 1000.0))
+    command = Path(sys.executable).with_name("sqlite-utils")
+    done = subprocess.run(
+        [str(command), "tables", str(tmp_path / "s.db"), "--counts"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    store.close()
+    assert done.returncode == 0, done.stderr
+    counts = {row["table"]: row["count"] for row in json.loads(done.stdout)}
+    assert counts["customers"] == 1 and counts["encodings"] == 2 and counts["checkins"] == 1
+    assert counts["outbox"] == 1
