@@ -39,6 +39,24 @@ def test_install_lays_out_a_kiosk_and_keeps_its_config_on_update(tmp_path: Path)
     check = subprocess.run([str(branchdoor), "config", "check", str(config)], capture_output=True, text=True)
     assert check.returncode == 0, check.stderr  # the installed program accepts the installed config
 
+    # A kiosk carries what a kiosk runs: not the demo's or the reference central service's extras.
+    python = root / "opt/branchdoor/venv/bin/python"
+    absent = subprocess.run(
+        [
+            str(python),
+            "-c",
+            "import importlib.util as u; print([m for m in ('fastapi', 'uvicorn', 'skimage',"
+            " 'pytest') if u.find_spec(m)])",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert absent.stdout.strip() == "[]", absent.stdout + absent.stderr
+    sim = subprocess.run([str(branchdoor), "central-sim", "--help"], capture_output=True, text=True)
+    assert (
+        sim.returncode == 1 and "a kiosk install leaves out" in sim.stderr and "Traceback" not in sim.stderr
+    )
+
     config.write_text('[branch]\nid = "0427"\n')  # the field engineer's edit
     again = make("install", root)
     assert again.returncode == 0 and "kept the existing" in again.stdout
