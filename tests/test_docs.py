@@ -39,12 +39,14 @@ def test_the_privacy_map_is_read_whole() -> None:
     assert len(cited) > 40 and sum(name is not None for _, name in cited) > 30
 
 
-def test_every_path_the_architecture_map_names_exists() -> None:
-    text = (REPO / "docs/ARCHITECTURE.md").read_text()
-    paths = re.findall(r"`((?:common|device|drivers|sync|tests)/[\w/.]*)`", text)
-    assert len(paths) > 20
-    for path in paths:
-        assert (REPO / path).exists(), f"docs/ARCHITECTURE.md names {path}, which does not exist"
+@pytest.mark.parametrize("doc", DOCS)
+def test_every_path_a_doc_names_exists(doc: str) -> None:
+    text = (REPO / doc).read_text()
+    top = "common|device|drivers|sync|tests|bench|config|systemd|scripts|docs"
+    paths = re.findall(rf"`((?:{top})/[\w/.-]*)`|\]\(((?:{top})/[\w/.-]*)\)", text)
+    assert len(paths) > 5
+    for path in ("".join(found) for found in paths):
+        assert (REPO / path).exists(), f"{doc} names {path}, which does not exist"
 
 
 def test_the_architecture_map_shows_the_import_table_the_test_enforces() -> None:
