@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from drivers.serial.registry import SENSOR_TYPES
 from tests.conftest import REPO
 from tests.test_architecture import CAPABILITIES, DEVICE_MAY_IMPORT
 
@@ -60,3 +61,11 @@ def test_the_architecture_map_shows_the_import_table_the_test_enforces() -> None
         if "every capability above" in cell:
             shown |= CAPABILITIES
         assert shown == DEVICE_MAY_IMPORT[package], f"docs/ARCHITECTURE.md shows {package}/ importing {cell}"
+
+
+def test_the_shipped_config_names_every_sensor_type() -> None:
+    """config/branchdoor.toml is where a field engineer looks up what `type` may say."""
+    text = (REPO / "config/branchdoor.toml").read_text()
+    comment = text[text.index("# --- Floor sensing") : text.index("# [[sensors]]")]
+    missing = [kind for kind in SENSOR_TYPES if f'"{kind}"' not in comment]
+    assert not missing, f"config/branchdoor.toml does not name sensor type(s) {missing}"

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from drivers.serial import a02yyuw, envelope, ld2410, ld2450, maxbotix
 from drivers.serial.framing import FrameScanner
 from drivers.serial.readings import CommandAck, PresenceReading, RangeReading, Reading, Target, TargetsReading
+from drivers.serial.registry import SENSOR_TYPES
 
 
 def in_range(reading: Reading) -> bool:
@@ -76,6 +77,13 @@ PROTOCOLS = [
     Protocol("maxbotix", maxbotix.MaxbotixParser, maxbotix_frame),
 ]
 by_name = pytest.mark.parametrize("protocol", PROTOCOLS, ids=[p.name for p in PROTOCOLS])
+# Configurable types whose bytes another protocol's parser reads (with other limits).
+SAME_FRAMES_AS = {"jsn_sr04t": "a02yyuw"}
+
+
+def test_every_configurable_sensor_type_is_fuzzed_here() -> None:
+    fuzzed = {p.name for p in PROTOCOLS}
+    assert {SAME_FRAMES_AS.get(kind, kind) for kind in SENSOR_TYPES} == fuzzed
 
 
 def feed_in_pieces(parser: FrameScanner, data: bytes, cuts: list[int]) -> list[Reading]:
