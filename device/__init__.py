@@ -1,1 +1,1 @@
-"""The branchdoor daemon: pipeline, state and command line. Wires drivers/ and sync/ together."""
+"""The branchdoor daemon, one package per capability; docs/ARCHITECTURE.md is the map."""
