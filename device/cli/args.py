@@ -39,5 +39,6 @@ def command(
     return parser
 
 
-def load(args: argparse.Namespace, explicit: str | None = None) -> Config:
-    return load_config(config_path(explicit or args.config))
+def load(args: argparse.Namespace) -> Config:
+    """The config `--config` names (default: $BRANCHDOOR_CONFIG, else /etc/branchdoor/branchdoor.toml)."""
+    return load_config(config_path(args.config))
