@@ -252,8 +252,11 @@ def test_no_module_grows_past_400_lines() -> None:
 def test_every_package_says_its_job_in_its_first_line() -> None:
     for package in SOURCE_PACKAGES:
         for init in sorted((REPO / package).rglob("__init__.py")):
-            docstring = ast.get_docstring(ast.parse(init.read_text()))
-            assert docstring, f"{init.relative_to(REPO)} has no docstring saying what the package does"
+            docstring = ast.get_docstring(ast.parse(init.read_text())) or ""
+            first = docstring.splitlines()[0] if docstring else ""
+            assert first.endswith("."), (
+                f"{init.relative_to(REPO)}: its first line should say the package's job"
+            )
 
 
 def test_every_cli_command_is_in_the_readme() -> None:

@@ -1,2 +1,1 @@
-"""Branch analytics: visit statistics, the age and interest profile of consented visitors, the footfall
-forecast and the manager's report. Anonymous counts and consented profiles only; never faces."""
+"""Visit statistics, the footfall forecast and the monthly report: anonymous counts, consented data."""
