@@ -10,12 +10,14 @@ import time
 from collections.abc import Callable
 from types import FrameType
 
+from common.faults import Faults
 from device.analytics.service import ForecastService
 from device.central.service import CentralSync
 from device.checkin.desk import CheckinDesk
 from device.config import Config
 from device.cues.board import CueBoard
 from device.dashboard.server import DashboardServer
+from device.domain import CheckIn
 from device.floor.bins_store import FloorBinStore
 from device.floor.records import FloorSnapshot
 from device.floor.service import FloorService
@@ -64,7 +66,14 @@ def run(config: Config, stop: threading.Event) -> int:
         return Recognizer(engine, config.recognition, gallery, make_encoder(config.recognition.encoder))
 
     board = CueBoard(link, topics, config.cues, config.mqtt.cue_expiry_s, store)
-    pipeline = Pipeline(camera, make_recognizer, store, desk, on_checkin=board.issue)
+    # Every part reports what it cannot do here; /healthz, /metrics and the health topic read it.
+    faults = Faults()
+
+    def cue_for(checkin: CheckIn) -> None:
+        # Its life runs from the frame: a check-in the disk held back gets only what is left of it.
+        board.issue(checkin, seen_at=checkin.at)
+
+    pipeline = Pipeline(camera, make_recognizer, store, desk, on_checkin=cue_for, faults=faults)
     log.info(
         "starting branch=%s device=%s camera=%s broker=%s:%s",
         config.branch.id,
@@ -94,7 +103,9 @@ def run(config: Config, stop: threading.Event) -> int:
         forecaster.start()
     if sync_thread is not None:
         sync_thread.start()
-    parts = Parts(pipeline, link, store, floor, central, scanner=duties.scanner_stats, board=board)
+    parts = Parts(
+        pipeline, link, store, floor, central, scanner=duties.scanner_stats, board=board, faults=faults
+    )
     server = _observability(config, parts)
     dashboard = _dashboard(config)
     next_health = time.monotonic()
