@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from common.backoff import Backoff
+from common.faults import Faults
 from device.domain import AuditRecord, Consent, Profile
 from device.privacy.forgetting import central_deletion
 from device.state.store import Store, Vectors
@@ -72,7 +73,9 @@ class CentralSync:
         interval_s: float = 60.0,
         batch_size: int = 500,
         outbox_budget_bytes: int = 200 * 1024 * 1024,
+        faults: Faults | None = None,
     ) -> None:
+        self.faults = faults or Faults()
         self._store = store
         self.outbox_budget_bytes = outbox_budget_bytes
         self.over_budget = False  # the alarm, for health reporting
@@ -140,10 +143,13 @@ class CentralSync:
         self.over_budget = budget.over_budget
 
     def run(self, stop: threading.Event) -> None:
+        """Cycles until `stop`. A service that fails is retried with backoff, records staying queued; a
+        failure of the device's own side (its database) is the `central` fault health shows, retried
+        the same way and cleared by the next whole cycle. Nothing here ends the thread."""
         backoff = Backoff(min(5.0, self.interval_s), max(self.interval_s, 300.0))
         while not stop.is_set():
-            self.check_budget()
             try:
+                self.check_budget()
                 report = self.sync_once()
             except CentralError as exc:
                 self.errors += 1
@@ -151,12 +157,13 @@ class CentralSync:
                 log.warning("central sync failed (%s); retrying in %.0fs, records stay queued", exc, delay)
                 stop.wait(delay)
                 continue
-            except Exception:
+            except Exception as exc:
                 self.errors += 1
-                log.exception("central sync failed unexpectedly")
+                self.faults.report("central", "sync", exc)
                 stop.wait(backoff.next_delay())
                 continue
             backoff.reset()
+            self.faults.clear("central", "sync")
             if (
                 report.upserts
                 or report.deletions

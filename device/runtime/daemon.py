@@ -85,7 +85,7 @@ def run(config: Config, stop: threading.Event) -> int:
     floor = _floor_service(config, link)
     forecaster = _forecast_service(config, store, link)
     duties = Duties(config, store, desk, board, board.issue)
-    central = _central_sync(config, store)
+    central = _central_sync(config, store, faults)
     sync_stop = threading.Event()
     sync_thread = (
         threading.Thread(target=central.run, args=(sync_stop,), name="central-sync", daemon=True)
@@ -184,14 +184,17 @@ def _dashboard(config: Config) -> DashboardServer | None:
 
 def _first_sync(central: CentralSync) -> None:
     """Fetch the gallery before the camera starts: a customer walking in at boot is then recognised.
-    An unreachable service is no reason not to start: the local gallery serves until it is back."""
+    An unreachable service, or a failing database, is no reason not to start: the local gallery
+    serves, and the sync thread retries."""
     try:
         central.sync_once()
     except CentralError as exc:
         log.warning("central service unreachable at start (%s): using the gallery held locally", exc)
+    except Exception as exc:
+        central.faults.report("central", "sync", exc)
 
 
-def _central_sync(config: Config, store: Store) -> CentralSync | None:
+def _central_sync(config: Config, store: Store, faults: Faults) -> CentralSync | None:
     if config.central is None:
         return None
     central = config.central
@@ -200,7 +203,7 @@ def _central_sync(config: Config, store: Store) -> CentralSync | None:
     device_id = central.device_id or f"{config.branch.id}-{config.branch.device_id}"
     client = CentralClient(central.url, device_id, secret, timeout_s=central.timeout_s)
     budget = int(config.storage.outbox_budget_mb * 1024 * 1024)
-    return CentralSync(store, client, central.interval_s, central.batch_size, budget)
+    return CentralSync(store, client, central.interval_s, central.batch_size, budget, faults)
 
 
 def _observability(config: Config, parts: Parts) -> ObservabilityServer | None:
