@@ -84,7 +84,7 @@ def run(config: Config, stop: threading.Event) -> int:
     )
     floor = _floor_service(config, link)
     forecaster = _forecast_service(config, store, link)
-    duties = Duties(config, store, desk, board, board.issue)
+    duties = Duties(config, store, desk, board, board.issue, faults)
     central = _central_sync(config, store, faults)
     sync_stop = threading.Event()
     sync_thread = (
@@ -115,12 +115,13 @@ def run(config: Config, stop: threading.Event) -> int:
         duties.tick()
         if time.monotonic() >= next_health:
             next_health += config.observability.health_interval_s
-            guard_disk(store)
+            # Apart, so that a disk too full even to drop aggregates still has its health published.
+            faults.attempt("disk", "drop queued aggregates", lambda: guard_disk(store))
             link.publish_health(health(parts), int(3 * config.observability.health_interval_s))
 
     try:
         announce_ready(notifier, pipeline, link, stop)
-        supervise(notifier, pipeline, stop, publish_health, link.loop_alive)
+        supervise(notifier, pipeline, stop, publish_health, link.loop_alive, faults)
     finally:
         notifier.stopping()
         if server is not None:
