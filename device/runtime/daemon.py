@@ -82,7 +82,7 @@ def run(config: Config, stop: threading.Event) -> int:
         config.mqtt.host,
         config.mqtt.port,
     )
-    floor = _floor_service(config, link)
+    floor = _floor_service(config, link, faults)
     forecaster = _forecast_service(config, store, link)
     duties = Duties(config, store, desk, board, board.issue, faults)
     central = _central_sync(config, store, faults)
@@ -154,7 +154,7 @@ def run(config: Config, stop: threading.Event) -> int:
     return 0
 
 
-def _floor_service(config: Config, link: MqttLink) -> FloorService | None:
+def _floor_service(config: Config, link: MqttLink, faults: Faults) -> FloorService | None:
     if config.floor is None or not config.sensors:
         return None
     floor_config = config.floor
@@ -164,7 +164,7 @@ def _floor_service(config: Config, link: MqttLink) -> FloorService | None:
         link.publish_floor(snapshot.to_dict(), expiry)
 
     store = FloorBinStore(config.storage.database)
-    return FloorService(floor_config, config.sensors, store, publish)
+    return FloorService(floor_config, config.sensors, store, publish, faults=faults)
 
 
 def _forecast_service(config: Config, store: Store, link: MqttLink) -> ForecastService | None:
