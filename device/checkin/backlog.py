@@ -53,12 +53,14 @@ class Backlog(Generic[T]):
         """`attempt` now, after whatever still waits (the cause may be gone); what got written, oldest
         first. An attempt returns what its write produced, or None for nothing worth passing on."""
         with self._lock:
-            if len(self._waiting) >= self._limit:
-                self._waiting.popleft()
-                self.lost += 1
-                log.error("%s: %d waiting to be written; the oldest is dropped", self._part, self._limit)
-            self._waiting.append(attempt)
+            self._append(attempt)
             return self._flush()
+
+    def keep(self, attempt: Callable[[], T | None], error: Exception) -> None:
+        """An attempt that just failed with `error`, made elsewhere: it waits with the others."""
+        with self._lock:
+            self._append(attempt)
+            self._failed(error)
 
     def retry(self, force: bool = False) -> list[T]:
         """What waits, once its backoff is over (or at once with `force`); what got written."""
@@ -86,6 +88,16 @@ class Backlog(Generic[T]):
             self._backoff.reset()
             self._faults.clear(self._part, self._task)
         else:
-            self._faults.report(self._part, self._task, first_error)
-            self._next_try = self._clock() + self._backoff.next_delay()
+            self._failed(first_error)
         return written
+
+    def _append(self, attempt: Callable[[], T | None]) -> None:
+        if len(self._waiting) >= self._limit:
+            self._waiting.popleft()
+            self.lost += 1
+            log.error("%s: %d waiting to be written; the oldest is dropped", self._part, self._limit)
+        self._waiting.append(attempt)
+
+    def _failed(self, error: Exception) -> None:
+        self._faults.report(self._part, self._task, error)
+        self._next_try = self._clock() + self._backoff.next_delay()

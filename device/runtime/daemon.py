@@ -84,7 +84,7 @@ def run(config: Config, stop: threading.Event) -> int:
     )
     floor = _floor_service(config, link, faults)
     forecaster = _forecast_service(config, store, link)
-    duties = Duties(config, store, desk, board, board.issue, faults)
+    duties = Duties(config, store, desk, board, cue_for, faults)
     central = _central_sync(config, store, faults)
     sync_stop = threading.Event()
     sync_thread = (

@@ -44,7 +44,7 @@ class Duties:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         if config.scanner is not None:
-            self.scanner = ScannerCheckins(store, desk, on_checkin)
+            self.scanner = ScannerCheckins(store, desk, on_checkin, self.faults)
             reader = open_scanner(config.scanner)
             self._thread = threading.Thread(
                 target=self.scanner.run, args=(reader, self._stop, time.time), name="scanner", daemon=True
@@ -63,6 +63,8 @@ class Duties:
         """From the daemon's supervising loop, about once a second."""
         self.faults.attempt("housekeeping", "drop the cues of forgotten customers", self._drop_forgotten)
         self.faults.attempt("housekeeping", "apply the retention policy", self.housekeeper.tick)
+        if self.scanner is not None:
+            self.scanner.retry()
 
     def _drop_forgotten(self) -> None:
         version = self._store.gallery_version()
