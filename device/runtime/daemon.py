@@ -83,7 +83,7 @@ def run(config: Config, stop: threading.Event) -> int:
         config.mqtt.port,
     )
     floor = _floor_service(config, link, faults)
-    forecaster = _forecast_service(config, store, link)
+    forecaster = _forecast_service(config, store, link, faults)
     duties = Duties(config, store, desk, board, cue_for, faults)
     central = _central_sync(config, store, faults)
     sync_stop = threading.Event()
@@ -167,11 +167,16 @@ def _floor_service(config: Config, link: MqttLink, faults: Faults) -> FloorServi
     return FloorService(floor_config, config.sensors, store, publish, faults=faults)
 
 
-def _forecast_service(config: Config, store: Store, link: MqttLink) -> ForecastService | None:
+def _forecast_service(config: Config, store: Store, link: MqttLink, faults: Faults) -> ForecastService | None:
     if not config.analytics.forecast:
         return None
     return ForecastService(
-        config.analytics, store, config.branch.id, link.publish_forecast, upload=config.central is not None
+        config.analytics,
+        store,
+        config.branch.id,
+        link.publish_forecast,
+        upload=config.central is not None,
+        faults=faults,
     )
 
 
