@@ -51,12 +51,15 @@ def install_signal_handlers(stop: threading.Event) -> None:
 
 
 def run(config: Config, stop: threading.Event) -> int:
+    # Every part reports what it cannot do here; /healthz, /metrics and the health topic read it.
+    faults = Faults()
     notifier = Notifier()
     topics = Topics(config.mqtt.topic_prefix, config.branch.id, config.branch.device_id)
     # A missing, unsafe or wrong template key refuses the start here, before anything else opens.
     store = Store(config.storage.database, load_cipher(config.privacy))
     camera = open_camera(config.camera)
-    link = MqttLink(config.mqtt, topics, client_id=f"branchdoor-{config.branch.id}-{config.branch.device_id}")
+    client_id = f"branchdoor-{config.branch.id}-{config.branch.device_id}"
+    link = MqttLink(config.mqtt, topics, client_id=client_id, faults=faults)
     rec = config.recognition
     rule = f"open-set: tolerance {rec.tolerance}, margin {rec.margin}, {rec.min_votes} votes"
     desk = CheckinDesk(store, config.branch.id, config.branch.device_id, config.checkin.dedup_window_s, rule)
@@ -66,8 +69,6 @@ def run(config: Config, stop: threading.Event) -> int:
         return Recognizer(engine, config.recognition, gallery, make_encoder(config.recognition.encoder))
 
     board = CueBoard(link, topics, config.cues, config.mqtt.cue_expiry_s, store)
-    # Every part reports what it cannot do here; /healthz, /metrics and the health topic read it.
-    faults = Faults()
 
     def cue_for(checkin: CheckIn) -> None:
         # Its life runs from the frame: a check-in the disk held back gets only what is left of it.
