@@ -24,6 +24,9 @@ T = TypeVar("T")
 
 # Weeks of a busy door's visits: past this the oldest goes (loudly) rather than memory running out.
 MAX_WAITING = 10_000
+# A retry that has failed and taken this long (a locked database makes each attempt wait for its
+# timeout) leaves the rest for the next retry: the writer's thread must come back to its work.
+SLOW_RETRY_S = 1.0
 
 
 class Backlog(Generic[T]):
@@ -73,8 +76,13 @@ class Backlog(Generic[T]):
         written: list[T] = []
         failed: deque[Callable[[], T | None]] = deque()
         first_error: Exception | None = None
+        started = self._clock()
+        waiting = list(self._waiting)
         # Each is tried, not only the first: one write that always fails must not hold up the others.
-        for attempt in self._waiting:
+        for index, attempt in enumerate(waiting):
+            if first_error is not None and self._clock() - started > SLOW_RETRY_S:
+                failed.extend(waiting[index:])
+                break
             try:
                 result = attempt()
             except Exception as exc:

@@ -75,3 +75,19 @@ def test_past_its_limit_the_oldest_goes_and_is_counted() -> None:
         waiting.write(partial(disk.write, visit))
     disk.full = False
     assert waiting.retry(force=True) == ["v2", "v3"] and waiting.lost == 1
+
+
+def test_a_slow_refusal_is_not_waited_out_once_for_each_write_waiting() -> None:
+    faults, now = Faults(), [0.0]
+    waiting = backlog(faults, now)
+    tried: list[str] = []
+
+    def locked(visit: str) -> str:
+        tried.append(visit)
+        now[0] += 5.0  # "database is locked", after the connection's 5 s timeout
+        raise sqlite3.OperationalError("database is locked")
+
+    for visit in ("v1", "v2", "v3"):
+        waiting.write(partial(locked, visit))
+    # Each write tried the ones before it only until one refusal had taken its time.
+    assert tried == ["v1", "v1", "v1"] and len(waiting) == 3
