@@ -4,6 +4,7 @@ lands, once, when the disk has room again. On a real tmpfs, through the real rec
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from prometheus_client import CollectorRegistry, generate_latest
 
 from common.faults import Faults
 from device.checkin.desk import CheckinDesk
@@ -26,7 +28,7 @@ from device.recognition.faces import FaceEngine, Template
 from device.recognition.gallery import Gallery
 from device.recognition.pipeline import Pipeline
 from device.recognition.recognizer import Recognizer
-from device.runtime.observability import Parts, health
+from device.runtime.observability import Parts, PartsCollector, health
 from device.state.store import Store
 from drivers.camera.scene import Actor, Pose, SceneCamera, SceneCameraConfig, SceneScript
 from tests.disks import Tmpfs, small_disk
@@ -100,6 +102,10 @@ def test_a_check_in_refused_by_a_full_disk_waits_and_lands_once_when_there_is_ro
         assert eventually(lambda: REFUSED in health(door.parts)["problems"], 90), health(door.parts)
         verdict = health(door.parts)
         assert verdict["status"] == "degraded"
+        registry = CollectorRegistry()
+        registry.register(PartsCollector(door.parts))
+        metrics = generate_latest(registry).decode()
+        assert re.search(r'^branchdoor_worker_errors_total\{part="recognition"\} [1-9]', metrics, re.M)
         assert door.pipeline.checkins_waiting >= 1 and door.store.checkins.all() == []
         # The recognition thread lives on: it keeps taking frames while the check-in waits.
         processed = door.pipeline.stats.frames_processed
