@@ -190,6 +190,15 @@ def _cue_metrics(board: CueBoard) -> Iterator[CounterMetricFamily | GaugeMetricF
     yield CounterMetricFamily(
         "branchdoor_cues_replayed", "Cues replayed to screens saying hello late.", value=board.stats.replays
     )
+    hellos = CounterMetricFamily(
+        "branchdoor_screen_hellos",
+        "Screen hellos: replayed, deferred (inside a screen's interval) or refused (unlisted, over the "
+        "allowance: a flood).",
+        labels=["outcome"],
+    )
+    for outcome, count in vars(board.hello_stats).items():
+        hellos.add_metric([outcome], count)
+    yield hellos
     yield CounterMetricFamily(
         "branchdoor_cues_withdrawn",
         "Cues withdrawn (expired, served, not this customer).",
