@@ -200,3 +200,32 @@ def test_records_refused_for_no_fault_of_their_own_all_arrive_once_after_a_resta
     sync.sync_once()
     assert sim.db.records("checkins") == {f"v{i}": 1 for i in range(10)}
     assert store.outbox.depth() == {}
+
+
+def test_a_refusal_raises_the_alarm_once_and_it_clears_once(
+    sim: CentralSim, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = Store(tmp_path / "d.db", CIPHER)
+    store.checkins.record(checkin("v1"))
+    sync = device(sim, store)
+    fault(sim, "unauthorized", scope="uploads")
+    for _ in range(4):
+        with pytest.raises(CentralError):
+            sync.sync_once()
+    alarms = [r.getMessage() for r in caplog.records if r.getMessage().startswith("ALARM")]
+    assert alarms == [
+        "ALARM: the central service refuses uploads (401 Unauthorized): every record stays queued and is "
+        "retried with backoff, none is set aside; this clears by itself once the service accepts them"
+    ]
+    assert sync.alarm.since is not None and sync.alarm.failures == {"401": 4}
+    fault(sim, "redirect", scope="uploads")  # a change of refusal is news, once
+    for _ in range(2):
+        with pytest.raises(CentralError):
+            sync.sync_once()
+    assert caplog.text.count("central uploads still failing, now with 302 Found") == 1
+    fault(sim, "ok")
+    sync.sync_once()
+    sync.sync_once()
+    cleared = [r.getMessage() for r in caplog.records if r.getMessage().startswith("ALARM cleared")]
+    assert len(cleared) == 1 and "after 6 failed attempt(s)" in cleared[0]
+    assert sync.alarm.since is None and sim.db.records("checkins") == {"v1": 1}
