@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from http import HTTPStatus
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, Self, TypeVar
 from urllib.parse import quote, urlencode
 
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from common.redaction import redact
 from sync.gallery import ReadPage, read_page
 from sync.models import DeletionAckResult, UploadRefused, UploadResult
 from sync.signing import signed_headers
@@ -35,6 +36,15 @@ class CentralError(Exception):
         super().__init__(f"{status or 'unreachable'}: {detail}")
         self.status = status
         self.detail = detail
+
+    def without(self, customer_refs: Iterable[object]) -> Self:
+        """The same error, with the refs the request carried cut from what the server wrote: an echo of
+        them must not reach the logs, which cannot forget a customer who withdraws."""
+        clone = type(self).__new__(type(self))  # copy.copy would call __init__ with the message alone
+        clone.__dict__.update(self.__dict__)
+        clone.detail = redact(self.detail, customer_refs, "<customer_ref>")
+        clone.args = (f"{self.status or 'unreachable'}: {clone.detail}",)
+        return clone
 
     @property
     def summary(self) -> str:
@@ -62,6 +72,14 @@ class RecordsRejected(CentralError):
     def __init__(self, detail: str, rejected: Mapping[str, str]) -> None:
         super().__init__(422, detail)
         self.rejected = dict(rejected)
+
+    def without(self, customer_refs: Iterable[object]) -> Self:
+        refs = list(customer_refs)
+        clone = super().without(refs)
+        clone.rejected = {
+            record_id: redact(why, refs, "<customer_ref>") for record_id, why in self.rejected.items()
+        }
+        return clone
 
 
 class Gone(CentralError):

@@ -78,7 +78,8 @@ def drain(
                 log.warning("outbox %s batch %s changed since first sent: new key", kind, batch.key)
                 outbox.rekey(batch)
                 continue
-            except CentralError as exc:
+            except CentralError as refusal:
+                exc = refusal.without(record.get("customer_ref") for record in batch.records)
                 if isinstance(exc, RecordsRejected) and _set_aside(outbox, kind, batch, exc, report):
                     continue
                 # Not about any one record: the batch waits, whole and under its key, for the next try.

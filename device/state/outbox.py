@@ -21,6 +21,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
+from common.redaction import redact
 from device.domain import AuditRecord
 from device.state.part import SharedConnection, StorePart
 
@@ -91,9 +92,7 @@ def without_refs(text: str, refs: Iterable[object]) -> str:
     """An error the central service (or a proxy) wrote may echo the records it was sent: the customer
     refs go before it is stored, so that a forgotten customer leaves no trace in another record's row,
     and `branchdoor outbox show` never prints one."""
-    for ref in {ref for ref in refs if isinstance(ref, str) and ref}:
-        text = text.replace(ref, "<customer_ref>")
-    return text
+    return redact(text, refs, "<customer_ref>")
 
 
 class Outbox(StorePart):

@@ -229,3 +229,19 @@ def test_a_refusal_raises_the_alarm_once_and_it_clears_once(
     cleared = [r.getMessage() for r in caplog.records if r.getMessage().startswith("ALARM cleared")]
     assert len(cleared) == 1 and "after 6 failed attempt(s)" in cleared[0]
     assert sync.alarm.since is None and sim.db.records("checkins") == {"v1": 1}
+
+
+def test_a_refusal_echoing_the_records_leaves_no_customer_ref_in_logs_or_database(
+    sim: CentralSim, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The service echoes what it refused (FastAPI quotes each invalid record whole); journald cannot
+    forget a customer who withdraws, so no ref may reach it, nor the device's stored errors."""
+    store = Store(tmp_path / "d.db", CIPHER)
+    with store._transaction():  # a record_id the service cannot name back, so it quotes the record
+        store.outbox.enqueue("checkin", "odd-1", {"record_id": 7, "customer_ref": "CUST-ECHO"}, now=1.0)
+    with pytest.raises(CentralError) as refused:
+        device(sim, store).sync_once()
+    assert refused.value.status == 422 and "<customer_ref>" in str(refused.value)
+    assert "CUST-ECHO" not in str(refused.value) and "CUST-ECHO" not in caplog.text
+    [checkins] = [kind for kind in store.outbox.report(now=2.0) if kind.kind == "checkin"]
+    assert checkins.last_error is not None and "CUST-ECHO" not in checkins.last_error
