@@ -245,3 +245,22 @@ def test_a_refusal_echoing_the_records_leaves_no_customer_ref_in_logs_or_databas
     assert "CUST-ECHO" not in str(refused.value) and "CUST-ECHO" not in caplog.text
     [checkins] = [kind for kind in store.outbox.report(now=2.0) if kind.kind == "checkin"]
     assert checkins.last_error is not None and "CUST-ECHO" not in checkins.last_error
+
+
+def test_records_an_older_version_set_aside_reach_the_service_after_the_update(
+    sim: CentralSim, tmp_path: Path
+) -> None:
+    path = tmp_path / "d.db"
+    store = Store(path, CIPHER)
+    for i in range(5):
+        store.checkins.record(checkin(f"v{i}"))
+    with store._transaction():  # what versions before issue #14 did after three 302s
+        store._db.execute(
+            "UPDATE outbox SET kind = 'quarantined:' || kind, batch_key = NULL, last_error = '302: <html>' "
+            "WHERE record_id IN ('v1', 'v2')"
+        )
+    store.close()
+    store = Store(path, CIPHER)  # the updated daemon starts
+    device(sim, store).sync_once()
+    assert sim.db.records("checkins") == {f"v{i}": 1 for i in range(5)}
+    assert store.outbox.depth() == {} and store.outbox.quarantined() == {}
