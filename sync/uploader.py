@@ -96,7 +96,7 @@ def _set_aside(
 ) -> bool:
     """The named records of the batch leave the queue, the rest are sent again under a new key. False
     when the answer names no record of this batch: then it is a refusal like any other."""
-    in_batch = {str(record.get("record_id")) for record in batch.records}
+    in_batch = {record.get("record_id") for record in batch.records}  # as the outbox will match them
     named = {record_id: reason for record_id, reason in refusal.rejected.items() if record_id in in_batch}
     if not named:
         log.warning("outbox %s batch %s: a 422 naming none of its records; retrying", kind, batch.key)

@@ -39,6 +39,8 @@ def failure_summary(error: BaseException) -> str:
 
 @dataclass
 class SyncAlarm:
+    """Whether central sync is failing, since when and why, for /healthz and /metrics."""
+
     since: float | None = None  # wall-clock time of the first failure in a row; None while syncing
     stage: Stage | None = None  # what failed last
     reason: str | None = None  # the last failure's summary

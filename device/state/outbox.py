@@ -191,17 +191,17 @@ class Outbox(StorePart):
         own content: they are set aside for an engineer; the rest of the batch goes back in the queue,
         to leave under a new key (its body changed). Returns how many were set aside."""
         named = [record for record in batch.records if record.get("record_id") in rejected]
-        now = time.time()
+        now, set_aside = time.time(), 0
         with self._transaction():
-            for record in named:
+            for record in named:  # one forgotten since the batch was taken is simply no longer there
                 reason = without_refs(rejected[record["record_id"]], [record.get("customer_ref")])
-                self._db.execute(
+                set_aside += self._db.execute(
                     "UPDATE outbox SET quarantined_at = ?, quarantine_reason = ?, batch_key = NULL "
                     "WHERE batch_key = ? AND record_id = ?",
                     [now, reason[:500], batch.key, record["record_id"]],
-                )
+                ).rowcount
             self._db.execute("UPDATE outbox SET batch_key = NULL WHERE batch_key = ?", [batch.key])
-        return len(named)
+        return set_aside
 
     def requeue(self, kind: Kind | None = None) -> int:
         """An engineer's decision: records set aside (of `kind`, or all) go back in the queue."""
