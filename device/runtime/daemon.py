@@ -173,11 +173,12 @@ def _dashboard(config: Config) -> DashboardServer | None:
 
 def _first_sync(central: CentralSync) -> None:
     """Fetch the gallery before the camera starts: a customer walking in at boot is then recognised.
-    An unreachable service is no reason not to start: the local gallery serves until it is back."""
+    A service unreachable or refusing is no reason not to start: the local gallery serves until it is
+    back (the sync thread retries, and its alarm says since when)."""
     try:
         central.sync_once()
     except CentralError as exc:
-        log.warning("central service unreachable at start (%s): using the gallery held locally", exc)
+        log.warning("central service not synced at start (%s): using the gallery held locally", exc)
 
 
 def _central_sync(config: Config, store: Store) -> CentralSync | None:
