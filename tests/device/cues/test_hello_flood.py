@@ -32,8 +32,10 @@ def test_a_hello_flood_is_bounded_and_live_cues_keep_flowing(tmp_path: Path, bro
         assert flooder.wait_for(lambda: stats.replayed + stats.deferred + stats.refused == FLOOD, 60)
         allowed = UNLISTED_BURST + UNLISTED_PER_S * (time.monotonic() - started) + 1
         assert stats.replayed <= allowed and stats.refused >= FLOOD - allowed
-        assert flooder.wait_for(lambda: k.board.stats.replays == stats.replayed, 30)
+        # Each honoured hello replays the cues active then: Grace's, and Ada's once it is issued.
+        assert flooder.wait_for(lambda: k.board.stats.replays >= stats.replayed, 30)
+        assert k.board.stats.replays <= 2 * stats.replayed
         shown = [r for r in k.store.outbox.records() if r.get("event") == "cue_shown"]
-        assert len(shown) <= allowed + 2  # the two live cues, and one per honoured replay
+        assert len(shown) <= 2 * allowed + 2  # the two live cues, and the replays
         screen.close()
         flooder.close()
