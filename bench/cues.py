@@ -17,14 +17,19 @@ replay topic, and say hello on every connect, as the reference dashboard does.
      that no cue outlives its `expires_at` (a cue with under 1 s left is not sent), and a late screen
      gets its replay a hello round trip after it is back. Pairs missed inside that margin are
      reported as `missed_near_expiry`, not hidden.
+3. Hello flood: live cues at 5/s for 10 s to the 50 screens, first alone (the baseline), then while a
+   separate process publishes 5,000 hellos from invented screen ids; live-cue latency p50/p95 in each
+   phase, the replays and `cue_shown` audit records the flood cost, and the kiosk's RSS growth.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import multiprocessing as mp
+import resource
 import statistics
 import sys
 import tempfile
@@ -43,6 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from device.cues.board import CueBoard
 from device.cues.config import CuesConfig
+from device.cues.replay import HelloStats
 from device.demo.broker import MosquittoBroker, free_port
 from device.domain import CheckIn, Profile
 from device.mqtt.config import MqttConfig
@@ -272,6 +278,86 @@ def restart(port: int, screens: int, tmp: Path, down_s: float = 10.0) -> dict[st
     }
 
 
+def run_flooder(port: int, count: int, conn: Connection) -> None:
+    """An attacker's device: `count` hellos from invented screen ids, as fast as the broker takes them."""
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, "bench-flooder", protocol=mqtt.MQTTv5)
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    conn.recv()  # "go"
+    infos = []
+    for i in range(count):
+        hello = {"schema": "branchdoor/screen-hello/1", "screen_id": f"fake-{i}"}
+        infos.append(client.publish(f"branchdoor/{BRANCH}/screen/fake-{i}/hello", json.dumps(hello), qos=1))
+    for info in infos:
+        info.wait_for_publish(30)
+    client.disconnect()
+    client.loop_stop()
+    conn.send("done")
+
+
+def seen(stats: HelloStats) -> int:
+    return stats.replayed + stats.deferred + stats.refused
+
+
+def live_cues(board: CueBoard, store: Store, seconds: float, rate: float) -> dict[str, float]:
+    issued: dict[str, float] = {}
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        cue = check_in(board, store)
+        issued[cue.cue_id] = cue.at
+        time.sleep(1 / rate)
+    return issued
+
+
+def flood(port: int, screens: int, hellos: int, tmp: Path) -> dict[str, Any]:
+    group = Screens(port, screens)
+    group.settle()
+    topics = Topics("branchdoor", BRANCH, "door-1")
+    store = Store(tmp / "flood.db")
+    link = MqttLink(MqttConfig(port=port), topics, "bench-kiosk-flood")
+    board = CueBoard(link, topics, CuesConfig(), 60, store)
+    link.start()
+    assert link.wait_connected(10)
+    time.sleep(2.0)  # the screens' own hellos on the kiosk's `online`, and their replays, settle first
+    quiet = live_cues(board, store, 10.0, 5.0)
+    replays_before, rss_before = board.stats.replays, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    stats = board.hello_stats
+    before = dataclasses.replace(stats)
+    conn, child = mp.Pipe()
+    flooder = mp.get_context("fork").Process(target=run_flooder, args=(port, hellos, child))
+    flooder.start()
+    conn.send("go")
+    loud = live_cues(board, store, 10.0, 5.0)
+    conn.recv()  # every hello was taken by the broker
+    flooder.join(10)
+    # The kiosk reads the flood until it stops growing (the broker may shed hellos a slow
+    # subscriber cannot take: Mosquitto's max_queued_messages).
+    last, deadline = -1, time.monotonic() + 60
+    while seen(stats) != last and time.monotonic() < deadline:
+        last = seen(stats)
+        time.sleep(1.0)
+    time.sleep(2.0)  # what the flood set in motion has gone out
+    link.stop()
+    receipts, _ = group.finish()
+    shown = sum(1 for r in store.outbox.records() if r.get("event") == "cue_shown")
+    store.close()
+    alone, during = latencies(quiet, receipts), latencies(loud, receipts)
+    return {
+        "quiet_p50_ms": statistics.median(alone) if alone else float("nan"),
+        "quiet_p95_ms": percentile(alone, 0.95),
+        "flood_p50_ms": statistics.median(during) if during else float("nan"),
+        "flood_p95_ms": percentile(during, 0.95),
+        "flood_received": len(during),
+        "flood_expected": len(loud) * screens,
+        "flood_replays": board.stats.replays - replays_before,
+        "hellos_reaching_kiosk": seen(stats) - seen(before),
+        "hellos_honoured": stats.replayed - before.replayed,
+        "hellos_refused": stats.refused - before.refused,
+        "cue_shown_audits": shown,
+        "rss_growth_mb": round((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024, 1),
+    }
+
+
 def main() -> int:
     logging.basicConfig(level=logging.ERROR)
     parser = argparse.ArgumentParser(
@@ -279,6 +365,7 @@ def main() -> int:
     )
     parser.add_argument("--screens", type=int, default=50)
     parser.add_argument("--cues", type=int, default=200)
+    parser.add_argument("--hellos", type=int, default=5000, help="hellos in the flood")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-cues-"))
@@ -286,6 +373,8 @@ def main() -> int:
     with MosquittoBroker(port=port):
         fan = fan_out(port, args.screens, args.cues, 20.0, tmp)
     outage = restart(free_port(), args.screens, tmp)
+    with MosquittoBroker(port=(flood_port := free_port())):
+        storm = flood(flood_port, args.screens, args.hellos, tmp)
     print(f"cue fan-out to {args.screens} screens ({args.cues} cues at 20/s, loopback Mosquitto)")
     print(f"  {'':28}{'p50 ms':>10}{'p95 ms':>10}{'received':>12}")
     print(
@@ -297,9 +386,20 @@ def main() -> int:
     for key in ("deliverable_pairs", "received_pairs", "lost_within_expiry", "missed_near_expiry",
                 "delivered_after_expiry", "expired_unsent", "kiosk_back_after_s"):  # fmt: skip
         print(f"  {key:28}{outage[key]!s:>10}")
+    print(
+        f"live cues at 5/s to {args.screens} screens, alone and during {args.hellos} hellos from invented ids"
+    )
+    print(f"  {'':28}{'p50 ms':>10}{'p95 ms':>10}")
+    print(f"  {'no flood (baseline)':28}{storm['quiet_p50_ms']:>10.1f}{storm['quiet_p95_ms']:>10.1f}")
+    print(f"  {'during the flood':28}{storm['flood_p50_ms']:>10.1f}{storm['flood_p95_ms']:>10.1f}"
+          f"{storm['flood_received']:>7}/{storm['flood_expected']}")  # fmt: skip
+    for key in ("hellos_reaching_kiosk", "hellos_honoured", "hellos_refused", "flood_replays",
+                "cue_shown_audits", "rss_growth_mb"):  # fmt: skip
+        print(f"  {key:28}{storm[key]!s:>10}")
     if args.json:
-        print(json.dumps({**fan, **outage, "screens": args.screens}))
+        print(json.dumps({**fan, **outage, **storm, "screens": args.screens}))
     ok = fan["p95_ms"] <= 50 and outage["lost_within_expiry"] == 0 and outage["delivered_after_expiry"] == 0
+    ok = ok and storm["flood_p95_ms"] <= 500 and storm["flood_received"] == storm["flood_expected"]
     return 0 if ok else 1
 
 

@@ -8,31 +8,78 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
-from typing import Any, Literal
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from http import HTTPStatus
+from typing import Any, Literal, Self, TypeVar
 from urllib.parse import quote, urlencode
 
 import httpx
+from pydantic import BaseModel, ValidationError
 
+from common.redaction import redact
 from sync.gallery import ReadPage, read_page
-from sync.models import UploadResult
+from sync.models import DeletionAckResult, UploadRefused, UploadResult
 from sync.signing import signed_headers
 
 UploadKind = Literal["checkin", "audit", "aggregate"]
 _PATHS: dict[UploadKind, str] = {"checkin": "checkins", "audit": "audit", "aggregate": "aggregates"}
 
 
+Answer = TypeVar("Answer", bound=BaseModel)
+
+
 class CentralError(Exception):
-    """The central service could not be reached or refused the request; `status` 0 when unreachable."""
+    """The central service could not be reached or refused the request; `status` 0 when unreachable.
+    Whatever the status, it says nothing against the records sent: only RecordsRejected does."""
 
     def __init__(self, status: int, detail: str) -> None:
         super().__init__(f"{status or 'unreachable'}: {detail}")
         self.status = status
         self.detail = detail
 
+    def without(self, customer_refs: Iterable[object]) -> Self:
+        """The same error, with the refs the request carried cut from what the server wrote: an echo of
+        them must not reach the logs, which cannot forget a customer who withdraws."""
+        clone = type(self).__new__(type(self))  # copy.copy would call __init__ with the message alone
+        clone.__dict__.update(self.__dict__)
+        clone.detail = redact(self.detail, customer_refs, "<customer_ref>")
+        clone.args = (f"{self.status or 'unreachable'}: {clone.detail}",)
+        return clone
+
     @property
-    def retryable(self) -> bool:
-        return self.status == 0 or self.status == 429 or self.status >= 500
+    def summary(self) -> str:
+        """The status and its standard phrase, nothing the server wrote: fit for health reports, which
+        are published, whereas a proxy's page or a server's error may echo what it was sent."""
+        if self.status == 0:
+            return "unreachable"
+        try:
+            return f"{self.status} {HTTPStatus(self.status).phrase}"
+        except ValueError:
+            return f"HTTP {self.status}"
+
+
+class NotContract(CentralError):
+    """An answer that is not the contract's JSON (a captive portal's page with a 200, say)."""
+
+    @property
+    def summary(self) -> str:
+        return f"{super().summary}, not the contract's answer"
+
+
+class RecordsRejected(CentralError):
+    """422 naming records refused for their own content: `rejected` maps record_id to the reason."""
+
+    def __init__(self, detail: str, rejected: Mapping[str, str]) -> None:
+        super().__init__(422, detail)
+        self.rejected = dict(rejected)
+
+    def without(self, customer_refs: Iterable[object]) -> Self:
+        refs = list(customer_refs)
+        clone = super().without(refs)
+        clone.rejected = {
+            record_id: redact(why, refs, "<customer_ref>") for record_id, why in self.rejected.items()
+        }
+        return clone
 
 
 class Gone(CentralError):
@@ -90,16 +137,22 @@ class CentralClient:
             return KeyConflict(422, detail)
         return CentralError(response.status_code, detail)
 
+    @staticmethod
+    def _answer(response: httpx.Response, model: type[Answer]) -> Answer:
+        try:
+            return model.model_validate_json(response.content)
+        except ValidationError as exc:
+            raise NotContract(response.status_code, f"not a {model.__name__}: {exc}"[:300]) from exc
+
     def pull_gallery(self, cursor: str | None, limit: int = 500) -> ReadPage:
         query = {"limit": str(limit)} | ({"cursor": cursor} if cursor is not None else {})
         response = self._send("GET", f"{self._base}/gallery?{urlencode(query)}")
         if response.status_code != 200:
             raise self._failed(response)
         try:
-            raw = response.json()
-        except ValueError as exc:
-            raise CentralError(response.status_code, f"gallery page is not JSON: {exc}") from exc
-        return read_page(raw)
+            return read_page(response.json())
+        except ValueError as exc:  # not JSON at all, or a PageError
+            raise NotContract(response.status_code, f"not a gallery page: {exc}"[:300]) from exc
 
     def upload(
         self, kind: UploadKind, idempotency_key: str, records: Sequence[dict[str, Any]]
@@ -110,12 +163,24 @@ class CentralClient:
             {"records": list(records)},
             {"Idempotency-Key": idempotency_key},
         )
+        if response.status_code == 422:
+            raise self._refused_upload(response)
         if response.status_code != 200:
             raise self._failed(response)
-        return UploadResult.model_validate(response.json())
+        return self._answer(response, UploadResult)
+
+    def _refused_upload(self, response: httpx.Response) -> CentralError:
+        try:
+            refused = UploadRefused.model_validate_json(response.content)
+        except ValidationError:
+            return self._failed(response)
+        if refused.rejected and "Idempotency-Key" not in str(refused.detail):
+            named = {record.record_id: record.reason for record in refused.rejected}
+            return RecordsRejected(response.text[:300], named)
+        return self._failed(response)
 
     def acknowledge_deletions(self, customer_refs: Sequence[str]) -> int:
         response = self._send("POST", f"{self._base}/deletion-acks", {"customer_refs": list(customer_refs)})
         if response.status_code != 200:
             raise self._failed(response)
-        return int(response.json().get("acknowledged", 0))
+        return self._answer(response, DeletionAckResult).acknowledged

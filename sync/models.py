@@ -210,3 +210,23 @@ class Problem(BaseModel):
     """An error answer."""
 
     detail: str | list[object]
+
+
+class RejectedRecord(WireModel):
+    record_id: str = Field(description="The record_id of the refused record, as the device sent it.")
+    reason: str = Field(
+        max_length=500, description="What is wrong with it (the field and the rule), never its content."
+    )
+
+
+class UploadRefused(Problem):
+    """A 422 on an upload. `rejected` names the records refused for their own content: the device sets
+    exactly those aside and sends the rest again under a new Idempotency-Key. A 422 naming no record
+    (or only records not in the batch) says nothing about any one record: the device keeps every
+    record and retries, as after any other refusal."""
+
+    rejected: list[RejectedRecord] = Field(
+        default_factory=list,
+        description="The records refused for what they hold, by record_id; empty when the refusal is "
+        "about the request as a whole (its Idempotency-Key, its size, its headers).",
+    )

@@ -3,16 +3,21 @@
 The outbox (the device's, injected) hands out a batch under a key it keeps until the batch is
 acknowledged, so every retry carries the same Idempotency-Key and body: the server stores each record
 once however often the device crashed or the network dropped in between.
+
+Only the central service can say a record is malformed, and it says so by naming it (a 422 whose
+`rejected` lists its record_id): exactly those records are set aside. Any other refusal, however
+often repeated (a proxy's 302, a 401 while a secret is rotated, a 5xx, no answer, an answer outside
+the contract), says nothing about the records: the batch stays queued and is retried.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TypeVar
 
-from sync.client import CentralClient, CentralError, KeyConflict
+from sync.client import CentralClient, CentralError, KeyConflict, RecordsRejected
 
 log = logging.getLogger(__name__)
 
@@ -37,12 +42,7 @@ class Outbox(Protocol[B]):
     def acknowledged(self, batch: B) -> int: ...
     def failed(self, batch: B, error: str) -> None: ...
     def rekey(self, batch: B) -> None: ...
-    def quarantine(self, batch: B, error: str) -> None: ...
-
-
-# A batch the central service keeps refusing as invalid (not for being down) would block every later
-# record of its kind: after this many refusals it is set aside, kept on the device, and an alarm raised.
-MAX_REFUSALS = 3
+    def quarantine(self, batch: B, rejected: Mapping[str, str]) -> int: ...
 
 
 @dataclass
@@ -51,7 +51,7 @@ class DrainReport:
     accepted: int = 0
     duplicates: int = 0
     error: CentralError | None = None  # the failure that stopped this drain, if any
-    quarantined: int = 0
+    quarantined: int = 0  # records the central service refused for their own content, set aside
 
 
 def drain(
@@ -78,23 +78,37 @@ def drain(
                 log.warning("outbox %s batch %s changed since first sent: new key", kind, batch.key)
                 outbox.rekey(batch)
                 continue
-            except CentralError as exc:
-                if not exc.retryable and batch.attempts + 1 >= MAX_REFUSALS:
-                    log.error(
-                        "ALARM: the central service refused outbox %s batch %s %d times (%s): %d records set "
-                        "aside on the device, not deleted, for an engineer to inspect",
-                        kind,
-                        batch.key,
-                        batch.attempts + 1,
-                        exc,
-                        len(batch.records),
-                    )
-                    outbox.quarantine(batch, str(exc))
-                    report.quarantined += len(batch.records)
+            except CentralError as refusal:
+                exc = refusal.without(record.get("customer_ref") for record in batch.records)
+                if isinstance(exc, RecordsRejected) and _set_aside(outbox, kind, batch, exc, report):
                     continue
+                # Not about any one record: the batch waits, whole and under its key, for the next try.
                 outbox.failed(batch, str(exc))
                 report.error = exc
                 return report
             outbox.acknowledged(batch)
             report.sent += len(batch.records)
     return report
+
+
+def _set_aside(
+    outbox: Outbox[B], kind: OutboxKind, batch: B, refusal: RecordsRejected, report: DrainReport
+) -> bool:
+    """The named records of the batch leave the queue, the rest are sent again under a new key. False
+    when the answer names no record of this batch: then it is a refusal like any other."""
+    in_batch = {record.get("record_id") for record in batch.records}  # as the outbox will match them
+    named = {record_id: reason for record_id, reason in refusal.rejected.items() if record_id in in_batch}
+    if not named:
+        log.warning("outbox %s batch %s: a 422 naming none of its records; retrying", kind, batch.key)
+        return False
+    set_aside = outbox.quarantine(batch, named)
+    report.quarantined += set_aside
+    log.error(
+        "ALARM: the central service refused %d outbox %s record(s) as malformed: set aside on the device, "
+        "not deleted, for an engineer (`branchdoor outbox show`); the other %d go on. %s",
+        set_aside,
+        kind,
+        len(batch.records) - set_aside,
+        "; ".join(f"{record_id}: {reason}" for record_id, reason in list(named.items())[:5]),
+    )
+    return True

@@ -9,6 +9,7 @@ acknowledged upstream in the next drain.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ import numpy as np
 
 from common.backoff import Backoff
 from common.faults import Faults
+from device.central.alarm import Stage, SyncAlarm
 from device.domain import AuditRecord, Consent, Profile
 from device.privacy.forgetting import central_deletion
 from device.state.store import Store, Vectors
@@ -84,6 +86,8 @@ class CentralSync:
         self.batch_size = batch_size
         self.last_success: float | None = None
         self.errors = 0
+        self.alarm = SyncAlarm()
+        self.records_set_aside = 0  # refused by the central service as malformed, since start
 
     def _apply(self, page: ReadPage) -> tuple[int, int, int]:
         upserts = [_profile(i) for i in page.items if isinstance(i, GalleryUpsert)]
@@ -100,8 +104,28 @@ class CentralSync:
         return len(upserts), len(deletions), len(page.refused)
 
     def sync_once(self) -> SyncReport:
-        """Pull every waiting gallery change, then upload. Raises CentralError when the service fails."""
+        """Pull every waiting gallery change, then upload. Raises CentralError when the service fails:
+        the first failure in a row raises the alarm, the next success clears it."""
         report = SyncReport()
+        stage: Stage = "gallery pulls"
+        try:
+            self._pull(report)
+            stage = "uploads"
+            report.drained = drain(self._client, self._store.outbox, self.batch_size)
+            self.records_set_aside += report.drained.quarantined
+            if report.drained.error is not None:
+                raise report.drained.error
+        except Exception as exc:
+            # The device's own database failing is not the service refusing: that is the `central`
+            # fault `run` reports, not this alarm about the service.
+            if not isinstance(exc, sqlite3.Error):
+                self.alarm.failed(exc, stage)
+            raise
+        self.alarm.cleared()
+        self.last_success = time.time()
+        return report
+
+    def _pull(self, report: SyncReport) -> None:
         cursor = self._store.gallery_cursor()
         for _ in range(MAX_PAGES_PER_CYCLE):
             try:
@@ -121,11 +145,6 @@ class CentralSync:
             cursor = page.next_cursor
             if not page.more:
                 break
-        report.drained = drain(self._client, self._store.outbox, self.batch_size)
-        if report.drained.error is not None:
-            raise report.drained.error
-        self.last_success = time.time()
-        return report
 
     def check_budget(self) -> None:
         budget = self._store.outbox.enforce_budget(self.outbox_budget_bytes)
@@ -154,7 +173,8 @@ class CentralSync:
             except CentralError as exc:
                 self.errors += 1
                 delay = backoff.next_delay()
-                log.warning("central sync failed (%s); retrying in %.0fs, records stay queued", exc, delay)
+                # The alarm said it once, in words for people; this is the trace of each attempt.
+                log.info("central sync failed (%s); retrying in %.0fs, records stay queued", exc, delay)
                 stop.wait(delay)
                 continue
             except Exception as exc:

@@ -11,12 +11,12 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from device.cli import customer, daemon, demo, doctor, field, privacy, report
+from device.cli import customer, daemon, demo, doctor, field, outbox, privacy, report
 from device.cli.args import config_option
 from device.config_file import ConfigError
 
 # In the order `branchdoor --help` lists them.
-GROUPS = (daemon, customer, field, report, doctor, demo, privacy)
+GROUPS = (daemon, customer, field, outbox, report, doctor, demo, privacy)
 
 
 def build_parser() -> argparse.ArgumentParser:

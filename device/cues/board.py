@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from device.cues.config import CuesConfig
 from device.cues.cue import Cue, VisitHistory, iso_utc, route_for
+from device.cues.replay import HelloStats, ReplayPlan
 from device.domain import AuditRecord, CheckIn
 from device.mqtt.contract.models import CueFeedback, CueWithdrawal, ScreenHello, VisitEvent, WithdrawalReason
 from device.mqtt.link import MqttLink
@@ -70,11 +71,16 @@ class CueBoard:
         self._ended: OrderedDict[str, tuple[Cue, float]] = OrderedDict()
         self._judged: set[str] = set()  # cues a teller gave their one verdict on
         self._forgotten: set[str] = set()  # digests of customer refs forgotten during this run
-        self._greeted: dict[str, str | None] = {}  # screens awaiting a replay -> their zone
+        self._replays = ReplayPlan()  # who gets active cues replayed, and when (bounded)
+        self._refusals_logged_at = 0.0
         self.stats = FeedbackStats(Counter())
         link.subscribe(topics.every_screen("hello"), self.hello)
         link.subscribe(topics.every_screen("feedback"), self.feedback)
         link.every_tick(self.tick)
+
+    @property
+    def hello_stats(self) -> HelloStats:
+        return self._replays.stats
 
     def active(self) -> list[Cue]:
         with self._lock:
@@ -179,34 +185,46 @@ class CueBoard:
                 self.stats.zone_refused += 1
             self._reject(topic, f"hello names zone {hello.zone!r}, configured: {zone!r}; no replay")
             return
-        if self._config.replay:
-            with self._lock:
-                self._greeted[screen_id] = zone
+        if not self._config.replay:
+            return
+        now = self._clock()
+        with self._lock:
+            listed = screen_id in self._config.screens
+            if self._replays.hello(screen_id, zone, listed, now):
+                self._replays.plan(screen_id, zone, self._replayable())
+            refused = self._replays.stats.refused
+        if refused and now - self._refusals_logged_at >= 60:
+            self._refusals_logged_at = now
+            log.warning(
+                "%d hello(s) from screens not in [cues] screens refused so far (a flood?): they get new "
+                "cues live, and no replay",
+                refused,
+            )
+
+    def _replayable(self) -> list[tuple[str, float, str | None]]:
+        """Under the lock: (cue id, expiry, zone) of every active cue."""
+        return [(cue.cue_id, cue.expires_at, cue.zone) for cue in self._active.values()]
 
     def _replay(self, now: float) -> None:
-        """Replay to the screens that said hello since the last tick, soonest-expiring cue first
-        across all of them: after a broker restart every screen says hello at once, and a cue with
-        a second left must not wait behind another screen's long-lived ones."""
+        """Send the next planned replays, soonest expiry first across every screen: after a broker
+        restart every screen says hello at once, and a cue with a second left must not wait behind
+        another screen's long-lived ones. A bounded number per tick, so live cues keep flowing."""
         with self._lock:
-            greeted, self._greeted = self._greeted, {}
-            due = sorted(self._active.values(), key=lambda cue: cue.expires_at)
-        if not greeted:
-            return
+            for screen_id, zone in self._replays.due_deferred(now):
+                self._replays.plan(screen_id, zone, self._replayable())
+            self._replays.drop_expired(now)
+            due = self._replays.take()
         shown: list[AuditRecord] = []
-        for cue in due:
-            for screen_id, zone in greeted.items():
-                if cue.zone is not None and cue.zone != zone:
+        for item in due:
+            with self._lock:  # a customer forgotten meanwhile: their cue is no longer active
+                cue = self._active.get(item.cue_id)
+                if cue is None or not self._publish(cue, self._topics.screen(item.screen_id, "cues"), now):
                     continue
-                with self._lock:  # a customer forgotten meanwhile: their cue is no longer active
-                    if cue.cue_id not in self._active:
-                        break
-                    if not self._publish(cue, self._topics.screen(screen_id, "cues"), now):
-                        break
-                    self.stats.replays += 1
-                shown.append(cue_shown(cue.checkin, screen_id, int(self._expiry_s)))
+                self.stats.replays += 1
+            shown.append(cue_shown(cue.checkin, item.screen_id, int(self._expiry_s)))
         if shown:
             self._store.record_audit(*shown)
-        log.info("%d screen(s) said hello: %d active cue(s) replayed to them", len(greeted), len(due))
+            log.info("%d cue(s) replayed to screens that said hello late", len(shown))
 
     def feedback(self, topic: str, payload: bytes) -> None:
         """A teller's verdict: validated, audited, counted; a malformed one is refused and logged."""

@@ -191,12 +191,12 @@ def _dashboard(config: Config) -> DashboardServer | None:
 
 def _first_sync(central: CentralSync) -> None:
     """Fetch the gallery before the camera starts: a customer walking in at boot is then recognised.
-    An unreachable service, or a failing database, is no reason not to start: the local gallery
-    serves, and the sync thread retries."""
+    A service unreachable or refusing, or a failing database, is no reason not to start: the local
+    gallery serves until it is back (the sync thread retries, and health says since when)."""
     try:
         central.sync_once()
     except CentralError as exc:
-        log.warning("central service unreachable at start (%s): using the gallery held locally", exc)
+        log.warning("central service not synced at start (%s): using the gallery held locally", exc)
     except Exception as exc:
         central.faults.report("central", "sync", exc)
 

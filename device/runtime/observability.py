@@ -9,7 +9,7 @@ import logging
 import shutil
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -91,14 +91,13 @@ def health(parts: Parts, now: float | None = None) -> dict[str, Any]:
     free_mb = disk_free_mb(parts.store.path.parent)
     if free_mb < LOW_DISK_MB:
         problems.append(f"disk: nearly full ({free_mb:.0f} MB free)")
-    if parts.central is not None:
-        if parts.central.over_budget:
-            problems.append("central: outbox over its disk budget")
-        if parts.central.errors and parts.central.last_success is None:
-            problems.append("central: never reached")
     # Read before the faults are listed: a database that cannot be read is one of them.
-    outbox = parts.faults.attempt("state", "read the outbox", parts.store.outbox.depth)
+    outbox = parts.store.outbox
+    read = parts.faults.attempt("state", "read the outbox", lambda: (outbox.depth(), outbox.quarantined()))
+    depths, quarantined = read if read is not None else ({}, {})
+    problems += central_problems(parts.central, quarantined)
     problems += [str(fault) for fault in parts.faults.current()]
+    set_aside = {f"quarantined:{kind}": count for kind, count in quarantined.items()}
     return {
         "status": "degraded" if problems else "ok",
         "problems": problems,
@@ -106,8 +105,39 @@ def health(parts: Parts, now: float | None = None) -> dict[str, Any]:
         "frames": parts.pipeline.stats.frames_captured,
         "dropped_frames": parts.pipeline.dropped_frames,
         "gallery_customers": len(parts.pipeline.gallery),
-        "outbox": outbox or {},
+        "outbox": depths | set_aside,
     }
+
+
+def central_problems(central: CentralSync | None, quarantined: Mapping[str, int]) -> list[str]:
+    """Sync failing (since when, and the status: never what the server wrote, since health is
+    published), and records set aside, which keep health degraded until an engineer acts."""
+    problems: list[str] = []
+    if central is not None:
+        if central.over_budget:
+            problems.append("central: outbox over its disk budget")
+        alarm = central.alarm
+        if alarm.since is not None:
+            since = _clock(alarm.since)
+            if alarm.unreachable:
+                problems.append(f"central: unreachable since {since}")
+            else:
+                problems.append(f"central: {alarm.stage} refused since {since} ({alarm.reason})")
+    if quarantined:
+        kinds = ", ".join(f"{kind} {count}" for kind, count in sorted(quarantined.items()))
+        problems.append(
+            f"outbox: {sum(quarantined.values())} record(s) refused by the central service as malformed, "
+            f"set aside ({kinds}): see `branchdoor outbox show`"
+        )
+    return problems
+
+
+def _clock(at: float) -> str:
+    """Local time of day, with the date once it is not today's."""
+    moment = time.localtime(at)
+    today = time.localtime()
+    same_day = (moment.tm_year, moment.tm_yday) == (today.tm_year, today.tm_yday)
+    return time.strftime("%H:%M" if same_day else "%Y-%m-%d %H:%M", moment)
 
 
 class PartsCollector(Collector):
@@ -154,7 +184,7 @@ class PartsCollector(Collector):
         if p.board is not None:
             yield from _cue_metrics(p.board)
         if p.central is not None:
-            yield counter("sync_errors", "Failed central sync cycles.", p.central.errors)
+            yield from _central_metrics(p.central)
         if p.floor is not None:
             bad = CounterMetricFamily(
                 "branchdoor_sensor_bad_frames", "Corrupt frames skipped.", labels=["sensor"]
@@ -182,19 +212,52 @@ def _outbox_metrics(parts: Parts) -> Iterator[GaugeMetricFamily]:
     """Nothing when the database cannot be read: a scrape answers with the rest (health says why)."""
     outbox = parts.store.outbox
     read = parts.faults.attempt(
-        "state", "read the outbox", lambda: (outbox.depth(), outbox.oldest_age_s(time.time()))
+        "state",
+        "read the outbox",
+        lambda: (outbox.depth(), outbox.quarantined(), outbox.oldest_age_s(time.time())),
     )
     if read is None:
         return
-    depths, oldest = read
+    depths, set_aside, oldest = read
     depth = GaugeMetricFamily(
         "branchdoor_outbox_depth", "Records waiting for the central service.", labels=["kind"]
     )
     for kind, count in depths.items():
         depth.add_metric([kind], count)
     yield depth
+    quarantined = GaugeMetricFamily(
+        "branchdoor_outbox_quarantined",
+        "Records the central service refused as malformed, set aside for an engineer.",
+        labels=["kind"],
+    )
+    for kind, count in set_aside.items():
+        quarantined.add_metric([kind], count)
+    yield quarantined
     yield GaugeMetricFamily(
         "branchdoor_outbox_oldest_age_seconds", "Age of the oldest waiting record.", value=oldest or 0.0
+    )
+
+
+def _central_metrics(central: CentralSync) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
+    yield CounterMetricFamily("branchdoor_sync_errors", "Failed central sync cycles.", value=central.errors)
+    failures = CounterMetricFamily(
+        "branchdoor_central_failures",
+        "Failed central sync attempts, by HTTP status, or unreachable, not_contract, unexpected.",
+        labels=["reason"],
+    )
+    for reason, count in sorted(central.alarm.failures.items()):
+        failures.add_metric([reason], count)
+    yield failures
+    since = central.alarm.since
+    yield GaugeMetricFamily(
+        "branchdoor_central_failing_seconds",
+        "How long central sync has been failing in a row; 0 while it works. Records wait meanwhile.",
+        value=0.0 if since is None else max(0.0, time.time() - since),
+    )
+    yield CounterMetricFamily(
+        "branchdoor_outbox_records_set_aside",
+        "Records the central service refused as malformed, set aside by this run.",
+        value=central.records_set_aside,
     )
 
 
@@ -215,6 +278,15 @@ def _cue_metrics(board: CueBoard) -> Iterator[CounterMetricFamily | GaugeMetricF
     yield CounterMetricFamily(
         "branchdoor_cues_replayed", "Cues replayed to screens saying hello late.", value=board.stats.replays
     )
+    hellos = CounterMetricFamily(
+        "branchdoor_screen_hellos",
+        "Screen hellos: replayed, deferred (inside a screen's interval) or refused (unlisted, over the "
+        "allowance: a flood).",
+        labels=["outcome"],
+    )
+    for outcome, count in vars(board.hello_stats).items():
+        hellos.add_metric([outcome], count)
+    yield hellos
     yield CounterMetricFamily(
         "branchdoor_cues_withdrawn",
         "Cues withdrawn (expired, served, not this customer).",

@@ -8,6 +8,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Header, HTTPException, Query, Request, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 
@@ -16,7 +19,8 @@ from sync.central_sim.admin import admin_router
 from sync.central_sim.auth import AuthenticatedDevice
 from sync.central_sim.contract_text import DESCRIPTION, TITLE, VERSION
 from sync.central_sim.db import CentralDb, KeyReused, RecordKind
-from sync.central_sim.faults import Faults, FaultSwitch
+from sync.central_sim.faults import Faults, FaultSwitch, refusal
+from sync.central_sim.rejections import rejected_records
 from sync.models import (
     AggregateBatch,
     AuditBatch,
@@ -25,6 +29,7 @@ from sync.models import (
     DeletionAcks,
     GalleryPage,
     Problem,
+    UploadRefused,
     UploadResult,
 )
 
@@ -32,15 +37,16 @@ Batch = CheckinBatch | AuditBatch | AggregateBatch
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": Problem, "description": "Unsigned, badly signed or replayed request."},
     422: {"model": Problem, "description": "The request does not match this contract."},
+    429: {"model": Problem, "description": "Too many requests: retry later with backoff."},
     500: {"model": Problem, "description": "Central failure: retry later with the same request."},
     503: {"model": Problem, "description": "Central unavailable: retry later with backoff."},
 }
 _UPLOAD_ERRORS: dict[int | str, dict[str, Any]] = {
     **_ERRORS,
     422: {
-        "model": Problem,
+        "model": UploadRefused,
         "description": "The batch does not match this contract, or its Idempotency-Key was already "
-        "used for a different body.",
+        "used for a different body. `rejected` names the records refused for their own content.",
     },
 }
 IdempotencyKey = Annotated[
@@ -87,15 +93,22 @@ def create_app(
     @app.middleware("http")
     async def apply_faults(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         # Only device calls fail: the admin endpoints must stay reachable to switch faults off.
-        if request.url.path.startswith("/v1/"):
-            current = switch.current
-            if current.mode == "down":
-                return JSONResponse({"detail": "central service unavailable (fault: down)"}, 503)
-            if current.mode == "error":
-                return JSONResponse({"detail": "central service failed (fault: error)"}, 500)
+        current = switch.current
+        if request.url.path.startswith("/v1/") and current.applies_to(request.method):
+            answer = refusal(current)
+            if answer is not None:
+                return answer
             if current.mode == "slow":
                 await asyncio.sleep(current.delay_s)
         return await call_next(request)
+
+    @app.exception_handler(RequestValidationError)
+    async def name_rejected_records(request: Request, exc: RequestValidationError) -> Response:
+        if request.method != "POST" or request.url.path.endswith("/deletion-acks"):
+            return await request_validation_exception_handler(request, exc)
+        rejected = rejected_records(exc.errors(), exc.body)
+        answer = UploadRefused(detail=jsonable_encoder(exc.errors()), rejected=rejected)
+        return JSONResponse(answer.model_dump(mode="json"), 422)
 
     @app.get(
         "/v1/devices/{device_id}/gallery",

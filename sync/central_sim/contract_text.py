@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 TITLE = "branchdoor central sync"
-VERSION = "1.0.0"
+VERSION = "1.1.0"
 
 DESCRIPTION = """
 How a branchdoor kiosk (a face check-in device at a bank branch door) syncs with the bank's central
@@ -67,6 +67,15 @@ reported the same way; the rest of the page is applied.
 an `Idempotency-Key` header: the same key with the same body returns the first answer again; the same
 key with a different body is refused with `422`. Retry with the same key and body after a timeout,
 `500` or `503`.
+
+**A refused record.** A record the service refuses for its own content (a field missing or out of
+its rule) is named in the `422` answer's `rejected` list by its `record_id`, with the reason (the field
+and the rule, never the value). The device sets exactly those records aside for an engineer and sends
+the rest of the batch under a new `Idempotency-Key`. Every other refusal (a `422` that names no record,
+`3xx`, `401`, `403`, `404`, `409`, `429`, `5xx`, no answer, or an answer that is not this contract's
+JSON) says nothing about any one record: the device keeps every record and retries the same batch
+with backoff until it is accepted. A service that cannot name a refused record therefore holds up
+that device's records of that kind, loudly, and loses none.
 
 No face template or image is ever uploaded.
 """

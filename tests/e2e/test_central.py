@@ -4,11 +4,15 @@ enrollment, exactly-once uploads through outages and kill -9, malformed items, 4
 from __future__ import annotations
 
 import json
+import re
 import shutil
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from device.demo.broker import MosquittoBroker
@@ -202,3 +206,106 @@ def test_a_kiosk_whose_clock_is_hours_off_still_syncs(
         daemon.terminate()
     finally:
         daemon.kill()
+
+
+def observed(config: Path) -> Path:
+    """The kiosk's config with health and metrics on a free port (the daemon logs which)."""
+    config.write_text(config.read_text() + "[observability]\nport = 0\nhealth_interval_s = 1.0\n")
+    return config
+
+
+def health_port(daemon: Daemon) -> int:
+    assert daemon.wait_logged("health and metrics on", 30), daemon.log_text()
+    found = re.search(r"http://127\.0\.0\.1:(\d+)/healthz", daemon.log_text())
+    assert found is not None
+    return int(found.group(1))
+
+
+def central_problems(port: int) -> list[str]:
+    verdict = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10).json()
+    return [problem for problem in verdict["problems"] if problem.startswith(("central", "outbox"))]
+
+
+def branchdoor(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "device", *args], capture_output=True, text=True, timeout=120
+    )
+
+
+def test_uploads_refused_past_three_tries_and_a_restart_all_arrive_once(
+    tmp_path: Path, broker: MosquittoBroker, central: CentralSim
+) -> None:
+    """Issue #14: a proxy's 302 or a 401 while a secret is rotated, on uploads only, outlasting three
+    drain attempts and a restart: once it clears, every record arrives, once."""
+    queue_checkins(tmp_path, 700, "r")
+    config = observed(kiosk(tmp_path, broker, central, batch_size=200))
+    central.app.state.faults.set(Faults(mode="unauthorized", scope="uploads"))
+    first = Daemon(config)
+    try:
+        port = health_port(first)
+        assert first.wait_logged("central sync failed", 60, count=4), first.log_text()
+        [problem] = central_problems(port)
+        assert problem.startswith("central: uploads refused since ") and problem.endswith(
+            "(401 Unauthorized)"
+        )
+        assert first.logged("ALARM: the central service refuses uploads (401 Unauthorized)") == 1
+        metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+        failures = re.search(r'^branchdoor_central_failures_total\{reason="401"\} (\S+)$', metrics, re.M)
+        assert failures is not None and float(failures.group(1)) >= 4
+        first.terminate()
+    finally:
+        first.kill()
+    assert central.db.records("checkins") == {}
+    second = Daemon(config)  # restarted on the same database, the refusal still on
+    try:
+        assert second.wait_logged("central sync failed", 60, count=1), second.log_text()
+        central.app.state.faults.set(Faults())
+        assert eventually(lambda: len(central.db.records("checkins")) >= 700, 60), second.log_text()
+        assert second.wait_logged("ALARM cleared", 30), second.log_text()
+        assert eventually(lambda: central_problems(health_port(second)) == [], 10)
+        second.terminate()
+    finally:
+        second.kill()
+    received = central.db.records("checkins")
+    assert len(received) == 700 and max(received.values()) == 1
+
+
+def test_a_malformed_record_is_set_aside_alone_and_requeued_while_the_daemon_runs(
+    tmp_path: Path, broker: MosquittoBroker, central: CentralSim
+) -> None:
+    queue_checkins(tmp_path, 30, "m")
+    store = Store(tmp_path / "state" / "branchdoor.db")
+    with store._transaction():  # one record the contract refuses, among good ones
+        store.outbox.enqueue("checkin", "bad-1", {"customer_ref": "CUST-1", "score_band": "low"}, now=1.8e9)
+    store.close()
+    queue_checkins(tmp_path, 30, "n")
+    config = observed(kiosk(tmp_path, broker, central))
+    daemon = Daemon(config)
+    try:
+        port = health_port(daemon)
+        assert eventually(lambda: len(central.db.records("checkins")) == 60, 60), daemon.log_text()
+        assert daemon.wait_logged("refused 1 outbox checkin record(s) as malformed", 10), daemon.log_text()
+        assert central_problems(port) == [
+            "outbox: 1 record(s) refused by the central service as malformed, set aside (checkin 1): "
+            "see `branchdoor outbox show`"
+        ]
+        verdict = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10).json()
+        assert verdict["outbox"].get("quarantined:checkin") == 1
+        metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+        assert 'branchdoor_outbox_quarantined{kind="checkin"} 1.0' in metrics
+
+        shown = branchdoor("outbox", "show", "--config", str(config))  # beside the running daemon
+        assert shown.returncode == 0, shown.stderr
+        assert re.search(r"^checkin\s+0\s+0\s+1\s+-$", shown.stdout, re.M), shown.stdout
+        assert "score_band: " in shown.stdout and "CUST-" not in shown.stdout
+        requeued = branchdoor("outbox", "requeue", "--kind", "checkin", "--config", str(config))
+        assert requeued.returncode == 0, requeued.stderr
+        assert requeued.stdout.startswith("1 checkin record(s) back in the queue")
+        # The daemon sends it again at its next sync; still malformed, it is set aside again, alone.
+        assert daemon.wait_logged("refused 1 outbox checkin record(s) as malformed", 30, count=2)
+        code, _ = daemon.terminate()
+    finally:
+        daemon.kill()
+    assert code == 0
+    received = central.db.records("checkins")
+    assert len(received) == 60 and "bad-1" not in received and max(received.values()) == 1

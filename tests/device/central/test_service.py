@@ -34,8 +34,8 @@ def device(sim: CentralSim, store: Store, skew_s: float = 0.0, batch_size: int =
     return CentralSync(store, client, interval_s=1.0, batch_size=batch_size)
 
 
-def fault(sim: CentralSim, mode: str) -> None:
-    sim.app.state.faults.set(Faults.model_validate({"mode": mode}))
+def fault(sim: CentralSim, mode: str, scope: str = "all") -> None:
+    sim.app.state.faults.set(Faults.model_validate({"mode": mode, "scope": scope}))
 
 
 def checkin(visit: str, ref: str = "CUST-1") -> CheckIn:
@@ -139,20 +139,136 @@ def test_a_device_clock_hours_off_still_syncs(sim: CentralSim, tmp_path: Path) -
     assert store.customer_count() == 1 and sim.db.records("checkins") == {"v1": 1}
 
 
-def test_a_batch_the_service_keeps_refusing_is_set_aside_not_lost(sim: CentralSim, tmp_path: Path) -> None:
+def test_exactly_the_record_the_service_names_as_malformed_is_set_aside_and_the_rest_go(
+    sim: CentralSim, tmp_path: Path
+) -> None:
     store = Store(tmp_path / "d.db", CIPHER)
+    store.checkins.record(checkin("good-1"))
     with store._transaction():  # a record the contract does not allow (an extra field)
         store.outbox.enqueue("checkin", "bad-1", {"customer_ref": "C", "branch_id": "b", "x": 1}, now=1.0)
+    store.checkins.record(checkin("good-2"))
+    report = device(sim, store).sync_once()  # at the first refusal: the service named the record
+    assert report.drained is not None and report.drained.quarantined == 1
+    assert sim.db.records("checkins") == {"good-1": 1, "good-2": 1}
+    assert store.outbox.depth() == {} and store.outbox.quarantined() == {"checkin": 1}
+    [checkins] = [kind for kind in store.outbox.report(now=2.0) if kind.kind == "checkin"]
+    assert checkins.set_aside == {
+        "at: Field required; score_band: Field required; x: Extra inputs are not permitted": 1
+    }
+    # Set aside, not lost: an engineer puts it back, and the service is asked again.
+    assert store.outbox.requeue("checkin") == 1 and store.outbox.depth() == {"checkin": 1}
+    assert device(sim, store).sync_once().drained.quarantined == 1  # type: ignore[union-attr]
+
+
+def test_a_refusal_that_names_no_record_sets_nothing_aside(sim: CentralSim, tmp_path: Path) -> None:
+    store = Store(tmp_path / "d.db", CIPHER)
+    with store._transaction():  # a record_id the service cannot name back: not text
+        store.outbox.enqueue("checkin", "odd-1", {"record_id": 7, "customer_ref": "C"}, now=1.0)
     store.checkins.record(checkin("good-1"))
-    sync = device(sim, store, batch_size=1)
-    for _ in range(2):
+    sync = device(sim, store)
+    for _ in range(5):
         with pytest.raises(CentralError) as refused:
             sync.sync_once()
         assert refused.value.status == 422
-    report = sync.sync_once()  # the third refusal sets it aside; the records behind it go through
-    assert report.drained is not None and report.drained.quarantined == 1
-    assert sim.db.records("checkins") == {"good-1": 1}
-    assert store.outbox.depth() == {"quarantined:checkin": 1}
+    assert store.outbox.quarantined() == {} and store.outbox.depth() == {"checkin": 2}
+    [checkins] = [kind for kind in store.outbox.report(now=2.0) if kind.kind == "checkin"]
+    assert checkins.in_flight == 2 and checkins.attempts == 5
+
+
+# What a proxy, a secret being rotated, a throttling or failing service answer: nothing about the records.
+REFUSALS = ["redirect", "unauthorized", "forbidden", "throttled", "error", "not_json"]
+
+
+@pytest.mark.parametrize("mode", REFUSALS)
+def test_records_refused_for_no_fault_of_their_own_all_arrive_once_after_a_restart(
+    sim: CentralSim, tmp_path: Path, mode: str
+) -> None:
+    """Issue #14: a batch refused three times was set aside for ever. The refusal here outlasts many
+    drain attempts and a restart of the device on the same database; every record must still arrive."""
+    path = tmp_path / "d.db"
+    store = Store(path, CIPHER)
+    for i in range(10):
+        store.checkins.record(checkin(f"v{i}"))
+    fault(sim, mode, scope="uploads")  # the gallery answers; only the uploads are refused
+    sync = device(sim, store, batch_size=4)
+    for _ in range(5):
+        with pytest.raises(CentralError):
+            sync.sync_once()
+    store.close()
+    store = Store(path, CIPHER)  # the daemon restarted, the fault still on
+    sync = device(sim, store, batch_size=4)
+    for _ in range(2):
+        with pytest.raises(CentralError):
+            sync.sync_once()
+    assert sim.db.records("checkins") == {}
+    fault(sim, "ok")
+    sync.sync_once()
+    assert sim.db.records("checkins") == {f"v{i}": 1 for i in range(10)}
+    assert store.outbox.depth() == {}
+
+
+def test_a_refusal_raises_the_alarm_once_and_it_clears_once(
+    sim: CentralSim, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = Store(tmp_path / "d.db", CIPHER)
+    store.checkins.record(checkin("v1"))
+    sync = device(sim, store)
+    fault(sim, "unauthorized", scope="uploads")
+    for _ in range(4):
+        with pytest.raises(CentralError):
+            sync.sync_once()
+    alarms = [r.getMessage() for r in caplog.records if r.getMessage().startswith("ALARM")]
+    assert alarms == [
+        "ALARM: the central service refuses uploads (401 Unauthorized): every record stays queued and is "
+        "retried with backoff, none is set aside; this clears by itself once the service accepts them"
+    ]
+    assert sync.alarm.since is not None and sync.alarm.failures == {"401": 4}
+    fault(sim, "redirect", scope="uploads")  # a change of refusal is news, once
+    for _ in range(2):
+        with pytest.raises(CentralError):
+            sync.sync_once()
+    assert caplog.text.count("central uploads still failing, now with 302 Found") == 1
+    fault(sim, "ok")
+    sync.sync_once()
+    sync.sync_once()
+    cleared = [r.getMessage() for r in caplog.records if r.getMessage().startswith("ALARM cleared")]
+    assert len(cleared) == 1 and "after 6 failed attempt(s)" in cleared[0]
+    assert sync.alarm.since is None and sim.db.records("checkins") == {"v1": 1}
+
+
+def test_a_refusal_echoing_the_records_leaves_no_customer_ref_in_logs_or_database(
+    sim: CentralSim, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The service echoes what it refused (FastAPI quotes each invalid record whole); journald cannot
+    forget a customer who withdraws, so no ref may reach it, nor the device's stored errors."""
+    store = Store(tmp_path / "d.db", CIPHER)
+    with store._transaction():  # a record_id the service cannot name back, so it quotes the record
+        store.outbox.enqueue("checkin", "odd-1", {"record_id": 7, "customer_ref": "CUST-ECHO"}, now=1.0)
+    with pytest.raises(CentralError) as refused:
+        device(sim, store).sync_once()
+    assert refused.value.status == 422 and "<customer_ref>" in str(refused.value)
+    assert "CUST-ECHO" not in str(refused.value) and "CUST-ECHO" not in caplog.text
+    [checkins] = [kind for kind in store.outbox.report(now=2.0) if kind.kind == "checkin"]
+    assert checkins.last_error is not None and "CUST-ECHO" not in checkins.last_error
+
+
+def test_records_an_older_version_set_aside_reach_the_service_after_the_update(
+    sim: CentralSim, tmp_path: Path
+) -> None:
+    path = tmp_path / "d.db"
+    store = Store(path, CIPHER)
+    for i in range(5):
+        store.checkins.record(checkin(f"v{i}"))
+    with store._transaction():  # what versions before issue #14 did after three 302s
+        store._db.execute(
+            "UPDATE outbox SET kind = 'quarantined:' || kind, batch_key = NULL, last_error = '302: <html>' "
+            "WHERE record_id IN ('v1', 'v2')"
+        )
+    store.close()
+    store = Store(path, CIPHER)  # the updated daemon starts
+    device(sim, store).sync_once()
+    assert sim.db.records("checkins") == {f"v{i}": 1 for i in range(5)}
+    assert store.outbox.depth() == {} and store.outbox.quarantined() == {}
 
 
 class DamagedOutbox(Outbox):
@@ -194,6 +310,7 @@ def test_a_damaged_database_degrades_the_sync_thread_which_lives_on_and_recovers
             "central: cannot sync (database disk image is malformed)"
         ]
         assert thread.is_alive() and sim.db.records("checkins") == {}
+        assert sync.alarm.since is None  # the device's own database: not the service refusing
         outbox.damaged = ""  # mended (restored from a backup, say)
         assert eventually(lambda: sim.db.records("checkins") == {"v1": 1}, 30)
         assert eventually(lambda: faults.current() == [])

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from device.domain import CheckIn, Profile
+from device.domain import AuditRecord, CheckIn, Profile
+from device.state.outbox import Kind
 from device.state.store import Store
 
 
@@ -114,3 +115,96 @@ def test_over_budget_the_oldest_aggregates_go_and_check_ins_never(tmp_path: Path
     alarm = store.outbox.enforce_budget(budget_bytes=10)
     assert alarm.over_budget and store.outbox.depth()["checkin"] == 20
     assert "aggregate" not in store.outbox.depth()
+
+
+# The outbox table as versions before issue #14 created it, and how they set a batch aside.
+OLDER_SCHEMA = """
+CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, record_id TEXT NOT NULL UNIQUE,
+    customer_ref TEXT, payload TEXT NOT NULL, created_at REAL NOT NULL, batch_key TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT
+);
+"""
+
+
+def test_records_an_older_version_set_aside_are_queued_again_at_start(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "s.db"
+    older = sqlite3.connect(path)
+    older.executescript(OLDER_SCHEMA)
+    rows = [
+        ("quarantined:checkin", "v1", "302: <html>Please sign in</html>"),
+        ("quarantined:checkin", "v2", "302: <html>Please sign in</html>"),
+        ("quarantined:audit", "a1", "401: bad signature"),
+        ("checkin", "v3", None),
+    ]
+    for kind, record_id, error in rows:
+        older.execute(
+            "INSERT INTO outbox (kind, record_id, customer_ref, payload, created_at, attempts, last_error) "
+            "VALUES (?, ?, 'C1', ?, 1.0, ?, ?)",
+            [kind, record_id, json.dumps({"record_id": record_id}), 0 if error is None else 3, error],
+        )
+    older.commit()
+    older.close()
+    store = Store(path)
+    assert store.outbox.depth() == {"checkin": 3, "audit": 1}
+    assert store.outbox.quarantined() == {}
+    assert "3 record(s) an older version had set aside are queued again" in caplog.text
+    assert "302: 2, 401: 1" in caplog.text
+    batch = store.outbox.next_batch("checkin", 10)
+    assert batch is not None and [r["record_id"] for r in batch.records] == ["v1", "v2", "v3"]
+    assert batch.attempts == 0  # a fresh start, not three strikes already
+    store.close()
+    caplog.clear()
+    Store(path).close()  # released once: the next start has nothing to say
+    assert "older version" not in caplog.text
+
+
+def test_the_named_records_are_set_aside_and_the_rest_leave_under_a_new_key(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    for i in range(4):
+        store.checkins.record(checkin(f"v{i}", ref=f"C{i}"))
+    batch = store.outbox.next_batch("checkin", 10)
+    assert batch is not None
+    assert store.outbox.quarantine(batch, {"v1": "score_band: not allowed (C1)", "elsewhere": "?"}) == 1
+    assert store.outbox.quarantined() == {"checkin": 1} and store.outbox.depth() == {"checkin": 3}
+    rest = store.outbox.next_batch("checkin", 10)
+    assert rest is not None and rest.key != batch.key
+    assert [r["record_id"] for r in rest.records] == ["v0", "v2", "v3"]
+    [report] = [kind for kind in store.outbox.report(now=200.0) if kind.kind == "checkin"]
+    assert report.set_aside == {"score_band: not allowed (<customer_ref>)": 1}
+    assert (report.queued, report.in_flight, report.oldest_age_s) == (3, 3, 100.0)
+
+
+def test_requeue_puts_back_what_was_set_aside_of_one_kind_or_all(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    store.checkins.record(checkin("v1"))
+    store.record_audit(AuditRecord(event="enrollment", customer_ref="C1", record_id="a1"))
+    kinds: tuple[Kind, ...] = ("checkin", "audit")
+    for kind in kinds:
+        batch = store.outbox.next_batch(kind, 10)
+        assert batch is not None
+        store.outbox.quarantine(batch, {r["record_id"]: "bad" for r in batch.records})
+    assert store.outbox.quarantined() == {"checkin": 1, "audit": 1}
+    assert store.outbox.requeue("audit") == 1
+    assert store.outbox.quarantined() == {"checkin": 1} and store.outbox.depth() == {"audit": 1}
+    assert store.outbox.requeue() == 1 and store.outbox.quarantined() == {}
+    assert store.outbox.depth() == {"checkin": 1, "audit": 1}
+
+
+def test_an_error_that_echoes_customer_refs_is_stored_without_them(tmp_path: Path) -> None:
+    """A proxy or a server may echo what it was sent. A forgotten customer's ref must not live on in
+    the error stored on another customer's record, nor be printed by `branchdoor outbox show`."""
+    store = Store(tmp_path / "s.db")
+    store.checkins.record(checkin("v1", ref="CUST-GONE"))
+    store.checkins.record(checkin("v2", ref="CUST-STAYS"))
+    batch = store.outbox.next_batch("checkin", 10)
+    assert batch is not None
+    store.outbox.failed(batch, "400: bad input {'customer_ref': 'CUST-GONE'}, {'customer_ref': 'CUST-STAYS'}")
+    store.forget("CUST-GONE")
+    store.close()
+    database = (tmp_path / "s.db").read_bytes()
+    assert b"CUST-GONE" not in database
+    [report] = [kind for kind in Store(tmp_path / "s.db").outbox.report(now=0.0) if kind.kind == "checkin"]
+    assert report.last_error is not None and "CUST-STAYS" not in report.last_error

@@ -60,5 +60,35 @@ def test_gone_and_malformed_switch_back_to_ok_by_themselves(sim: CentralSim, dev
     assert len(device.gallery().json()["items"]) == 1
 
 
+@pytest.mark.parametrize(
+    ("mode", "status"),
+    [("redirect", 302), ("unauthorized", 401), ("forbidden", 403), ("throttled", 429), ("not_json", 200)],
+)
+def test_refusals_not_about_the_records_answer_as_a_proxy_or_a_rotated_secret_would(
+    sim: CentralSim, device: Device, mode: str, status: int
+) -> None:
+    set_fault(sim, mode=mode)
+    refused = device.upload("checkins", [checkin("visit-1")], key="batch-0001")
+    assert refused.status_code == status
+    if mode == "redirect":
+        assert refused.headers["Location"].startswith("https://")
+    if mode == "throttled":
+        assert refused.headers["Retry-After"] == "1"
+    if mode == "not_json":
+        assert refused.headers["Content-Type"].startswith("text/html")
+    assert sim.db.records("checkins") == {}
+    set_fault(sim, mode="ok")
+    assert device.upload("checkins", [checkin("visit-1")], key="batch-0001").json()["accepted"] == 1
+
+
+def test_a_fault_on_uploads_only_lets_the_gallery_through(sim: CentralSim, device: Device) -> None:
+    sim.db.enroll(customer("CUST-1"))
+    set_fault(sim, mode="unauthorized", scope="uploads")
+    assert device.gallery().status_code == 200
+    assert device.upload("checkins", [checkin("visit-1")]).status_code == 401
+    acks = device.request("POST", "/v1/devices/door-1/deletion-acks", b'{"customer_refs": ["C"]}')
+    assert acks.status_code == 401
+
+
 def test_an_unknown_fault_is_refused(sim: CentralSim) -> None:
     assert httpx.post(sim.base_url + "/admin/faults", json={"mode": "flaky"}).status_code == 422

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from sync.central_sim import CentralSim
-from sync.models import UploadResult
+from sync.models import UploadRefused, UploadResult
 from tests.sync.helpers import Device, checkin
 
 
@@ -65,6 +65,28 @@ def test_audit_and_aggregates_take_their_own_records(sim: CentralSim, device: De
     assert sim.db.records("aggregates") == {"agg-1": 1}
     # A check-in is no audit record: unknown fields are refused, not silently dropped.
     assert device.upload("audit", [checkin("visit-1")]).status_code == 422
+
+
+def test_a_refusal_names_each_record_refused_for_its_own_content(sim: CentralSim, device: Device) -> None:
+    bad_band = checkin("visit-2") | {"score_band": "low"}
+    extra_field = checkin("visit-4") | {"account_number": "DE00 1234"}
+    records = [checkin("visit-1"), bad_band, checkin("visit-3"), extra_field]
+    refused = device.upload("checkins", records)
+    assert refused.status_code == 422
+    answer = UploadRefused.model_validate(refused.json())
+    named = {record.record_id: record.reason for record in answer.rejected}
+    assert set(named) == {"visit-2", "visit-4"}
+    assert named["visit-2"].startswith("score_band: ") and named["visit-4"].startswith("account_number: ")
+    assert "DE00" not in named["visit-4"]  # the reason says the rule, never the value
+    assert sim.db.records("checkins") == {}  # a batch is stored whole or not at all
+
+
+def test_a_refusal_about_the_batch_as_a_whole_names_no_record(device: Device) -> None:
+    too_many = device.upload("checkins", [checkin() for _ in range(501)])
+    nameless = device.upload("checkins", [{"customer_ref": "C", "branch_id": "b"}])
+    for refused in (too_many, nameless):
+        assert refused.status_code == 422
+        assert UploadRefused.model_validate(refused.json()).rejected == []
 
 
 def test_a_batch_without_an_idempotency_key_is_refused(device: Device) -> None:
