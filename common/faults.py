@@ -9,6 +9,7 @@ retried with backoff; the fault is cleared by the first success after it.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 from collections import Counter
@@ -47,7 +48,7 @@ class Faults:
     def report(self, part: str, task: str, exc: BaseException) -> Fault:
         """A failure: logged (with its traceback when a run of failures starts), counted, and held
         until `clear`."""
-        error = str(exc) or type(exc).__name__
+        error = summary(exc)
         with self._lock:
             previous = self._current.get((part, task))
             since = previous.since if previous is not None else self._clock()
@@ -91,6 +92,15 @@ class Faults:
         """Failures so far, per part, including those long cleared."""
         with self._lock:
             return dict(self._totals)
+
+
+def summary(exc: BaseException) -> str:
+    """What health may say of a failure, and health is published: the words of the database or the
+    operating system, which name no one, else only the error's type (a message may quote the data it
+    failed on: a name, a customer reference). The log has the rest."""
+    if isinstance(exc, sqlite3.Error | OSError) and str(exc):
+        return str(exc)
+    return f"{type(exc).__name__}, see the log"
 
 
 def keep_running(

@@ -44,9 +44,14 @@ def test_an_attempt_reports_a_failure_and_clears_on_success() -> None:
     assert faults.current() == []
 
 
-def test_an_exception_without_a_message_is_named_by_its_type() -> None:
+def test_health_hears_the_database_and_the_system_but_only_the_type_of_anything_else() -> None:
+    """Health is published: a message that may quote the data it failed on stays in the log."""
     faults = Faults()
-    assert faults.report("floor", "save bins", KeyError()).error == "KeyError"
+    assert faults.report("central", "sync", OSError(28, "No space left on device")).error == (
+        "[Errno 28] No space left on device"
+    )
+    assert faults.report("cues", "issue", KeyError("CUST-1001")).error == "KeyError, see the log"
+    assert faults.report("floor", "save", sqlite3.OperationalError()).error == "OperationalError, see the log"
 
 
 def test_the_loop_survives_a_failing_step_and_ends_when_the_step_says_so() -> None:
