@@ -18,6 +18,8 @@ from datetime import date
 from multiprocessing.connection import Connection
 from typing import Any
 
+from common.backoff import Backoff
+from common.faults import Faults, keep_running
 from device.analytics.config import AnalyticsConfig
 from device.analytics.data import AnalyticsData
 from device.analytics.publish import forecast_aggregates, forecast_message
@@ -96,7 +98,10 @@ class ForecastService:
         fit: Callable[
             [HourlyHistory, tuple[date, ...], int, threading.Event], Forecast | None
         ] = fit_in_child,
+        faults: Faults | None = None,
+        retry_after_s: float = 60.0,
     ) -> None:
+        self.faults = faults or Faults()
         self._settings = settings
         self._data = AnalyticsData.of(store)
         self._branch_id = branch_id
@@ -107,7 +112,13 @@ class ForecastService:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="forecast", daemon=True)
         self.last_forecast: Forecast | None = None
-        self.failures = 0
+        # A refit that failed (the database, the fitting process) is tried again soon, not a whole
+        # refit interval later: from `retry_after_s`, doubling up to that interval.
+        self._retry = Backoff(retry_after_s, max(retry_after_s, settings.refit_interval_h * 3600))
+
+    @property
+    def failures(self) -> int:
+        return self.faults.totals().get("forecast", 0)
 
     @property
     def expiry_s(self) -> int:
@@ -122,14 +133,12 @@ class ForecastService:
         self._thread.join(timeout_s)
 
     def _run(self) -> None:
-        wait = self._first_after_s
-        while not self._stop.wait(wait):
-            try:
-                self.refit_once()
-            except Exception:
-                self.failures += 1
-                log.exception("forecast refit failed; trying again at the next interval")
-            wait = self._settings.refit_interval_h * 3600
+        if not self._stop.wait(self._first_after_s):
+            keep_running(self.faults, "forecast", "refit", self._refit, self._stop, self._retry)
+
+    def _refit(self) -> float:
+        self.refit_once()
+        return self._settings.refit_interval_h * 3600
 
     def refit_once(self, now: float | None = None) -> Forecast | None:
         """Fit on the history up to the current hour; publish and queue the forecast. None: too little

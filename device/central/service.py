@@ -9,6 +9,7 @@ acknowledged upstream in the next drain.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from common.backoff import Backoff
+from common.faults import Faults
 from device.central.alarm import Stage, SyncAlarm
 from device.domain import AuditRecord, Consent, Profile
 from device.privacy.forgetting import central_deletion
@@ -73,7 +75,9 @@ class CentralSync:
         interval_s: float = 60.0,
         batch_size: int = 500,
         outbox_budget_bytes: int = 200 * 1024 * 1024,
+        faults: Faults | None = None,
     ) -> None:
+        self.faults = faults or Faults()
         self._store = store
         self.outbox_budget_bytes = outbox_budget_bytes
         self.over_budget = False  # the alarm, for health reporting
@@ -112,7 +116,10 @@ class CentralSync:
             if report.drained.error is not None:
                 raise report.drained.error
         except Exception as exc:
-            self.alarm.failed(exc, stage)
+            # The device's own database failing is not the service refusing: that is the `central`
+            # fault `run` reports, not this alarm about the service.
+            if not isinstance(exc, sqlite3.Error):
+                self.alarm.failed(exc, stage)
             raise
         self.alarm.cleared()
         self.last_success = time.time()
@@ -155,10 +162,13 @@ class CentralSync:
         self.over_budget = budget.over_budget
 
     def run(self, stop: threading.Event) -> None:
+        """Cycles until `stop`. A service that fails is retried with backoff, records staying queued; a
+        failure of the device's own side (its database) is the `central` fault health shows, retried
+        the same way and cleared by the next whole cycle. Nothing here ends the thread."""
         backoff = Backoff(min(5.0, self.interval_s), max(self.interval_s, 300.0))
         while not stop.is_set():
-            self.check_budget()
             try:
+                self.check_budget()
                 report = self.sync_once()
             except CentralError as exc:
                 self.errors += 1
@@ -167,12 +177,13 @@ class CentralSync:
                 log.info("central sync failed (%s); retrying in %.0fs, records stay queued", exc, delay)
                 stop.wait(delay)
                 continue
-            except Exception:
+            except Exception as exc:
                 self.errors += 1
-                log.exception("central sync failed unexpectedly")
+                self.faults.report("central", "sync", exc)
                 stop.wait(backoff.next_delay())
                 continue
             backoff.reset()
+            self.faults.clear("central", "sync")
             if (
                 report.upserts
                 or report.deletions

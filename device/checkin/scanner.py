@@ -8,6 +8,10 @@ printed withdrawal code, then their token, then the withdrawal code again to con
 queued for the central service. The confirmation is what keeps a customer who walks away halfway from
 deleting the next one, who scans only a token: that token is at most held for confirmation (no
 check-in, nothing deleted); any other scan, or the window passing, cancels what is under way.
+
+The thread survives what fails: a reader that raises is opened again after a backoff, a code whose
+handling fails is a `scanner` fault, and a check-in the database refuses (a full disk) waits and is
+recorded by `retry`, its cue with it.
 """
 
 from __future__ import annotations
@@ -16,8 +20,12 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Literal, Protocol
 
+from common.backoff import Backoff
+from common.faults import Faults, keep_running
+from device.checkin.backlog import Backlog
 from device.checkin.desk import CheckinDesk
 from device.domain import CheckIn
 from device.privacy.forgetting import kiosk_withdrawal
@@ -30,7 +38,14 @@ log = logging.getLogger(__name__)
 WITHDRAW_CODE = "BRANCHDOOR-WITHDRAW"
 WITHDRAW_WINDOW_S = 15.0
 Outcome = Literal[
-    "checked_in", "same_visit", "unknown", "malformed", "withdraw_armed", "withdraw_pending", "withdrawn"
+    "checked_in",
+    "waiting",  # the database refused the check-in for now: it is kept and recorded later
+    "same_visit",
+    "unknown",
+    "malformed",
+    "withdraw_armed",
+    "withdraw_pending",
+    "withdrawn",
 ]
 
 
@@ -41,6 +56,7 @@ class CodeSource(Protocol):
 @dataclass
 class ScannerStats:
     checked_in: int = 0
+    waiting: int = 0
     same_visit: int = 0
     unknown: int = 0
     malformed: int = 0
@@ -50,7 +66,15 @@ class ScannerStats:
 
 
 class ScannerCheckins:
-    def __init__(self, store: Store, desk: CheckinDesk, on_checkin: Callable[[CheckIn], object]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        desk: CheckinDesk,
+        on_checkin: Callable[[CheckIn], object],
+        faults: Faults | None = None,
+    ) -> None:
+        self.faults = faults or Faults()
+        self._waiting: Backlog[CheckIn] = Backlog(self.faults, "scanner", "record check-ins")
         self._store = store
         self._desk = desk
         self._on_checkin = on_checkin
@@ -85,17 +109,36 @@ class ScannerCheckins:
             self._withdraw_until, self._pending = now + WITHDRAW_WINDOW_S, customer_ref
             log.info("scanner: token read after the withdrawal code; scan the code again to confirm")
             return "withdraw_pending"
-        checkin = self._desk.admit_token(customer_ref, now)
+        admit = partial(self._desk.admit_token, customer_ref, now)
+        try:
+            checkin = admit()
+        except Exception as exc:
+            self._waiting.keep(admit, exc)
+            return "waiting"
         if checkin is None:
             return "same_visit"
-        log.info("check-in visit=%s by token", checkin.visit_id)
-        self._on_checkin(checkin)
+        self._checked_in(checkin)
         return "checked_in"
 
+    def retry(self) -> None:
+        """Check-ins the database refused, once their backoff is over; from the supervising loop."""
+        for checkin in self._waiting.retry():
+            self._checked_in(checkin)
+
+    def _checked_in(self, checkin: CheckIn) -> None:
+        log.info("check-in visit=%s by token", checkin.visit_id)
+        self.faults.attempt("scanner", "issue cues", partial(self._on_checkin, checkin))
+
     def run(self, source: CodeSource, stop: threading.Event, clock: Callable[[], float]) -> None:
+        step = partial(self._read, source, stop, clock)
+        keep_running(self.faults, "scanner", "read codes", step, stop, Backoff(1.0, 30.0))
+
+    def _read(self, source: CodeSource, stop: threading.Event, clock: Callable[[], float]) -> None:
+        cleared = False
         for reading in source.readings(stop):
+            if not cleared:  # reading again: a failure before this one is over
+                self.faults.clear("scanner", "read codes")
+                cleared = True
             if isinstance(reading, ScanReading):
-                try:
-                    self.handle(reading.text, clock())
-                except Exception:  # one bad scan must not silence the scanner for the day
-                    log.exception("scanner: handling a code failed")
+                # One bad scan must not silence the scanner for the day.
+                self.faults.attempt("scanner", "handle codes", partial(self.handle, reading.text, clock()))

@@ -92,13 +92,19 @@ class CueBoard:
             cues = [*self._active.values(), *(cue for cue, _ in self._ended.values())]
         return any(cue.checkin.customer_ref == customer_ref for cue in cues)
 
-    def issue(self, checkin: CheckIn) -> Cue | None:
-        """Build the cue the branch allows, route it, publish it, and say the visit arrived."""
+    def issue(self, checkin: CheckIn, seen_at: float | None = None) -> Cue | None:
+        """Build the cue the branch allows, route it, publish it, and say the visit arrived. With
+        `seen_at` the cue's life runs from when the customer was seen: a check-in recorded late (the
+        database refused it for a while) gets what is left of it, and no cue once nothing is."""
         now = self._clock()
+        issued_at = now if seen_at is None else min(seen_at, now)
+        if now - issued_at >= self._expiry_s:
+            log.info("no cue for visit %s: recorded after its cue's life was over", checkin.visit_id)
+            return None
         count, previous = self._store.checkins.history(checkin.customer_ref, checkin.at)
         cue = Cue.for_checkin(
             checkin,
-            now,
+            issued_at,
             self._expiry_s,
             zone=route_for(checkin, self._config.routes),
             history=VisitHistory(max(count, 1), previous),

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -55,45 +57,49 @@ class FloorBinStore:
     def save(self, bins: list[FloorBin]) -> int:
         """Store finished bins in one transaction; a bin already stored is kept. Returns how many were new."""
         rows = [_row(floor_bin) for floor_bin in bins]
-        with self._lock:
+        with self._transaction():
             before = self._db.total_changes
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                # A retried save after a crash or lost acknowledgement writes the same bin again: ignore it.
-                self._db.executemany(
-                    """
-                    INSERT INTO floor_bins (bin_start, bin_s, observed_s, occupancy_max, occupancy_mean,
-                                            lines, zones, grid_rows, grid_cols, grid)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT(bin_start) DO NOTHING
-                    """,
-                    rows,
-                )
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+            # A retried save after a crash or lost acknowledgement writes the same bin again: ignore it.
+            self._db.executemany(
+                """
+                INSERT INTO floor_bins (bin_start, bin_s, observed_s, occupancy_max, occupancy_mean,
+                                        lines, zones, grid_rows, grid_cols, grid)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(bin_start) DO NOTHING
+                """,
+                rows,
+            )
             return self._db.total_changes - before
 
     def keep_open(self, bins: list[FloorBin]) -> None:
         """At stop: the unfinished bins, replacing any kept before."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
+        with self._transaction():
             self._db.execute("DELETE FROM floor_open_bins")
             self._db.executemany(
                 f"INSERT INTO floor_open_bins ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
                 [_row(floor_bin) for floor_bin in bins],
             )
-            self._db.execute("COMMIT")
 
     def take_open(self) -> list[FloorBin]:
         """At start: the bins kept open at the last stop, removed so a crash cannot resume them twice."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
+        with self._transaction():
             rows = self._db.execute(f"SELECT {_COLUMNS} FROM floor_open_bins ORDER BY bin_start").fetchall()  # noqa: S608
             self._db.execute("DELETE FROM floor_open_bins")
-            self._db.execute("COMMIT")
         return [_from_row(row) for row in rows]
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                # A full disk may have rolled it back already: a ROLLBACK then would raise "no
+                # transaction is active" in place of the error that says what went wrong.
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
 
     def bins(self, since: float, until: float) -> list[FloorBin]:
         """Bins starting in [since, until), oldest first."""

@@ -4,6 +4,10 @@ Sensor threads only decode and place readings. The floor thread merges what ever
 last moments into one set of observations per tick, so occupancy-seconds are counted once however
 many sensors overlap, publishes a snapshot every `snapshot_interval_s`, and persists finished
 15-minute bins.
+
+No thread dies of an exception: a sensor that fails is read again after a backoff, a tick that fails
+is retried, and finished bins the database refuses (a full disk) are kept and saved with the next
+save. Each is a fault in `faults` (`sensor <id>` or `floor`) until it works again.
 """
 
 from __future__ import annotations
@@ -14,10 +18,12 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from common.backoff import Backoff
+from common.faults import Faults, keep_running
 from device.floor.bins_store import FloorBinStore
 from device.floor.config import FloorConfig
 from device.floor.model import FloorModel
-from device.floor.records import FloorSnapshot
+from device.floor.records import FloorBin, FloorSnapshot
 from device.floor.sensing import merge, observations_from
 from device.floor.tracker import Observation
 from drivers.serial.geometry import Placement
@@ -47,7 +53,9 @@ class FloorService:
         store: FloorBinStore,
         publish: Callable[[FloorSnapshot], None],
         open_reader: Callable[[AnySensorConfig], SerialReader] = open_sensor,
+        faults: Faults | None = None,
     ) -> None:
+        self.faults = faults or Faults()
         self.model = FloorModel(floor)
         self._floor = floor
         self._store = store
@@ -55,6 +63,8 @@ class FloorService:
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._latest: dict[str, tuple[float, list[Observation]]] = {}
+        self._unsaved: list[FloorBin] = []  # finished, not yet stored (the database refused them)
+        self._next_tick = self._next_snapshot = self._next_save = 0.0  # monotonic
         self.status = {s.id: SensorStatus(s.id) for s in sensors}
         self.readers = {s.id: open_reader(s) for s in sensors}
         self._placements = {
@@ -69,10 +79,15 @@ class FloorService:
         self._threads.append(threading.Thread(target=self._tick_loop, name="floor", daemon=True))
 
     def start(self) -> None:
-        resumed = self._store.take_open()
+        try:
+            resumed = self._store.take_open()
+        except Exception:  # they stay in the database, for the next start to carry on
+            log.exception("floor: the bins open at the last stop cannot be read; starting afresh")
+            resumed = []
         if resumed:
-            saved = self._store.save(self.model.resume(resumed, time.time()))
-            log.info("floor: carried on the quarter hour open at the last stop (%d finished since)", saved)
+            self._unsaved = self.model.resume(resumed, time.time())
+            log.info("floor: carried on the quarter hour open at the last stop")
+            self._save_finished()
         for thread in self._threads:
             thread.start()
 
@@ -83,27 +98,43 @@ class FloorService:
         now = time.time()
         self._publish(self.model.snapshot(now))  # the last word, so screens end on the true counts
         self._save(now)
-        self._store.keep_open(self.model.take_open_bins())
+        if self._unsaved:
+            log.error("floor: stopping with %d finished bin(s) not saved", len(self._unsaved))
+        self.faults.attempt(
+            "floor", "keep the open bins", lambda: self._store.keep_open(self.model.take_open_bins())
+        )
         self._store.close()
 
     def bad_frames(self) -> dict[str, int]:
         return {sensor_id: reader.parser.bad_frames for sensor_id, reader in self.readers.items()}
 
     def _read(self, sensor_id: str) -> None:
+        keep_running(
+            self.faults,
+            f"sensor {sensor_id}",
+            "read",
+            lambda: self._read_once(sensor_id),
+            self._stop,
+            Backoff(1.0, 30.0),
+        )
+
+    def _read_once(self, sensor_id: str) -> None:
+        """Until `stop` (None: done); raising, the sensor is read again after a backoff."""
         reader, status = self.readers[sensor_id], self.status[sensor_id]
         placement, range_m = self._placements[sensor_id]
-        try:
-            for reading in reader.readings(self._stop):
-                placed = observations_from(reading, placement, time.time(), range_m)
-                if placed is None:
-                    continue
-                now = time.monotonic()
-                status.readings += 1
-                status.last_reading_at = now
-                with self._lock:
-                    self._latest[sensor_id] = (now, placed)
-        except Exception:
-            log.exception("sensor %s failed", sensor_id)
+        cleared = False
+        for reading in reader.readings(self._stop):
+            if not cleared:  # reading again: a failure before this one is over
+                self.faults.clear(f"sensor {sensor_id}", "read")
+                cleared = True
+            placed = observations_from(reading, placement, time.time(), range_m)
+            if placed is None:
+                continue
+            now = time.monotonic()
+            status.readings += 1
+            status.last_reading_at = now
+            with self._lock:
+                self._latest[sensor_id] = (now, placed)
 
     def _fresh_observations(self, now_monotonic: float) -> list[list[Observation]]:
         """Per sensor, what it saw last, if recent enough."""
@@ -111,24 +142,33 @@ class FloorService:
             return [placed for seen_at, placed in self._latest.values() if now_monotonic - seen_at <= FRESH_S]
 
     def _tick_loop(self) -> None:
-        next_tick = time.monotonic()
-        next_snapshot = next_tick + self._floor.snapshot_interval_s
-        next_save = next_tick + SAVE_EVERY_S
-        while not self._stop.is_set():
-            now_m, now = time.monotonic(), time.time()
-            self.model.ingest(now, merge(self._fresh_observations(now_m), now), TICK_S)
-            if now_m >= next_snapshot:
-                next_snapshot += self._floor.snapshot_interval_s
-                self._publish(self.model.snapshot(now))
-            if now_m >= next_save:
-                next_save += SAVE_EVERY_S
-                self._save(now)
-            next_tick += TICK_S
-            self._stop.wait(max(0.0, next_tick - time.monotonic()))
+        self._next_tick = time.monotonic()
+        self._next_snapshot = self._next_tick + self._floor.snapshot_interval_s
+        self._next_save = self._next_tick + SAVE_EVERY_S
+        keep_running(self.faults, "floor", "track the floor", self._tick, self._stop, Backoff(TICK_S, 5.0))
+
+    def _tick(self) -> float:
+        """One tick of the model, a snapshot and a save when due; the seconds to the next tick."""
+        now_m, now = time.monotonic(), time.time()
+        self._next_tick = max(self._next_tick + TICK_S, now_m - 1.0)  # after a failure: no catching up
+        self.model.ingest(now, merge(self._fresh_observations(now_m), now), TICK_S)
+        if now_m >= self._next_snapshot:
+            self._next_snapshot += self._floor.snapshot_interval_s
+            self._publish(self.model.snapshot(now))
+        if now_m >= self._next_save:
+            self._next_save += SAVE_EVERY_S
+            self._save(now)
+        return max(0.0, self._next_tick - time.monotonic())
 
     def _save(self, now: float) -> None:
         # Only finished bins: the open one is kept in memory, as a partial bin saved now would be
         # final (saving is idempotent by bin start) and the rest of its quarter hour lost.
-        saved = self._store.save(self.model.close_bins(now))
-        if saved:
-            log.info("floor: %d finished bin(s) saved", saved)
+        self._unsaved += self.model.close_bins(now)
+        self._save_finished()
+
+    def _save_finished(self) -> None:
+        saved = self.faults.attempt("floor", "save finished bins", lambda: self._store.save(self._unsaved))
+        if saved is not None:
+            self._unsaved = []
+            if saved:
+                log.info("floor: %d finished bin(s) saved", saved)

@@ -9,7 +9,8 @@ Cues must never reach a screen after their expiry, and none within it may be los
 paho's own queue across a disconnect (paho would resend it with its original expiry interval, and the
 broker would start that interval again): each connection gets a fresh client; messages not yet
 acknowledged when it drops are taken back and sent on the next one with what is left of their life,
-and those whose life ran out are dropped.
+and those whose life ran out are dropped. Whatever raises in a round (a message paho refuses) is the
+`mqtt` fault, and the next round comes after a short backoff: the thread lives on.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -34,9 +34,14 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
+from common.backoff import Backoff
+from common.faults import Faults, keep_running
 from device.mqtt.config import MqttConfig
 from device.mqtt.credentials import read_password, tls_context
+from device.mqtt.outgoing import Outgoing
 from device.mqtt.topics import Topics
+
+__all__ = ["MqttLink", "Outgoing"]
 
 log = logging.getLogger(__name__)
 
@@ -47,23 +52,16 @@ TICK_S = 0.1
 Handler = Callable[[str, bytes], None]
 
 
-@dataclass
-class Outgoing:
-    topic: str
-    payload: bytes
-    qos: int
-    expires_at: float | None = None  # wall clock; sent with the seconds left, dropped when none are
-    retain: bool = False
-    is_cue: bool = False
-    content_type: str | None = "application/json"
-    sent: bool = False  # handed to a connection at least once (a resend is not a new cue)
-    customer_ref: str | None = None  # a cue's customer: forgetting them drops it if not yet sent
-
-
 class MqttLink:
     def __init__(
-        self, config: MqttConfig, topics: Topics, client_id: str, clock: Callable[[], float] = time.time
+        self,
+        config: MqttConfig,
+        topics: Topics,
+        client_id: str,
+        clock: Callable[[], float] = time.time,
+        faults: Faults | None = None,
     ) -> None:
+        self.faults = faults or Faults()
         self._config = config
         self._topics = topics
         self._client_id = client_id
@@ -81,6 +79,7 @@ class MqttLink:
         self._handlers: list[tuple[str, Handler]] = []
         self._tickers: list[Callable[[float], None]] = []
         self._client: mqtt.Client | None = None
+        self._reconnect_delay, self._next_attempt = config.reconnect_min_s, 0.0  # monotonic
         self._stop = threading.Event()
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
@@ -179,37 +178,41 @@ class MqttLink:
     # --- the mqtt thread ----------------------------------------------------------------------------
 
     def _run(self) -> None:
-        delay = self._config.reconnect_min_s
-        next_attempt = 0.0
-        while not self._stop.is_set():
-            client = self._client
-            if client is None:
-                if time.monotonic() >= next_attempt:
-                    if self._connect():
-                        delay = self._config.reconnect_min_s
-                    else:
-                        next_attempt = time.monotonic() + delay
-                        delay = min(delay * 2, self._config.reconnect_max_s)
-                self._wait(None)
-            else:
-                self._wait(client)
-                if self._client is None:  # the connection dropped in this round
-                    next_attempt = time.monotonic() + delay
-                    delay = min(delay * 2, self._config.reconnect_max_s)
-            with self._held_lock:
-                self._take_queue()
-                self._flush()
-                if not self._connected.is_set():
-                    self._prune(self._clock())
-            now = self._clock()
-            for tick in self._tickers:
-                try:
-                    tick(now)
-                except Exception:
-                    log.exception("mqtt tick failed")
-            with self._held_lock:
-                self._flush()
+        keep_running(self.faults, "mqtt", "talk to the broker", self._round, self._stop, Backoff(TICK_S, 5.0))
         self._say_offline()
+
+    def _round(self) -> float:
+        """(Re)connect when due, one select() round of paho's network loop, the queue, the tickers."""
+        client = self._client
+        if client is None:
+            if time.monotonic() >= self._next_attempt:
+                if self._connect():
+                    self._reconnect_delay = self._config.reconnect_min_s
+                else:
+                    self._retry_later()
+            self._wait(None)
+        else:
+            self._wait(client)
+            if self._client is None:  # the connection dropped in this round
+                self._retry_later()
+        with self._held_lock:
+            self._take_queue()
+            self._flush()
+            if not self._connected.is_set():
+                self._prune(self._clock())
+        now = self._clock()
+        for tick in self._tickers:
+            try:
+                tick(now)
+            except Exception:
+                log.exception("mqtt tick failed")
+        with self._held_lock:
+            self._flush()
+        return 0.0
+
+    def _retry_later(self) -> None:
+        self._next_attempt = time.monotonic() + self._reconnect_delay
+        self._reconnect_delay = min(self._reconnect_delay * 2, self._config.reconnect_max_s)
 
     def _connect(self) -> bool:
         client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=self._client_id, protocol=mqtt.MQTTv5)

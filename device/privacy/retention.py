@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from common.backoff import Backoff
 from device.privacy.config import PrivacyConfig
 from device.state.store import Store
 
@@ -58,14 +59,22 @@ class Housekeeper:
         self._uploads = uploads
         self._clock = clock
         self._next = 0.0
+        # A pass that failed (a full disk refuses even deletes) is tried again soon, not an interval later.
+        self._retry = Backoff(5.0, min(600.0, policy.housekeeping_interval_s))
         self.last: PurgeReport | None = None
 
     def tick(self) -> None:
+        """Purges when a pass is due; raises what the store raised, and tries again after a backoff."""
         now = self._clock()
         if now < self._next:
             return
+        try:
+            self.last = purge(self._store, self._policy, self._dedup_window_s, self._uploads, now)
+        except Exception:
+            self._next = now + self._retry.next_delay()
+            raise
+        self._retry.reset()
         self._next = now + self._policy.housekeeping_interval_s
-        self.last = purge(self._store, self._policy, self._dedup_window_s, self._uploads, now)
         if self.last.checkins or self.last.counts or self.last.unsent:
             log.info(
                 "retention: deleted %d uploaded check-in(s), %d count bin(s), %d never-uploaded record(s)",

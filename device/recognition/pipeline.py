@@ -1,4 +1,10 @@
-"""Camera -> recognizer -> check-in desk -> cue sink, on two threads: capture and recognition."""
+"""Camera -> recognizer -> check-in desk -> cue sink, on two threads: capture and recognition.
+
+Neither thread dies of an exception. A camera that fails is reopened with backoff; a frame that fails
+is skipped; a check-in that cannot be recorded waits in a backlog while the next frames are processed,
+and its cue goes out once it is recorded. Each failure is a fault of `recognition` or `camera` in
+`faults` (health and metrics read it) until the part works again.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,11 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
+from common.backoff import Backoff
+from common.faults import Faults, keep_running
+from device.checkin.backlog import Backlog
 from device.checkin.desk import CheckinDesk
 from device.domain import CheckIn, Identification, UnidentifiedVisit
 from device.recognition.gallery import Gallery
@@ -19,6 +29,10 @@ from drivers.camera import Camera, Frame
 log = logging.getLogger(__name__)
 
 GALLERY_POLL_S = 1.0
+# A failing camera is reopened within the watchdog's capture stall limit (runtime/watchdog.py).
+CAPTURE_BACKOFF_S = (1.0, 10.0)
+# A failing frame holds recognition back at most this long, well within the worker stall limit.
+FRAME_BACKOFF_S = (0.5, 10.0)
 
 
 @dataclass
@@ -40,7 +54,9 @@ class Pipeline:
         store: Store,
         desk: CheckinDesk,
         on_checkin: Callable[[CheckIn], object],
+        faults: Faults | None = None,
     ) -> None:
+        self.faults = faults or Faults()
         self._camera = camera
         self._store = store
         self._desk = desk
@@ -55,6 +71,10 @@ class Pipeline:
         self._capture = threading.Thread(target=self._capture_loop, name="capture", daemon=True)
         self._worker = threading.Thread(target=self._recognition_loop, name="recognition", daemon=True)
         self.worker_heartbeat = time.monotonic()
+        self._capture_failed_at = -float("inf")  # monotonic
+        self._next_gallery_poll = 0.0  # monotonic
+        self._checkins: Backlog[CheckIn] = Backlog(self.faults, "recognition", "record check-ins")
+        self._counts: Backlog[None] = Backlog(self.faults, "recognition", "count unidentified visits")
 
     @property
     def dropped_frames(self) -> int:
@@ -62,9 +82,10 @@ class Pipeline:
 
     def capture_healthy(self, now: float, stall_s: float) -> bool:
         """Frames are arriving, or the camera is deliberately absent (its driver waits to retry), or
-        the stream has ended: anything but a capture stuck inside a read."""
+        failing and reopened with backoff, or the stream has ended: anything but a capture stuck
+        inside a read."""
         last = self.stats.last_frame_at
-        if last is not None and now - last < stall_s:
+        if (last is not None and now - last < stall_s) or now - self._capture_failed_at < stall_s:
             return True
         return self._camera.waiting_for_source or self._capture_done.is_set()
 
@@ -106,49 +127,82 @@ class Pipeline:
         self._gallery = new
         log.info("gallery loaded: %d customers, %d templates", len(new), new.template_count)
 
+    @property
+    def checkins_waiting(self) -> int:
+        """Check-ins made but not yet recorded (the database refused them): retried until they are."""
+        return len(self._checkins)
+
     def _capture_loop(self) -> None:
         try:
-            for frame in self._camera.frames(self._stop):
-                self.stats.frames_captured += 1
-                self.stats.last_frame_at = frame.monotonic
-                self._mailbox.put(frame)
-        except Exception:
-            log.exception("camera %s failed", self._camera.describe())
+            backoff = Backoff(*CAPTURE_BACKOFF_S)
+            keep_running(self.faults, "camera", "read frames", self._read_frames, self._stop, backoff)
         finally:
             log.info("camera %s stream ended", self._camera.describe())
             self._capture_done.set()
             self._mailbox.close()
 
+    def _read_frames(self) -> None:
+        """Until the stream ends (None: the loop is over) or raises (it is reopened after a backoff)."""
+        try:
+            for frame in self._camera.frames(self._stop):
+                self.stats.frames_captured += 1
+                self.stats.last_frame_at = frame.monotonic
+                self._mailbox.put(frame)
+                if self._capture_failed_at > 0:
+                    self._capture_failed_at = -float("inf")
+                    self.faults.clear("camera", "read frames")
+        except Exception:
+            self._capture_failed_at = time.monotonic()
+            raise
+
     def _recognition_loop(self) -> None:
-        next_poll = 0.0
-        while True:
-            frame = self._mailbox.get(timeout_s=0.5)
-            self.worker_heartbeat = time.monotonic()
-            if time.monotonic() >= next_poll:
-                self.reload_gallery()
-                next_poll = time.monotonic() + GALLERY_POLL_S
-            if frame is None:
-                if self._stop.is_set() or self._capture_done.is_set():
-                    break
-                continue
-            self._handle(self._recognizer.process(frame.image, frame.monotonic, frame.captured_at), frame)
-            self.stats.frames_processed += 1
-            latency = time.monotonic() - frame.monotonic
-            self.stats.latency_s_total += latency
-        self._handle(self._recognizer.flush(time.time()), None)
+        backoff = Backoff(*FRAME_BACKOFF_S)
+        keep_running(self.faults, "recognition", "process frames", self._recognize_next, self._stop, backoff)
+        self.faults.attempt(
+            "recognition", "process frames", lambda: self._handle(self._recognizer.flush(time.time()), None)
+        )
+        self._record(self._checkins.retry(force=True))
+        self._counts.retry(force=True)
+        if self._checkins or self._counts:
+            log.error(
+                "stopping with %d check-in(s) and %d unidentified visit(s) not recorded",
+                len(self._checkins),
+                len(self._counts),
+            )
+
+    def _recognize_next(self) -> float | None:
+        """One frame from the mailbox, if one came; None once the stream has ended and been handled."""
+        frame = self._mailbox.get(timeout_s=0.5)
+        self.worker_heartbeat = time.monotonic()
+        self._record(self._checkins.retry())
+        self._counts.retry()
+        if time.monotonic() >= self._next_gallery_poll:
+            self._next_gallery_poll = time.monotonic() + GALLERY_POLL_S
+            # A gallery that cannot be read leaves the one loaded before in service.
+            self.faults.attempt("recognition", "load the gallery", self.reload_gallery)
+        if frame is None:
+            return None if self._stop.is_set() or self._capture_done.is_set() else 0.0
+        self._handle(self._recognizer.process(frame.image, frame.monotonic, frame.captured_at), frame)
+        self.stats.frames_processed += 1
+        latency = time.monotonic() - frame.monotonic
+        self.stats.latency_s_total += latency
+        return 0.0
 
     def _handle(self, events: list[Event], frame: Frame | None) -> None:
         for event in events:
             if isinstance(event, Identification):
                 at = frame.captured_at if frame is not None else time.time()
-                checkin = self._desk.admit(event, at)
-                if checkin is not None:
-                    self.stats.checkins += 1
-                    # The visit id, not the customer: journald cannot forget a customer who withdraws.
-                    log.info("check-in visit=%s band=%s", checkin.visit_id, checkin.score_band)
-                    self._on_checkin(checkin)
+                # Bound now: a check-in that waits is retried with this identification, not the next.
+                self._record(self._checkins.write(partial(self._desk.admit, event, at)))
             elif isinstance(event, UnidentifiedVisit):
                 # Counted, then forgotten: nothing about the face is kept.
                 self.stats.unidentified_visits += 1
-                self._store.visit_counts.count_unidentified(event.at)
+                self._counts.write(partial(self._store.visit_counts.count_unidentified, event.at))
                 log.info("unidentified visit counted")
+
+    def _record(self, checkins: list[CheckIn]) -> None:
+        for checkin in checkins:
+            self.stats.checkins += 1
+            # The visit id, not the customer: journald cannot forget a customer who withdraws.
+            log.info("check-in visit=%s band=%s", checkin.visit_id, checkin.score_band)
+            self.faults.attempt("recognition", "issue cues", partial(self._on_checkin, checkin))

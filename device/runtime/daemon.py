@@ -10,12 +10,14 @@ import time
 from collections.abc import Callable
 from types import FrameType
 
+from common.faults import Faults
 from device.analytics.service import ForecastService
 from device.central.service import CentralSync
 from device.checkin.desk import CheckinDesk
 from device.config import Config
 from device.cues.board import CueBoard
 from device.dashboard.server import DashboardServer
+from device.domain import CheckIn
 from device.floor.bins_store import FloorBinStore
 from device.floor.records import FloorSnapshot
 from device.floor.service import FloorService
@@ -49,12 +51,15 @@ def install_signal_handlers(stop: threading.Event) -> None:
 
 
 def run(config: Config, stop: threading.Event) -> int:
+    # Every part reports what it cannot do here; /healthz, /metrics and the health topic read it.
+    faults = Faults()
     notifier = Notifier()
     topics = Topics(config.mqtt.topic_prefix, config.branch.id, config.branch.device_id)
     # A missing, unsafe or wrong template key refuses the start here, before anything else opens.
     store = Store(config.storage.database, load_cipher(config.privacy))
     camera = open_camera(config.camera)
-    link = MqttLink(config.mqtt, topics, client_id=f"branchdoor-{config.branch.id}-{config.branch.device_id}")
+    client_id = f"branchdoor-{config.branch.id}-{config.branch.device_id}"
+    link = MqttLink(config.mqtt, topics, client_id=client_id, faults=faults)
     rec = config.recognition
     rule = f"open-set: tolerance {rec.tolerance}, margin {rec.margin}, {rec.min_votes} votes"
     desk = CheckinDesk(store, config.branch.id, config.branch.device_id, config.checkin.dedup_window_s, rule)
@@ -64,7 +69,12 @@ def run(config: Config, stop: threading.Event) -> int:
         return Recognizer(engine, config.recognition, gallery, make_encoder(config.recognition.encoder))
 
     board = CueBoard(link, topics, config.cues, config.mqtt.cue_expiry_s, store)
-    pipeline = Pipeline(camera, make_recognizer, store, desk, on_checkin=board.issue)
+
+    def cue_for(checkin: CheckIn) -> None:
+        # Its life runs from the frame: a check-in the disk held back gets only what is left of it.
+        board.issue(checkin, seen_at=checkin.at)
+
+    pipeline = Pipeline(camera, make_recognizer, store, desk, on_checkin=cue_for, faults=faults)
     log.info(
         "starting branch=%s device=%s camera=%s broker=%s:%s",
         config.branch.id,
@@ -73,10 +83,10 @@ def run(config: Config, stop: threading.Event) -> int:
         config.mqtt.host,
         config.mqtt.port,
     )
-    floor = _floor_service(config, link)
-    forecaster = _forecast_service(config, store, link)
-    duties = Duties(config, store, desk, board, board.issue)
-    central = _central_sync(config, store)
+    floor = _floor_service(config, link, faults)
+    forecaster = _forecast_service(config, store, link, faults)
+    duties = Duties(config, store, desk, board, cue_for, faults)
+    central = _central_sync(config, store, faults)
     sync_stop = threading.Event()
     sync_thread = (
         threading.Thread(target=central.run, args=(sync_stop,), name="central-sync", daemon=True)
@@ -94,7 +104,9 @@ def run(config: Config, stop: threading.Event) -> int:
         forecaster.start()
     if sync_thread is not None:
         sync_thread.start()
-    parts = Parts(pipeline, link, store, floor, central, scanner=duties.scanner_stats, board=board)
+    parts = Parts(
+        pipeline, link, store, floor, central, scanner=duties.scanner_stats, board=board, faults=faults
+    )
     server = _observability(config, parts)
     dashboard = _dashboard(config)
     next_health = time.monotonic()
@@ -104,12 +116,13 @@ def run(config: Config, stop: threading.Event) -> int:
         duties.tick()
         if time.monotonic() >= next_health:
             next_health += config.observability.health_interval_s
-            guard_disk(store)
+            # Apart, so that a disk too full even to drop aggregates still has its health published.
+            faults.attempt("disk", "drop queued aggregates", lambda: guard_disk(store))
             link.publish_health(health(parts), int(3 * config.observability.health_interval_s))
 
     try:
         announce_ready(notifier, pipeline, link, stop)
-        supervise(notifier, pipeline, stop, publish_health, link.loop_alive)
+        supervise(notifier, pipeline, stop, publish_health, link.loop_alive, faults)
     finally:
         notifier.stopping()
         if server is not None:
@@ -142,7 +155,7 @@ def run(config: Config, stop: threading.Event) -> int:
     return 0
 
 
-def _floor_service(config: Config, link: MqttLink) -> FloorService | None:
+def _floor_service(config: Config, link: MqttLink, faults: Faults) -> FloorService | None:
     if config.floor is None or not config.sensors:
         return None
     floor_config = config.floor
@@ -152,14 +165,19 @@ def _floor_service(config: Config, link: MqttLink) -> FloorService | None:
         link.publish_floor(snapshot.to_dict(), expiry)
 
     store = FloorBinStore(config.storage.database)
-    return FloorService(floor_config, config.sensors, store, publish)
+    return FloorService(floor_config, config.sensors, store, publish, faults=faults)
 
 
-def _forecast_service(config: Config, store: Store, link: MqttLink) -> ForecastService | None:
+def _forecast_service(config: Config, store: Store, link: MqttLink, faults: Faults) -> ForecastService | None:
     if not config.analytics.forecast:
         return None
     return ForecastService(
-        config.analytics, store, config.branch.id, link.publish_forecast, upload=config.central is not None
+        config.analytics,
+        store,
+        config.branch.id,
+        link.publish_forecast,
+        upload=config.central is not None,
+        faults=faults,
     )
 
 
@@ -173,15 +191,17 @@ def _dashboard(config: Config) -> DashboardServer | None:
 
 def _first_sync(central: CentralSync) -> None:
     """Fetch the gallery before the camera starts: a customer walking in at boot is then recognised.
-    A service unreachable or refusing is no reason not to start: the local gallery serves until it is
-    back (the sync thread retries, and its alarm says since when)."""
+    A service unreachable or refusing, or a failing database, is no reason not to start: the local
+    gallery serves until it is back (the sync thread retries, and health says since when)."""
     try:
         central.sync_once()
     except CentralError as exc:
         log.warning("central service not synced at start (%s): using the gallery held locally", exc)
+    except Exception as exc:
+        central.faults.report("central", "sync", exc)
 
 
-def _central_sync(config: Config, store: Store) -> CentralSync | None:
+def _central_sync(config: Config, store: Store, faults: Faults) -> CentralSync | None:
     if config.central is None:
         return None
     central = config.central
@@ -190,7 +210,7 @@ def _central_sync(config: Config, store: Store) -> CentralSync | None:
     device_id = central.device_id or f"{config.branch.id}-{config.branch.device_id}"
     client = CentralClient(central.url, device_id, secret, timeout_s=central.timeout_s)
     budget = int(config.storage.outbox_budget_mb * 1024 * 1024)
-    return CentralSync(store, client, central.interval_s, central.batch_size, budget)
+    return CentralSync(store, client, central.interval_s, central.batch_size, budget, faults)
 
 
 def _observability(config: Config, parts: Parts) -> ObservabilityServer | None:

@@ -19,6 +19,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, SummaryMetricFamily
 from prometheus_client.registry import Collector
 
+from common.faults import Faults
 from device.central.service import CentralSync
 from device.checkin.scanner import ScannerStats
 from device.cues.board import CueBoard
@@ -65,6 +66,8 @@ class Parts:
     central: CentralSync | None = None
     scanner: ScannerStats | None = None
     board: CueBoard | None = None
+    # What the parts cannot do right now (each reports its own failures here) and their error totals.
+    faults: Faults = field(default_factory=Faults)
     started: float = field(default_factory=time.monotonic)
 
 
@@ -88,8 +91,12 @@ def health(parts: Parts, now: float | None = None) -> dict[str, Any]:
     free_mb = disk_free_mb(parts.store.path.parent)
     if free_mb < LOW_DISK_MB:
         problems.append(f"disk: nearly full ({free_mb:.0f} MB free)")
-    quarantined = parts.store.outbox.quarantined()
+    # Read before the faults are listed: a database that cannot be read is one of them.
+    outbox = parts.store.outbox
+    read = parts.faults.attempt("state", "read the outbox", lambda: (outbox.depth(), outbox.quarantined()))
+    depths, quarantined = read if read is not None else ({}, {})
     problems += central_problems(parts.central, quarantined)
+    problems += [str(fault) for fault in parts.faults.current()]
     set_aside = {f"quarantined:{kind}": count for kind, count in quarantined.items()}
     return {
         "status": "degraded" if problems else "ok",
@@ -98,7 +105,7 @@ def health(parts: Parts, now: float | None = None) -> dict[str, Any]:
         "frames": parts.pipeline.stats.frames_captured,
         "dropped_frames": parts.pipeline.dropped_frames,
         "gallery_customers": len(parts.pipeline.gallery),
-        "outbox": parts.store.outbox.depth() | set_aside,
+        "outbox": depths | set_aside,
     }
 
 
@@ -165,24 +172,15 @@ class PartsCollector(Collector):
         yield GaugeMetricFamily(
             "branchdoor_broker_connected", "1 when connected to the broker.", value=float(p.link.connected)
         )
-        depth = GaugeMetricFamily(
-            "branchdoor_outbox_depth", "Records waiting for the central service.", labels=["kind"]
+        yield from _outbox_metrics(p)
+        errors = CounterMetricFamily(
+            "branchdoor_worker_errors",
+            "Failures a part survived (logged, retried), by part; /healthz says what fails now.",
+            labels=["part"],
         )
-        for kind, count in p.store.outbox.depth().items():
-            depth.add_metric([kind], count)
-        yield depth
-        quarantined = GaugeMetricFamily(
-            "branchdoor_outbox_quarantined",
-            "Records the central service refused as malformed, set aside for an engineer.",
-            labels=["kind"],
-        )
-        for kind, count in p.store.outbox.quarantined().items():
-            quarantined.add_metric([kind], count)
-        yield quarantined
-        oldest = p.store.outbox.oldest_age_s(time.time())
-        yield GaugeMetricFamily(
-            "branchdoor_outbox_oldest_age_seconds", "Age of the oldest waiting record.", value=oldest or 0.0
-        )
+        for part, count in sorted(p.faults.totals().items()):
+            errors.add_metric([part], count)
+        yield errors
         if p.board is not None:
             yield from _cue_metrics(p.board)
         if p.central is not None:
@@ -208,6 +206,36 @@ class PartsCollector(Collector):
             for outcome, count in vars(p.scanner).items():
                 codes.add_metric([outcome], count)
             yield codes
+
+
+def _outbox_metrics(parts: Parts) -> Iterator[GaugeMetricFamily]:
+    """Nothing when the database cannot be read: a scrape answers with the rest (health says why)."""
+    outbox = parts.store.outbox
+    read = parts.faults.attempt(
+        "state",
+        "read the outbox",
+        lambda: (outbox.depth(), outbox.quarantined(), outbox.oldest_age_s(time.time())),
+    )
+    if read is None:
+        return
+    depths, set_aside, oldest = read
+    depth = GaugeMetricFamily(
+        "branchdoor_outbox_depth", "Records waiting for the central service.", labels=["kind"]
+    )
+    for kind, count in depths.items():
+        depth.add_metric([kind], count)
+    yield depth
+    quarantined = GaugeMetricFamily(
+        "branchdoor_outbox_quarantined",
+        "Records the central service refused as malformed, set aside for an engineer.",
+        labels=["kind"],
+    )
+    for kind, count in set_aside.items():
+        quarantined.add_metric([kind], count)
+    yield quarantined
+    yield GaugeMetricFamily(
+        "branchdoor_outbox_oldest_age_seconds", "Age of the oldest waiting record.", value=oldest or 0.0
+    )
 
 
 def _central_metrics(central: CentralSync) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:

@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from common.faults import Faults
 from device.mqtt.link import MqttLink
 from device.recognition.pipeline import Pipeline
 from device.runtime.sdnotify import Notifier, watchdog_interval_s
@@ -43,7 +44,11 @@ def supervise(
     stop: threading.Event,
     every_tick: Callable[[], None],
     link_alive: Callable[[], bool] = lambda: True,
+    faults: Faults | None = None,
 ) -> None:
+    """Until `stop` or the end of the camera stream. `every_tick` failing is a `supervisor` fault in
+    `faults` (the pipeline's by default), tried again next tick: this loop is the daemon's life."""
+    faults = faults or pipeline.faults
     interval = watchdog_interval_s()
     tick = min(1.0, interval) if interval else 1.0
     while not stop.is_set():
@@ -61,5 +66,5 @@ def supervise(
         )
         if interval and healthy:
             notifier.watchdog()
-        every_tick()
+        faults.attempt("supervisor", "run the periodic duties", every_tick)
         stop.wait(tick)

@@ -109,7 +109,10 @@ class Store:
             try:
                 yield
             except BaseException:
-                self._db.execute("ROLLBACK")
+                # A full disk or an I/O error may have rolled it back already: a ROLLBACK then would
+                # raise "no transaction is active" in place of the error that says what went wrong.
+                if self._db.conn.in_transaction:
+                    self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from common.faults import Faults
 from device.analytics.config import AnalyticsConfig
 from device.analytics.data import AnalyticsData
 from device.analytics.series import Forecast, HourlyHistory
@@ -29,6 +30,7 @@ from tests.contract_check import assert_in_contract
 from tests.keys import CIPHER
 from tests.mqtt_helpers import Subscriber
 from tests.sync.helpers import SECRET, SECRETS
+from tests.waiting import eventually
 
 SETTINGS = AnalyticsConfig(horizon_days=2, refit_interval_h=24)
 
@@ -125,6 +127,42 @@ def test_the_service_thread_refits_on_its_schedule(tmp_path: Path) -> None:
         while service.last_forecast is None and time.monotonic() < deadline:
             time.sleep(0.05)
         assert service.last_forecast is not None and service.failures == 0
+    finally:
+        service.stop()
+        store.close()
+
+
+def test_a_failed_refit_is_a_fault_tried_again_soon_not_a_day_later(tmp_path: Path) -> None:
+    store = store_with_history(tmp_path / "kiosk.db", days=20)
+    attempts: list[float] = []
+
+    def fit(
+        history: HourlyHistory, holidays: tuple[date, ...], horizon_h: int, stop: threading.Event
+    ) -> Forecast:
+        from device.analytics.forecast import fit_forecast
+
+        attempts.append(time.monotonic())
+        if len(attempts) == 1:  # what fit_in_child raises when the kernel kills the child for memory
+            raise FitError("the forecast process ended (exit code -9)")
+        return fit_forecast(history, holidays, horizon_h)
+
+    faults = Faults()
+    service = ForecastService(
+        SETTINGS,
+        store,
+        "b1",
+        lambda _m, _e: None,
+        first_after_s=0.05,
+        fit=fit,
+        faults=faults,
+        retry_after_s=0.5,
+    )
+    service.start()
+    try:
+        assert eventually(lambda: faults.current() != [])
+        assert [str(f) for f in faults.current()] == ["forecast: cannot refit (FitError, see the log)"]
+        assert eventually(lambda: service.last_forecast is not None, 30)  # SETTINGS refit daily
+        assert faults.current() == [] and service.failures == 1 and len(attempts) == 2
     finally:
         service.stop()
         store.close()

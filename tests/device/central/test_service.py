@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from common.faults import Faults as DeviceFaults  # the simulator has Faults of its own
 from device.central.service import CentralSync
 from device.domain import CheckIn, Profile
+from device.state.outbox import Batch, BudgetReport, Kind, Outbox
 from device.state.store import Store
 from sync.central_sim import CentralSim
 from sync.central_sim.faults import Faults
 from sync.client import CentralClient, CentralError
 from tests.keys import CIPHER
 from tests.sync.helpers import SECRET, SECRETS, customer
+from tests.waiting import eventually
 
 
 @pytest.fixture
@@ -264,3 +269,53 @@ def test_records_an_older_version_set_aside_reach_the_service_after_the_update(
     device(sim, store).sync_once()
     assert sim.db.records("checkins") == {f"v{i}": 1 for i in range(5)}
     assert store.outbox.depth() == {} and store.outbox.quarantined() == {}
+
+
+class DamagedOutbox(Outbox):
+    """The store's real outbox, answering as SQLite does over a damaged page while `damaged` names the
+    call: there is no way to damage a real file's pages and then mend them under an open connection."""
+
+    def __init__(self, store: Store, damaged: str) -> None:
+        super().__init__(store.shared)
+        self.damaged = damaged
+
+    def _read(self, call: str) -> None:
+        if call == self.damaged:
+            raise sqlite3.DatabaseError("database disk image is malformed")
+
+    def enforce_budget(self, budget_bytes: int) -> BudgetReport:
+        self._read("check_budget")
+        return super().enforce_budget(budget_bytes)
+
+    def next_batch(self, kind: Kind, limit: int) -> Batch | None:
+        self._read("drain")
+        return super().next_batch(kind, limit)
+
+
+@pytest.mark.parametrize("damaged", ["check_budget", "drain"])
+def test_a_damaged_database_degrades_the_sync_thread_which_lives_on_and_recovers(
+    sim: CentralSim, tmp_path: Path, damaged: str
+) -> None:
+    store = Store(tmp_path / "d.db", CIPHER)
+    store.checkins.record(checkin("v1"))
+    outbox = store.outbox = DamagedOutbox(store, damaged)
+    faults, stop = DeviceFaults(), threading.Event()
+    client = CentralClient(sim.base_url, "door-1", SECRET)
+    sync = CentralSync(store, client, interval_s=0.2, faults=faults)
+    thread = threading.Thread(target=sync.run, args=(stop,), name="central-sync")
+    thread.start()
+    try:
+        assert eventually(lambda: faults.current() != [])
+        assert [str(f) for f in faults.current()] == [
+            "central: cannot sync (database disk image is malformed)"
+        ]
+        assert thread.is_alive() and sim.db.records("checkins") == {}
+        assert sync.alarm.since is None  # the device's own database: not the service refusing
+        outbox.damaged = ""  # mended (restored from a backup, say)
+        assert eventually(lambda: sim.db.records("checkins") == {"v1": 1}, 30)
+        assert eventually(lambda: faults.current() == [])
+        assert thread.is_alive() and sync.errors >= 1
+    finally:
+        stop.set()
+        thread.join(5)
+        store.close()

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
+from common.faults import Faults
 from device.checkin.desk import CheckinDesk
 from device.checkin.scanner import WITHDRAW_CODE, WITHDRAW_WINDOW_S, ScannerCheckins
 from device.domain import CheckIn, Consent, Profile
 from device.state.store import Store
+from drivers.serial.readings import Reading, ScanReading
+from tests.disks import small_disk
+from tests.waiting import eventually
 
 
 def kiosk(tmp_path: Path) -> tuple[ScannerCheckins, Store, str, list[CheckIn]]:
@@ -86,3 +93,60 @@ def test_a_pending_withdrawal_lapses_with_the_window(tmp_path: Path) -> None:
     scanner.handle(token, 1005.0)
     assert scanner.handle(WITHDRAW_CODE, 1005.0 + WITHDRAW_WINDOW_S + 1) == "withdraw_armed"
     assert store.profile("C7") is not None
+
+
+def test_a_token_check_in_a_full_disk_refuses_waits_and_lands_once_with_its_cue(tmp_path: Path) -> None:
+    with small_disk(tmp_path / "state", "2m") as disk:
+        store = Store(disk.path / "s.db")
+        token = store.issue_token(Profile("C7", "Lin"), Consent("v2"))
+        cues: list[CheckIn] = []
+        faults = Faults()
+        scanner = ScannerCheckins(store, CheckinDesk(store, "b1", "door-1", 600), cues.append, faults)
+        try:
+            disk.fill()
+            assert scanner.handle(token, time.time()) == "waiting"
+            refused = "scanner: cannot record check-ins (database or disk is full)"
+            assert [str(f) for f in faults.current()] == [refused]
+            assert cues == [] and store.checkins.all() == []
+            disk.grow("64m")
+
+            def retried() -> bool:
+                scanner.retry()  # what the supervising loop does every second
+                return len(cues) == 1
+
+            assert eventually(retried, 30)
+            assert [r[1] for r in store.checkins.all()] == ["C7"] and faults.current() == []
+            scanner.retry()
+            assert len(cues) == 1 and scanner.stats.waiting == 1
+        finally:
+            store.close()
+
+
+class FlakySource:
+    """Codes as a scanner reads them, with a failure of the reader (unplugged mid-read) once."""
+
+    def __init__(self, *codes: str) -> None:
+        self.codes = list(codes)
+        self.times_read = 0
+
+    def readings(self, stop: threading.Event) -> Iterator[Reading]:
+        self.times_read += 1
+        while self.codes and not stop.is_set():
+            if self.times_read == 1 and len(self.codes) == 1:
+                raise OSError(5, "Input/output error")
+            yield ScanReading(self.codes.pop(0))
+        stop.wait()  # no more codes: a reader waits for the next until told to stop
+
+
+def test_a_scanner_whose_reader_fails_is_read_again(tmp_path: Path) -> None:
+    scanner, _store, token, cues = kiosk(tmp_path)
+    source, stop = FlakySource("not a token", token), threading.Event()
+    thread = threading.Thread(target=scanner.run, args=(source, stop, time.time), name="scanner")
+    thread.start()
+    try:
+        assert eventually(lambda: len(cues) == 1, 30)
+        assert source.times_read == 2 and scanner.stats.malformed == 1 and thread.is_alive()
+        assert scanner.faults.totals() == {"scanner": 1} and scanner.faults.current() == []
+    finally:
+        stop.set()
+        thread.join(5)

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from device.cues.config import CueRoute, CuesConfig
 from device.demo.broker import MosquittoBroker
-from device.domain import Profile
+from device.domain import CheckIn, Profile
 from device.mqtt.config import MqttConfig
 from device.mqtt.contract.models import CuePayload
 from tests.device.cues.rig import GRACE, kiosk
@@ -34,6 +34,26 @@ def test_a_cue_carries_only_the_fields_the_branch_allows(tmp_path: Path, broker:
         "greeting_name", "service_hints", "visit_count",
     }  # fmt: skip
     assert second["visit_count"] == 2 and second["service_hints"] == ["prefers a seat"]
+    screen.close()
+
+
+def test_a_check_in_recorded_late_gets_only_what_is_left_of_its_cue_life(
+    tmp_path: Path, broker: MosquittoBroker
+) -> None:
+    screen = Subscriber(broker.port, "branchdoor/late/cues")
+    with kiosk(tmp_path, MqttConfig(port=broker.port), expiry_s=60, branch="late") as k:
+        now = time.time()
+        # Recorded 61 s and 20 s after the customer was seen (the disk was full meanwhile).
+        gone = CheckIn("visit-gone", GRACE.customer_ref, "late", "door-1", now - 61, "high", GRACE)
+        late = CheckIn("visit-late", ADA.customer_ref, "late", "door-1", now - 20, "high", ADA)
+        for checkin in (gone, late):
+            k.store.checkins.record(checkin)
+        assert k.board.issue(gone, seen_at=gone.at) is None  # that customer has long moved on
+        assert k.board.issue(late, seen_at=late.at) is not None
+        assert screen.wait_for(lambda: len(screen.messages) == 1)
+    [cue] = screen.messages
+    assert json.loads(cue.payload)["visit_id"] == "visit-late"
+    assert cue.expiry is not None and 30 <= cue.expiry <= 40
     screen.close()
 
 

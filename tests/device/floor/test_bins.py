@@ -15,6 +15,7 @@ from device.floor.records import FloorBin
 from tests.device.floor.plan import BRANCH, T0
 from tests.device.floor.test_footfall import MORNING
 from tests.device.floor.walkers import frames
+from tests.disks import small_disk
 
 # The morning scene starts 30 s before a quarter hour: the five come in before it, three leave after.
 START = T0 + 870.0
@@ -136,3 +137,19 @@ def test_open_bins_are_kept_on_disk_and_taken_back_once(tmp_path: Path) -> None:
     assert reopened.take_open() == kept
     assert reopened.take_open() == []  # a crash after resuming cannot resume the same bin again
     assert reopened.bins(T0, QUARTER + 900) == []  # kept bins are not history until finished
+
+
+def test_a_save_a_full_disk_refuses_says_so_and_succeeds_once_there_is_room(tmp_path: Path) -> None:
+    with small_disk(tmp_path / "state", "1m") as disk:
+        store = FloorBinStore(disk.path / "b.db")
+        try:
+            disk.fill()
+            # More than SQLite's page cache holds: it spills, fails and rolls the transaction back itself.
+            grid = np.zeros((300, 300), np.float32)
+            big = [FloorBin(T0 + 900 * i, 900, 900.0, {}, {}, {}, {}, 0, 0.0, grid) for i in range(10)]
+            with pytest.raises(sqlite3.OperationalError, match="database or disk is full"):
+                store.save(big)
+            disk.grow("64m")
+            assert store.save(big) == 10
+        finally:
+            store.close()

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Generator
 from pathlib import Path
 
+import pytest
+
+from common.faults import Faults
+from device.floor import service as service_module
 from device.floor.bins_store import FloorBinStore
 from device.floor.config import FloorConfig, PlacementConfig
 from device.floor.records import FloorSnapshot
@@ -15,8 +21,12 @@ from drivers.emulators.ld2450 import Ld2450Emulator
 from drivers.emulators.scenario import Scenario, Walker
 from drivers.serial.geometry import Placement
 from drivers.serial.ld2450 import Ld2450Config
-from drivers.serial.readings import CommandAck, PresenceReading, RangeReading, Target, TargetsReading
+from drivers.serial.port import SerialReader
+from drivers.serial.readings import CommandAck, PresenceReading, RangeReading, Reading, Target, TargetsReading
+from drivers.serial.registry import AnySensorConfig, parser_for
 from tests.device.floor.plan import BRANCH
+from tests.disks import small_disk
+from tests.waiting import eventually
 
 # Radar on the back wall's side of the door, looking at it (heading 180: along -y).
 RADAR = Placement(2.0, 4.5, 180.0)
@@ -86,3 +96,68 @@ def test_people_walking_in_and_out_past_an_emulated_radar(tmp_path: Path) -> Non
     assert abs(final.occupancy - 1) <= 1
     assert len(snapshots) >= 10  # one a second
     assert service.status["radar"].readings > 80  # ~10 frames a second
+
+
+def test_bins_a_full_disk_refuses_are_kept_and_saved_once_there_is_room(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(service_module, "SAVE_EVERY_S", 0.3)
+    with small_disk(tmp_path / "state", "2m") as disk:
+        store = FloorBinStore(disk.path / "branchdoor.db")
+        faults = Faults()
+        service = FloorService(BRANCH, [], store, lambda _snapshot: None, faults=faults)
+        an_hour_ago = time.time() - 3600
+        service.model.ingest(an_hour_ago, [Observation(an_hour_ago, 2.0, 2.0)], 0.1)  # a quarter hour gone by
+        disk.fill()
+        service.start()
+        try:
+            refused = "floor: cannot save finished bins (database or disk is full)"
+            assert eventually(lambda: refused in [str(f) for f in faults.current()], 30), faults.current()
+            assert store.bins(0, time.time()) == []
+            disk.grow("64m")
+            assert eventually(lambda: len(store.bins(0, time.time())) == 1, 30), faults.current()
+            assert eventually(lambda: faults.current() == [])
+        finally:
+            service.stop()
+
+
+class FlakyReader(SerialReader):
+    """The real pty reader, with a fault the first time it is read (a parser bug on odd bytes)."""
+
+    times_read = 0
+
+    def readings(self, stop: threading.Event) -> Generator[Reading, None, None]:
+        self.times_read += 1
+        for count, reading in enumerate(super().readings(stop)):
+            if self.times_read == 1 and count == 3:
+                raise ValueError("unpack requires a buffer of 4 bytes")
+            yield reading
+
+
+def test_a_sensor_whose_reading_fails_is_read_again(tmp_path: Path) -> None:
+    scenario = Scenario(walkers=(Walker(((0.0, 2.0, 2.0), (60.0, 2.0, 2.0))),), duration_s=60.0)
+    floor = FloorConfig.model_validate(
+        {**BRANCH.model_dump(), "placements": {"radar": PlacementConfig(x_m=2.0, y_m=4.5, heading_deg=180.0)}}
+    )
+    emulator = Ld2450Emulator(scenario, RADAR)
+    port = emulator.start()
+    faults = Faults()
+
+    def open_reader(config: AnySensorConfig) -> SerialReader:
+        return FlakyReader(config.port, config.baud, parser_for(config))
+
+    service = FloorService(
+        floor, [Ld2450Config(id="radar", port=port)], FloorBinStore(tmp_path / "b.db"), lambda _s: None,
+        open_reader, faults,
+    )  # fmt: skip
+    service.start()
+    try:
+        reader = service.readers["radar"]
+        assert isinstance(reader, FlakyReader)
+        assert eventually(lambda: reader.times_read == 2, 30)
+        readings = service.status["radar"].readings
+        assert eventually(lambda: service.status["radar"].readings > readings + 5, 30)
+        assert faults.totals() == {"sensor radar": 1} and faults.current() == []
+    finally:
+        service.stop()
+        emulator.stop()

@@ -72,6 +72,25 @@ def test_an_expired_cue_is_not_sent(broker: MosquittoBroker) -> None:
         link.stop()
 
 
+def test_a_message_the_client_refuses_is_a_fault_not_the_end_of_the_mqtt_thread(
+    broker: MosquittoBroker,
+) -> None:
+    topics = Topics("branchdoor", "refused", "door-1")
+    screen = Subscriber(broker.port, "branchdoor/refused/#")
+    link = MqttLink(MqttConfig(port=broker.port), topics, client_id="test-refused")
+    link.start()
+    try:
+        assert link.wait_connected(5)
+        link.publish_json("branchdoor/refused/zone/+/cues", b"{}", 1, 60)  # paho raises ValueError
+        assert eventually(lambda: link.faults.totals() == {"mqtt": 1})
+        assert publish_cue(link, cue(time.time()))
+        assert screen.wait_for(lambda: len(screen.on("/cues")) == 1)
+        assert link.loop_alive() and link.faults.current() == []
+    finally:
+        link.stop()
+        screen.close()
+
+
 def test_cues_wait_for_a_missing_broker_within_their_expiry_only() -> None:
     """The kiosk cannot get in (its account does not exist yet) while a screen is already listening;
     when it can, the cue still alive arrives with what is left of its life, the expired one never."""

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from device.checkin.desk import CheckinDesk
+from device.recognition import pipeline as pipeline_module
 from device.recognition.config import RecognitionConfig
 from device.recognition.faces import FaceEngine
 from device.recognition.gallery import Gallery
@@ -23,6 +24,7 @@ from device.runtime.sdnotify import Notifier
 from device.state.store import Store
 from drivers.camera import Frame
 from tests.keys import CIPHER
+from tests.waiting import eventually
 
 
 class SteadyCamera:
@@ -118,7 +120,10 @@ class StuckCamera(SteadyCamera):
 
 
 def supervised(
-    tmp_path: Path, camera: object, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    camera: object,
+    monkeypatch: pytest.MonkeyPatch,
+    recognizer: Callable[[Callable[[], Gallery]], Recognizer] | None = None,
 ) -> tuple[socket.socket, Pipeline, threading.Event, threading.Thread]:
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     listener.bind(str(tmp_path / "notify.sock"))
@@ -129,7 +134,7 @@ def supervised(
     store = Store(tmp_path / "s.db", CIPHER)
     pipeline = Pipeline(
         camera,  # type: ignore[arg-type]
-        lambda gallery: Recognizer(FaceEngine(), RecognitionConfig(), gallery),
+        recognizer or (lambda gallery: Recognizer(FaceEngine(), RecognitionConfig(), gallery)),
         store,
         CheckinDesk(store, "b", "d", 60),
         on_checkin=lambda _c: None,
@@ -180,6 +185,80 @@ def test_a_camera_deliberately_absent_keeps_the_watchdog_fed(
     listener, pipeline, stop, thread = supervised(tmp_path, absent, monkeypatch)
     try:
         time.sleep(1.3)  # no frame ever, for longer than the stall limit
+        assert count_pings(listener, 1.0) >= 3
+    finally:
+        stop.set()
+        thread.join(5)
+        pipeline.stop()
+        listener.close()
+
+
+class FailingRecognizer(Recognizer):
+    """A real recognizer that, while told to, fails on every frame (an error inside a native library)."""
+
+    def __init__(self, gallery: Callable[[], Gallery], failing: threading.Event) -> None:
+        super().__init__(FaceEngine(), RecognitionConfig(), gallery)
+        self._failing = failing
+
+    def process(self, image: np.ndarray, now: float, wall_time: float) -> list[Event]:
+        if self._failing.is_set():
+            raise RuntimeError("Unsupported image type, must be 8bit gray or RGB image.")
+        return super().process(image, now, wall_time)
+
+
+def test_a_recognizer_failing_on_frames_is_degraded_not_stalled_and_recovers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    failing = threading.Event()
+    failing.set()
+    monkeypatch.setattr(watchdog, "WORKER_STALL_S", 1.0)  # a dead worker would be noticed at once
+    monkeypatch.setattr(pipeline_module, "FRAME_BACKOFF_S", (0.1, 0.2))  # within it, as in production
+    listener, pipeline, stop, thread = supervised(
+        tmp_path, SteadyCamera(), monkeypatch, lambda gallery: FailingRecognizer(gallery, failing)
+    )
+    try:
+        assert eventually(lambda: pipeline.faults.failing("recognition", "process frames"))
+        time.sleep(1.3)  # past the stall limit
+        assert count_pings(listener, 1.0) >= 3  # failing, retried, alive: not a stall
+        assert [str(f) for f in pipeline.faults.current()] == [
+            "recognition: cannot process frames (RuntimeError, see the log)"
+        ]
+        failing.clear()
+        processed = pipeline.stats.frames_processed
+        assert eventually(lambda: pipeline.stats.frames_processed > processed + 3)
+        assert pipeline.faults.current() == []
+    finally:
+        stop.set()
+        thread.join(5)
+        pipeline.stop()
+        listener.close()
+
+
+class FlakyCamera(SteadyCamera):
+    """Frames, then a driver error (a USB camera unplugged mid-read) the first time only."""
+
+    def __init__(self) -> None:
+        self.opened = 0
+
+    def frames(self, stop: threading.Event) -> Iterator[Frame]:
+        self.opened += 1
+        for seq, frame in enumerate(super().frames(stop)):
+            if self.opened == 1 and seq == 5:
+                raise OSError(5, "Input/output error")
+            yield frame
+
+
+def test_a_camera_that_fails_is_opened_again_and_is_not_a_stall(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    camera = FlakyCamera()
+    listener, pipeline, stop, thread = supervised(tmp_path, camera, monkeypatch)
+    try:
+        assert eventually(lambda: camera.opened == 2, 10)
+        frames = pipeline.stats.frames_captured
+        assert eventually(lambda: pipeline.stats.frames_captured > frames + 5)
+        assert not pipeline.finished and thread.is_alive()
+        assert pipeline.faults.current() == [] and pipeline.faults.totals() == {"camera": 1}
         assert count_pings(listener, 1.0) >= 3
     finally:
         stop.set()

@@ -14,6 +14,7 @@ import pytest
 from device.domain import CheckIn, Consent, Profile
 from device.state.store import Store
 from tests.conftest import random_templates
+from tests.disks import small_disk
 from tests.keys import CIPHER
 
 
@@ -190,3 +191,19 @@ def test_a_field_engineer_can_read_the_tables_with_the_sqlite_utils_command(tmp_
     counts = {row["table"]: row["count"] for row in json.loads(done.stdout)}
     assert counts["customers"] == 1 and counts["encodings"] == 2 and counts["checkins"] == 1
     assert counts["outbox"] == 1
+
+
+def test_a_write_a_full_disk_refuses_says_so_and_the_store_carries_on_when_there_is_room(
+    tmp_path: Path,
+) -> None:
+    with small_disk(tmp_path / "state", "1m") as disk:
+        store = Store(disk.path / "s.db", CIPHER)
+        try:
+            disk.fill()
+            # Too big for the page cache: SQLite spills, fails and rolls the transaction back itself.
+            with pytest.raises(sqlite3.OperationalError, match="database or disk is full"):
+                store.enroll(Profile("C1", "Ada"), Consent("v1"), random_templates(4000))
+            disk.grow("64m")
+            assert store.enroll(Profile("C1", "Ada"), Consent("v1"), random_templates(4000)) == 4000
+        finally:
+            store.close()
