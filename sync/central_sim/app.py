@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,6 +16,7 @@ from sync.central_sim.admin import admin_router
 from sync.central_sim.auth import AuthenticatedDevice
 from sync.central_sim.contract_text import DESCRIPTION, TITLE, VERSION
 from sync.central_sim.db import CentralDb, KeyReused, RecordKind
+from sync.central_sim.device_keys import DeviceSecrets
 from sync.central_sim.faults import Faults, FaultSwitch
 from sync.models import (
     AggregateBatch,
@@ -72,10 +73,8 @@ def _malformed_item() -> dict[str, Any]:
     }
 
 
-def create_app(
-    db_path: Path, faults: Faults | None = None, *, secrets: Mapping[str, bytes] | bytes
-) -> FastAPI:
-    """The sim over its own SQLite file. `secrets`: per device id, or one secret any device may use."""
+def create_app(db_path: Path, faults: Faults | None = None, *, secrets: DeviceSecrets) -> FastAPI:
+    """The sim over its own SQLite file. `secrets`: each device's, as a table or from a master secret."""
     db = CentralDb(db_path)
     switch = FaultSwitch(faults or Faults())
     app = FastAPI(title=TITLE, version=VERSION, description=DESCRIPTION)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Path, Request, Security
 from fastapi.security import APIKeyHeader
 
 from sync.central_sim.db import CentralDb
+from sync.central_sim.device_keys import secret_of
 from sync.signing import HEADER_DEVICE, HEADER_SIGNATURE, HEADER_TIMESTAMP, verify
 
 # Declared as security schemes so the contract documents them; checked together below.
@@ -37,11 +37,6 @@ def _refuse(reason: str) -> HTTPException:
     return HTTPException(401, detail=reason, headers={"WWW-Authenticate": "BranchdoorHMAC"})
 
 
-def _secret_of(secrets: Mapping[str, bytes] | bytes, device_id: str) -> bytes | None:
-    """`secrets` is per device id, or one secret any device may use (the sim's command line)."""
-    return secrets if isinstance(secrets, bytes) else secrets.get(device_id)
-
-
 async def authenticate(
     request: Request,
     device_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")],
@@ -59,7 +54,7 @@ async def authenticate(
         timestamp = int(header_timestamp)
     except ValueError:
         raise _refuse(f"{HEADER_TIMESTAMP} is not unix seconds") from None
-    secret = _secret_of(request.app.state.secrets, device_id)
+    secret = secret_of(request.app.state.secrets, device_id)
     # The exact path and query of the request line: percent-encoding is signed as sent.
     target = request.scope["raw_path"].decode("latin-1")
     if request.scope["query_string"]:

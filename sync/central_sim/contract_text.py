@@ -21,8 +21,11 @@ Every request carries three headers:
   X-Timestamp + "\\n" + hex(SHA256(body)))`, where `path_with_query` is the request target exactly as
   sent (`/v1/devices/door-1/gallery?cursor=abc&limit=100`) and the body of a GET is empty.
 
-The secret is per device (at least 32 bytes), provisioned into a credential file readable only by the
-daemon (mode 0600 or a systemd credential), never into the configuration file.
+The secret is each device's own (at least 32 bytes; one device's secret is refused for any other
+device id and for another device's resources), provisioned into a credential file readable only by
+the daemon (mode 0600 or a systemd credential), never into the configuration file. The reference
+service derives it from a master secret: `HMAC-SHA256(master, "branchdoor device secret\\n" +
+device_id)` in hex, printed for provisioning by `branchdoor central-sim --print-device-secret ID`.
 
 **Why no freshness window.** Kiosks run on boxes without a battery-backed clock; after a power cut
 their clock can be hours or days off until NTP answers, and a skewed device must still sync (above
