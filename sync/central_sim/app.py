@@ -31,7 +31,10 @@ from sync.models import (
 
 Batch = CheckinBatch | AuditBatch | AggregateBatch
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": Problem, "description": "Unsigned, badly signed or replayed request."},
+    401: {
+        "model": Problem,
+        "description": "Unsigned, badly signed, stale (timestamp outside the window) or replayed request.",
+    },
     422: {"model": Problem, "description": "The request does not match this contract."},
     500: {"model": Problem, "description": "Central failure: retry later with the same request."},
     503: {"model": Problem, "description": "Central unavailable: retry later with backoff."},

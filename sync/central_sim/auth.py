@@ -1,7 +1,9 @@
-"""Checking a device's signed request: the secret proves who it is, the seen-signature log stops replays."""
+"""Checking a device's signed request: the secret proves who it is, the timestamp that it is fresh, and
+the seen-signature log that it is not a replay of a fresh one."""
 
 from __future__ import annotations
 
+import time
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Path, Request, Security
@@ -9,7 +11,15 @@ from fastapi.security import APIKeyHeader
 
 from sync.central_sim.db import CentralDb
 from sync.central_sim.device_keys import secret_of
-from sync.signing import HEADER_DEVICE, HEADER_SIGNATURE, HEADER_TIMESTAMP, verify
+from sync.signing import (
+    HEADER_DEVICE,
+    HEADER_SIGNATURE,
+    HEADER_TIMESTAMP,
+    MAX_SKEW_S,
+    REPLAYED,
+    STALE_TIMESTAMP,
+    verify,
+)
 
 # Declared as security schemes so the contract documents them; checked together below.
 _device = APIKeyHeader(
@@ -21,7 +31,8 @@ _device = APIKeyHeader(
 _timestamp = APIKeyHeader(
     name=HEADER_TIMESTAMP,
     scheme_name="Timestamp",
-    description="Unix seconds by the device's own clock. Any value is accepted (clocks may be hours off).",
+    description=f"Unix seconds by the server's clock, as the device last learned it from the `Date` "
+    f"header of an answer: refused more than {MAX_SKEW_S} s from it (401, `{STALE_TIMESTAMP}`).",
     auto_error=False,
 )
 _signature = APIKeyHeader(
@@ -62,8 +73,15 @@ async def authenticate(
     body = await request.body()
     if secret is None or not verify(secret, request.method, target, timestamp, body, header_signature):
         raise _refuse("bad signature")
-    if not db.first_use_of_signature(device_id, timestamp, header_signature.strip().lower()):
-        raise _refuse("replayed request: this signature was already used")
+    now = time.time()
+    # After the signature: only the device itself learns that its clock is off, and by how much.
+    if abs(timestamp - now) > MAX_SKEW_S:
+        raise _refuse(
+            f"{STALE_TIMESTAMP}: {HEADER_TIMESTAMP} is {timestamp - now:+.0f} s from the server's clock "
+            f"(allowed: {MAX_SKEW_S} s either way); sign again with the time in this answer's Date header"
+        )
+    if not db.first_use_of_signature(device_id, timestamp, header_signature.strip().lower(), now):
+        raise _refuse(f"{REPLAYED}: this signature was already used")
     return device_id
 
 

@@ -1,20 +1,25 @@
 """`branchdoor central-sim` serves the contract on loopback, each device signing with a secret of its own
-derived from the master secret file."""
+derived from the master secret file; its clock is the machine's, and a test may move it a day on."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import httpx
+import pytest
 
 from sync.central_sim.__main__ import main
+from sync.signing import STALE_TIMESTAMP, signed_headers
 from tests.conftest import REPO
 from tests.sync.helpers import Device
 from tests.waiting import eventually
@@ -46,6 +51,10 @@ def device_secret(master: Path, device_id: str) -> bytes:
     )
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
+
+
+def server_time(response: httpx.Response) -> float:
+    return parsedate_to_datetime(response.headers["Date"]).timestamp()
 
 
 @contextmanager
@@ -93,6 +102,29 @@ def test_the_sim_runs_as_a_command_and_each_device_signs_with_its_own_secret(tmp
         assert door_1_there.status_code == 401
         with_master = Device(base, "door-3", b"m" * 40).gallery(limit=5)
         assert (with_master.status_code, with_master.json().get("detail")) == (401, "bad signature")
+
+
+@pytest.mark.skipif(
+    shutil.which("faketime") is None, reason="faketime is not installed (make test installs it)"
+)
+def test_a_request_replayed_25_hours_later_is_refused(tmp_path: Path) -> None:
+    """Issue #14: a captured gallery pull, sent again a day later, brought the gallery back."""
+    master = master_secret(tmp_path)
+    secret = device_secret(master, "door-1")
+    clock = tmp_path / "server-clock"
+    clock.write_text("+0\n")
+    # faketime preloads its library; with FAKETIME unset the library reads the file, on every call.
+    prefix = ["faketime", "--exclude-monotonic", "-f", "+0", "env", "-u", "FAKETIME"]
+    env = {"FAKETIME_TIMESTAMP_FILE": str(clock), "FAKETIME_NO_CACHE": "1"}
+    target = "/v1/devices/door-1/gallery?limit=5"
+    with cli_sim(tmp_path, master, prefix, env) as base:
+        captured = signed_headers("door-1", secret, "GET", target, int(time.time()), b"")
+        assert httpx.get(base + target, headers=captured).status_code == 200
+        clock.write_text("+25h\n")
+        assert eventually(lambda: server_time(httpx.get(f"{base}/admin/faults")) > time.time() + 24.9 * 3600)
+        replay = httpx.get(base + target, headers=captured)
+    assert replay.status_code == 401, "a day-old request was served"
+    assert replay.json()["detail"].startswith(STALE_TIMESTAMP)
 
 
 def test_a_secret_file_others_can_read_is_refused(tmp_path: Path) -> None:
