@@ -30,10 +30,11 @@ from device.domain import CheckIn, Profile
 from device.state.sealing import TemplateCipher
 from device.state.store import Store
 from sync.central_sim.db import CentralDb
+from sync.central_sim.device_keys import MasterSecret
 from sync.client import CentralClient
 from sync.models import Consent, GalleryUpsert
 
-SECRET = b"bench-secret-0123456789abcdef-0123456789"
+MASTER_SECRET = b"bench-secret-0123456789abcdef-0123456789"
 RECORDS = 50_000
 CUSTOMERS = 10_000
 
@@ -90,8 +91,8 @@ def main() -> int:
     repo = Path(__file__).resolve().parents[1]
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        secret_file = folder / "secret"
-        secret_file.write_bytes(SECRET)
+        secret_file = folder / "master-secret"
+        secret_file.write_bytes(MASTER_SECRET)
         secret_file.chmod(0o600)
         central_db = folder / "central.db"
         started = time.monotonic()
@@ -100,7 +101,7 @@ def main() -> int:
         port = free_port()
         server = subprocess.Popen(
             [sys.executable, "-m", "sync.central_sim", "--db", str(central_db), "--port", str(port),
-             "--device-secret-file", str(secret_file)],
+             "--master-secret-file", str(secret_file)],
             cwd=repo, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         base = f"http://127.0.0.1:{port}"
@@ -112,7 +113,8 @@ def main() -> int:
                 time.sleep(0.1)
         try:
             store = Store(folder / "device.db", TemplateCipher(os.urandom(32)))
-            client = CentralClient(base, "bench-door", SECRET, timeout_s=60)
+            secret = MasterSecret(MASTER_SECRET).for_device("bench-door")
+            client = CentralClient(base, "bench-door", secret, timeout_s=60)
             sync = CentralSync(store, client, batch_size=500)
 
             started = time.monotonic()

@@ -1,7 +1,9 @@
 """The device's HTTP client for the central service: every request signed, nothing else hidden.
 
-Timestamps never repeat (the server rejects a replayed signature), whatever the device clock says:
-each request is signed with max(clock, previous + 1), so a clock hours off still syncs.
+The server refuses a timestamp outside its window and a signature it has seen. So the client signs
+with the server's time, learned from the `Date` header of its answers (a clock hours off is refused
+once, then signs again with the time that answer carried), and never signs the same request twice
+with the same timestamp (across a restart it may: refused as a replay, it signs again a second later).
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 from typing import Any, Literal, Self, TypeVar
 from urllib.parse import quote, urlencode
@@ -19,9 +22,11 @@ from pydantic import BaseModel, ValidationError
 from common.redaction import redact
 from sync.gallery import ReadPage, read_page
 from sync.models import DeletionAckResult, UploadRefused, UploadResult
-from sync.signing import signed_headers
+from sync.signing import HEADER_SIGNATURE, MAX_SKEW_S, REPLAYED, STALE_TIMESTAMP, signed_headers
 
 UploadKind = Literal["checkin", "audit", "aggregate"]
+# `Date` has whole seconds and arrives after some latency: a smaller difference is no news.
+_OFFSET_RESOLUTION_S = 2.0
 _PATHS: dict[UploadKind, str] = {"checkin": "checkins", "audit": "audit", "aggregate": "aggregates"}
 
 
@@ -104,7 +109,8 @@ class CentralClient:
         self.device_id = device_id
         self._secret = secret
         self._clock = clock
-        self._last_timestamp = 0
+        self.offset_s = 0.0  # the server's clock minus ours, from the Date of its last answers
+        self._sent: set[tuple[int, str]] = set()  # (timestamp, signature) signed lately
         self._base = f"/v1/devices/{quote(device_id, safe='')}"
         self._http = httpx.Client(base_url=base_url, timeout=timeout_s, transport=transport)
         self.requests = 0
@@ -116,17 +122,46 @@ class CentralClient:
         self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
     ) -> httpx.Response:
         content = b"" if body is None else json.dumps(body, separators=(",", ":")).encode()
-        timestamp = max(int(self._clock()), self._last_timestamp + 1)
-        self._last_timestamp = timestamp
-        signed = signed_headers(self.device_id, self._secret, method, path, timestamp, content)
-        all_headers = {**signed, **(headers or {})}
+        extra = dict(headers or {})
         if body is not None:
-            all_headers["Content-Type"] = "application/json"
+            extra["Content-Type"] = "application/json"
+        offset_s = self.offset_s
+        response = self._signed(method, path, content, extra)
+        refused = _detail(response) if response.status_code == 401 else ""
+        # Once more: with the server's time, which this answer's Date has just taught us; or a second
+        # later, after a restart made us repeat a request the server had seen within that second.
+        learned = refused.startswith(STALE_TIMESTAMP) and self.offset_s != offset_s
+        if learned or refused.startswith(REPLAYED):
+            response = self._signed(method, path, content, extra)
+        return response
+
+    def _signed(self, method: str, path: str, content: bytes, extra: dict[str, str]) -> httpx.Response:
+        timestamp = int(self._clock() + self.offset_s)
+        signed = signed_headers(self.device_id, self._secret, method, path, timestamp, content)
+        # The same request again within a second (a poll, a retry) would repeat its signature, which
+        # the server takes for a replay: a second later is another signature. Only repeats move on,
+        # so a burst of different requests keeps the server's time.
+        while (timestamp, signed[HEADER_SIGNATURE]) in self._sent:
+            timestamp += 1
+            signed = signed_headers(self.device_id, self._secret, method, path, timestamp, content)
+        self._sent = {sent for sent in self._sent if sent[0] >= timestamp - 2 * MAX_SKEW_S}
+        self._sent.add((timestamp, signed[HEADER_SIGNATURE]))
         self.requests += 1
         try:
-            return self._http.request(method, path, content=content, headers=all_headers)
+            response = self._http.request(method, path, content=content, headers={**signed, **extra})
         except httpx.HTTPError as exc:
             raise CentralError(0, str(exc) or type(exc).__name__) from exc
+        self._learn_offset(response)
+        return response
+
+    def _learn_offset(self, response: httpx.Response) -> None:
+        try:
+            server_time = parsedate_to_datetime(response.headers["Date"]).timestamp()
+        except (KeyError, TypeError, ValueError):
+            return  # no Date, or not one we can read: keep what we know
+        offset = server_time + 0.5 - self._clock()  # Date is truncated to the second
+        if abs(offset - self.offset_s) > _OFFSET_RESOLUTION_S:
+            self.offset_s = offset
 
     @staticmethod
     def _failed(response: httpx.Response) -> CentralError:
@@ -184,3 +219,11 @@ class CentralClient:
         if response.status_code != 200:
             raise self._failed(response)
         return self._answer(response, DeletionAckResult).acknowledged
+
+
+def _detail(response: httpx.Response) -> str:
+    try:
+        detail = response.json().get("detail")
+    except (ValueError, AttributeError):
+        return ""
+    return detail if isinstance(detail, str) else ""

@@ -1,7 +1,7 @@
 """Device request signatures (HMAC-SHA256), shared by the central service and the device client.
 
-Pure functions: no clock, no I/O. The caller passes the timestamp, so a device can sign with its own
-clock (however skewed) and tests can sign with any time they like.
+Pure functions: no clock, no I/O. The caller passes the timestamp: the device signs with the server's
+time as it last learned it, and tests can sign with any time they like.
 """
 
 from __future__ import annotations
@@ -13,6 +13,15 @@ HEADER_DEVICE = "X-Device-Id"
 HEADER_TIMESTAMP = "X-Timestamp"
 HEADER_SIGNATURE = "X-Signature"
 MIN_SECRET_BYTES = 32
+# A request is fresh while its timestamp is this close to the server's clock, and the server knows
+# every signature it accepted for as long as it stays fresh: a captured request is good for nothing.
+MAX_SKEW_S = 300
+# How a 401 for a timestamp outside that window begins: the device re-reads the answer's Date header
+# and signs again with the server's time.
+STALE_TIMESTAMP = "timestamp outside the window"
+# How a 401 for a signature already used begins. For the device itself it means it repeated a request
+# within a second across a restart: safe to sign again a second later.
+REPLAYED = "replayed request"
 
 
 def canonical_message(method: str, path_with_query: str, timestamp: int, body: bytes) -> bytes:

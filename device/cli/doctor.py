@@ -14,7 +14,9 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
+import httpx
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.properties import Properties
@@ -24,6 +26,7 @@ from common.secret_files import CredentialError
 from device.cli.args import Subcommands, command, load
 from device.config import Config
 from device.mqtt.credentials import read_password, tls_context
+from device.runtime.instance_lock import held
 from drivers.camera import open_camera
 from drivers.serial.field import read_sensor
 from drivers.serial.registry import AnySensorConfig
@@ -82,9 +85,31 @@ def check_sensor(sensor: AnySensorConfig, timeout_s: float = 5.0) -> Check:
     return Check(name, True, f"{len(readings)} valid readings")
 
 
+def running_daemon_health(config: Config) -> dict[str, Any] | None:
+    """The /healthz of the daemon running on this config's state directory, or None."""
+    settings = config.observability
+    if not settings.enabled or not held(config.storage.state_dir):
+        return None
+    # Listening on every address means listening on loopback too.
+    anywhere = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}  # noqa: S104 (to ask, not to bind)
+    host = anywhere.get(settings.host, settings.host)
+    authority = f"[{host}]" if ":" in host else host
+    try:
+        body = httpx.get(f"http://{authority}:{settings.port}/healthz", timeout=2.0).json()  # 503 too
+    except (httpx.HTTPError, ValueError):
+        return None
+    return body if isinstance(body, dict) and isinstance(body.get("problems"), list) else None
+
+
 def check_broker(config: Config, timeout_s: float = 5.0) -> Check:
     settings = config.mqtt
     name = f"broker {settings.host}:{settings.port}"
+    health = running_daemon_health(config)
+    if health is not None and not any(str(p).startswith("broker:") for p in health["problems"]):
+        # A second connection with the daemon's identity would not be a second one: a broker binding
+        # client ids to accounts (config/mosquitto/) would drop the daemon's, and screens would read
+        # its Last Will, `offline`. A daemon not connected loses nothing: then we try ourselves, below.
+        return Check(name, True, "the running daemon is connected, credentials accepted")
     answer: list[ReasonCode] = []
     done = threading.Event()
 

@@ -50,6 +50,13 @@ def install_signal_handlers(stop: threading.Event) -> None:
     signal.signal(signal.SIGINT, handle)
 
 
+def mqtt_client_id(config: Config) -> str:
+    """Predictable, for the broker's log. A broker that lets any account choose any client id lets a
+    screen take this one and knock the kiosk off: the shipped Mosquitto config replaces it by the
+    certificate's CN (config/mosquitto/mosquitto.conf, `use_username_as_clientid`)."""
+    return f"branchdoor-{config.branch.id}-{config.branch.device_id}"
+
+
 def run(config: Config, stop: threading.Event) -> int:
     # Every part reports what it cannot do here; /healthz, /metrics and the health topic read it.
     faults = Faults()
@@ -58,8 +65,7 @@ def run(config: Config, stop: threading.Event) -> int:
     # A missing, unsafe or wrong template key refuses the start here, before anything else opens.
     store = Store(config.storage.database, load_cipher(config.privacy))
     camera = open_camera(config.camera)
-    client_id = f"branchdoor-{config.branch.id}-{config.branch.device_id}"
-    link = MqttLink(config.mqtt, topics, client_id=client_id, faults=faults)
+    link = MqttLink(config.mqtt, topics, client_id=mqtt_client_id(config), faults=faults)
     rec = config.recognition
     rule = f"open-set: tolerance {rec.tolerance}, margin {rec.margin}, {rec.min_votes} votes"
     desk = CheckinDesk(store, config.branch.id, config.branch.device_id, config.checkin.dedup_window_s, rule)

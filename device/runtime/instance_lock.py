@@ -42,3 +42,19 @@ class InstanceLock:
         if self._fd is not None:
             os.close(self._fd)  # closing releases the lock
             self._fd = None
+
+
+def held(state_dir: Path) -> bool:
+    """Whether a daemon runs on `state_dir` now. Probes with a shared lock, released at once: a daemon
+    starting in that very instant would find it taken and exit, for systemd to start it again."""
+    try:
+        fd = os.open(state_dir / "daemon.lock", os.O_RDONLY)
+    except OSError:
+        return False  # never started here, or not ours to read
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,6 +19,7 @@ from sync.central_sim.admin import admin_router
 from sync.central_sim.auth import AuthenticatedDevice
 from sync.central_sim.contract_text import DESCRIPTION, TITLE, VERSION
 from sync.central_sim.db import CentralDb, KeyReused, RecordKind
+from sync.central_sim.device_keys import DeviceSecrets
 from sync.central_sim.faults import Faults, FaultSwitch, refusal
 from sync.central_sim.rejections import rejected_records
 from sync.models import (
@@ -35,7 +36,10 @@ from sync.models import (
 
 Batch = CheckinBatch | AuditBatch | AggregateBatch
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": Problem, "description": "Unsigned, badly signed or replayed request."},
+    401: {
+        "model": Problem,
+        "description": "Unsigned, badly signed, stale (timestamp outside the window) or replayed request.",
+    },
     422: {"model": Problem, "description": "The request does not match this contract."},
     429: {"model": Problem, "description": "Too many requests: retry later with backoff."},
     500: {"model": Problem, "description": "Central failure: retry later with the same request."},
@@ -78,10 +82,8 @@ def _malformed_item() -> dict[str, Any]:
     }
 
 
-def create_app(
-    db_path: Path, faults: Faults | None = None, *, secrets: Mapping[str, bytes] | bytes
-) -> FastAPI:
-    """The sim over its own SQLite file. `secrets`: per device id, or one secret any device may use."""
+def create_app(db_path: Path, faults: Faults | None = None, *, secrets: DeviceSecrets) -> FastAPI:
+    """The sim over its own SQLite file. `secrets`: each device's, as a table or from a master secret."""
     db = CentralDb(db_path)
     switch = FaultSwitch(faults or Faults())
     app = FastAPI(title=TITLE, version=VERSION, description=DESCRIPTION)

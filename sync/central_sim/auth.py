@@ -1,15 +1,25 @@
-"""Checking a device's signed request: the secret proves who it is, the seen-signature log stops replays."""
+"""Checking a device's signed request: the secret proves who it is, the timestamp that it is fresh, and
+the seen-signature log that it is not a replay of a fresh one."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Path, Request, Security
 from fastapi.security import APIKeyHeader
 
 from sync.central_sim.db import CentralDb
-from sync.signing import HEADER_DEVICE, HEADER_SIGNATURE, HEADER_TIMESTAMP, verify
+from sync.central_sim.device_keys import secret_of
+from sync.signing import (
+    HEADER_DEVICE,
+    HEADER_SIGNATURE,
+    HEADER_TIMESTAMP,
+    MAX_SKEW_S,
+    REPLAYED,
+    STALE_TIMESTAMP,
+    verify,
+)
 
 # Declared as security schemes so the contract documents them; checked together below.
 _device = APIKeyHeader(
@@ -21,7 +31,8 @@ _device = APIKeyHeader(
 _timestamp = APIKeyHeader(
     name=HEADER_TIMESTAMP,
     scheme_name="Timestamp",
-    description="Unix seconds by the device's own clock. Any value is accepted (clocks may be hours off).",
+    description=f"Unix seconds by the server's clock, as the device last learned it from the `Date` "
+    f"header of an answer: refused more than {MAX_SKEW_S} s from it (401, `{STALE_TIMESTAMP}`).",
     auto_error=False,
 )
 _signature = APIKeyHeader(
@@ -35,11 +46,6 @@ _signature = APIKeyHeader(
 
 def _refuse(reason: str) -> HTTPException:
     return HTTPException(401, detail=reason, headers={"WWW-Authenticate": "BranchdoorHMAC"})
-
-
-def _secret_of(secrets: Mapping[str, bytes] | bytes, device_id: str) -> bytes | None:
-    """`secrets` is per device id, or one secret any device may use (the sim's command line)."""
-    return secrets if isinstance(secrets, bytes) else secrets.get(device_id)
 
 
 async def authenticate(
@@ -59,7 +65,7 @@ async def authenticate(
         timestamp = int(header_timestamp)
     except ValueError:
         raise _refuse(f"{HEADER_TIMESTAMP} is not unix seconds") from None
-    secret = _secret_of(request.app.state.secrets, device_id)
+    secret = secret_of(request.app.state.secrets, device_id)
     # The exact path and query of the request line: percent-encoding is signed as sent.
     target = request.scope["raw_path"].decode("latin-1")
     if request.scope["query_string"]:
@@ -67,8 +73,15 @@ async def authenticate(
     body = await request.body()
     if secret is None or not verify(secret, request.method, target, timestamp, body, header_signature):
         raise _refuse("bad signature")
-    if not db.first_use_of_signature(device_id, timestamp, header_signature.strip().lower()):
-        raise _refuse("replayed request: this signature was already used")
+    now = time.time()
+    # After the signature: only the device itself learns that its clock is off, and by how much.
+    if abs(timestamp - now) > MAX_SKEW_S:
+        raise _refuse(
+            f"{STALE_TIMESTAMP}: {HEADER_TIMESTAMP} is {timestamp - now:+.0f} s from the server's clock "
+            f"(allowed: {MAX_SKEW_S} s either way); sign again with the time in this answer's Date header"
+        )
+    if not db.first_use_of_signature(device_id, timestamp, header_signature.strip().lower(), now):
+        raise _refuse(f"{REPLAYED}: this signature was already used")
     return device_id
 
 

@@ -16,7 +16,7 @@ DOCUMENT = Path(__file__).resolve().parents[1] / "openapi.json"
 
 def generated() -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as scratch:
-        app = create_app(Path(scratch) / "contract.db", secrets=b"x" * 32)
+        app = create_app(Path(scratch) / "contract.db", secrets={})
         document: dict[str, Any] = app.openapi()
         app.state.db.close()
     return document

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sync.signing import MAX_SKEW_S
+
 TITLE = "branchdoor central sync"
 VERSION = "1.1.0"
 
@@ -16,30 +18,37 @@ acknowledges every deletion it carried out.
 Every request carries three headers:
 
 * `X-Device-Id`: the device id, equal to `{device_id}` in the path;
-* `X-Timestamp`: unix seconds by the device's clock;
+* `X-Timestamp`: unix seconds by the server's clock, as the device knows it (below);
 * `X-Signature`: lower-case hex `HMAC-SHA256(secret, METHOD + "\\n" + path_with_query + "\\n" +
   X-Timestamp + "\\n" + hex(SHA256(body)))`, where `path_with_query` is the request target exactly as
   sent (`/v1/devices/door-1/gallery?cursor=abc&limit=100`) and the body of a GET is empty.
 
-The secret is per device (at least 32 bytes), provisioned into a credential file readable only by the
-daemon (mode 0600 or a systemd credential), never into the configuration file.
+The secret is each device's own (at least 32 bytes; one device's secret is refused for any other
+device id and for another device's resources), provisioned into a credential file readable only by
+the daemon (mode 0600 or a systemd credential), never into the configuration file. The reference
+service derives it from a master secret: `HMAC-SHA256(master, "branchdoor device secret\\n" +
+device_id)` in hex, printed for provisioning by `branchdoor central-sim --print-device-secret ID`.
 
-**Why no freshness window.** Kiosks run on boxes without a battery-backed clock; after a power cut
-their clock can be hours or days off until NTP answers, and a skewed device must still sync (above
-all, it must still receive deletions). So the server accepts any timestamp, and stops replays instead
-by refusing a `(device id, timestamp, signature)` triple it has already accepted within the last 24
-hours of its own time. Every answer carries the server's `Date` header, from which a device may learn
-its offset. What this leaves open: a request captured on the wire (TLS is required, so this needs a
-broken TLS session) can be replayed after 24 hours. A replayed upload is harmless (records are stored
-once by `record_id`, batches once by `Idempotency-Key`); a replayed gallery pull returns changes to
-whoever holds the TLS session, which is why TLS is mandatory, with mutual TLS where supported.
+**Freshness window.** A timestamp more than MAX_SKEW_S seconds from the server's clock is refused, and the
+server remembers every `(device id, timestamp, signature)` it accepted for as long as that timestamp
+stays inside the window. A request captured on the wire is therefore good for nothing: replayed
+within the window it was already seen, replayed later it is stale.
 
-A device therefore never signs two requests with the same `X-Timestamp`: it uses
-`max(its clock, previous timestamp + 1)`, so polling twice within a second with the same cursor is not
-mistaken for a replay.
+Kiosks run on boxes without a battery-backed clock; after a power cut their clock can be hours or
+days off until NTP answers, and a skewed device must still sync (above all, it must still receive
+deletions). So every answer carries the server's `Date` header, and a device signs with its own clock
+plus the offset it last learned from one. A device that does not know the offset yet is refused once
+with `401` and a `detail` that begins `timestamp outside the window`; it reads that answer's `Date`
+and signs the request again.
 
-Failures answer `401` with `{"detail": reason}`: unsigned, device mismatch, bad signature, replayed.
-A `replayed` answer after a restart (timestamps reused) is safe to retry with a fresh timestamp.
+A device never sends the same request twice with the same `X-Timestamp` (its signature would be the
+same, and refused as a replay): repeating a request within a second, it signs the repeat with the
+next second. Different requests may share a timestamp, so a burst of uploads keeps to the server's
+time.
+
+Failures answer `401` with `{"detail": reason}`: unsigned, device mismatch, bad signature, timestamp
+outside the window, replayed. A `replayed` answer after a restart (a request repeated within the same
+second) is safe to retry with a fresh timestamp.
 
 ## The gallery feed
 
@@ -78,4 +87,4 @@ with backoff until it is accepted. A service that cannot name a refused record t
 that device's records of that kind, loudly, and loses none.
 
 No face template or image is ever uploaded.
-"""
+""".replace("MAX_SKEW_S", str(MAX_SKEW_S))

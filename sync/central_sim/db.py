@@ -6,7 +6,6 @@ import hashlib
 import json
 import sqlite3
 import threading
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -14,9 +13,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from sync.models import GalleryDelete, GalleryUpsert
+from sync.signing import MAX_SKEW_S
 
 RecordKind = Literal["checkins", "audit", "aggregates"]
-REPLAY_WINDOW_S = 24 * 3600
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +83,8 @@ class CentralDb:
                 seen_at REAL NOT NULL,
                 PRIMARY KEY (device_id, timestamp, signature)
             );
+            -- Pruned by timestamp on every signed request.
+            CREATE INDEX IF NOT EXISTS seen_signatures_by_time ON seen_signatures (timestamp);
             """
         )
 
@@ -209,11 +210,14 @@ class CentralDb:
 
     # --- replay protection -------------------------------------------------------------------------
 
-    def first_use_of_signature(self, device_id: str, timestamp: int, signature: str) -> bool:
-        """Remember a signature for 24 h of server time; False when it was seen in that window."""
-        now = time.time()
+    def first_use_of_signature(self, device_id: str, timestamp: int, signature: str, now: float) -> bool:
+        """Remember a signature while its timestamp is inside the window; False when already seen.
+
+        Kept by its timestamp, not by when it arrived: one signed ahead by almost the whole window
+        stays acceptable, and so remembered, for twice the window of server time.
+        """
         with self._transaction():
-            self._db.execute("DELETE FROM seen_signatures WHERE seen_at < ?", [now - REPLAY_WINDOW_S])
+            self._db.execute("DELETE FROM seen_signatures WHERE timestamp < ?", [now - MAX_SKEW_S])
             inserted = self._db.execute(
                 "INSERT OR IGNORE INTO seen_signatures (device_id, timestamp, signature, seen_at) "
                 "VALUES (?, ?, ?, ?)",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 
@@ -13,6 +12,7 @@ import uvicorn
 
 from sync.central_sim.app import create_app
 from sync.central_sim.db import CentralDb
+from sync.central_sim.device_keys import DeviceSecrets
 from sync.central_sim.faults import Faults
 
 
@@ -22,7 +22,7 @@ class CentralSim:
         db_path: Path,
         port: int = 0,
         *,
-        secrets: Mapping[str, bytes] | bytes,
+        secrets: DeviceSecrets,
         faults: Faults | None = None,
         host: str = "127.0.0.1",
     ) -> None:

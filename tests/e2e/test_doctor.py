@@ -1,5 +1,5 @@
 """`branchdoor doctor` as a field engineer runs it: a missing camera and a wrong broker password are two
-FAIL lines that say what to fix; a healthy kiosk passes."""
+FAIL lines that say what to fix; a healthy kiosk passes; a running one is not knocked off its broker."""
 
 from __future__ import annotations
 
@@ -9,10 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from device.demo.broker import MosquittoBroker
+from device.demo.broker import BrokerTls, MosquittoBroker, free_port
 from drivers.emulators.ld2450 import Ld2450Emulator
 from drivers.emulators.scenario import door_traffic
 from drivers.serial.geometry import Placement
+from tests.certs import BranchCA
+from tests.e2e.daemon import Daemon
+from tests.keys import privacy_section
+from tests.mqtt_helpers import Subscriber
 
 pytestmark = pytest.mark.e2e
 
@@ -68,3 +72,45 @@ def test_a_healthy_kiosk_passes_every_check(tmp_path: Path, grace_photo: Path) -
         radar.stop()
     assert done.returncode == 0, done.stdout + done.stderr
     assert [line.split()[0] for line in done.stdout.splitlines()] == ["PASS"] * 5, done.stdout
+
+
+def test_doctor_on_a_running_kiosk_does_not_knock_it_off_the_broker(tmp_path: Path) -> None:
+    """A broker that binds client ids to accounts (config/mosquitto/) holds one connection per kiosk
+    certificate: the doctor connecting with it would take the daemon's, its Last Will telling every
+    screen the kiosk is offline. The running daemon already knows whether it is connected: ask it."""
+    ca = BranchCA(tmp_path)
+    broker_cert = ca.issue("localhost", server=True, stem="broker")
+    kiosk_cert = ca.issue("kiosk-0427-door-1")
+    tls = BrokerTls(ca.ca_file, broker_cert.cert, broker_cert.key)
+    scene = tmp_path / "empty.toml"
+    scene.write_text("fps = 5\nduration_s = 5.0\n")
+    # The extra line lands on the last listener, the TLS one, as in the shipped configuration.
+    with MosquittoBroker(tls=tls, extra_config="use_username_as_clientid true\n") as broker:
+        config = tmp_path / "branchdoor.toml"
+        config.write_text(
+            f'[branch]\nid = "0427"\ndevice_id = "door-1"\n'
+            f'[camera]\ntype = "scene"\nscript = "{scene}"\nloop = true\n'
+            f"[mqtt]\nport = {tls.port}\n"
+            f'[mqtt.tls]\nca_file = "{ca.ca_file}"\n'
+            f'cert_file = "{kiosk_cert.cert}"\nkey_file = "{kiosk_cert.key}"\n'
+            f'[storage]\nstate_dir = "{tmp_path / "state"}"\n'
+            f"[observability]\nport = {free_port()}\nhealth_interval_s = 1.0\n" + privacy_section(tmp_path)
+        )
+        screen = Subscriber(broker.port, "branchdoor/0427/device/door-1/#")
+        daemon = Daemon(config)
+        try:
+            assert screen.wait_for(
+                lambda: [m.payload for m in screen.on("/availability")] == [b"online"], 60
+            ), daemon.log_text()
+            done = doctor(config)
+            # Health comes every second on the same connection after any Last Will the doctor caused.
+            healths = len(screen.on("/health"))
+            assert screen.wait_for(lambda: len(screen.on("/health")) > healths, 20), daemon.log_text()
+            availability = [m.payload for m in screen.on("/availability")]
+            daemon.terminate()
+        finally:
+            daemon.kill()
+            screen.close()
+    assert availability == [b"online"], f"the doctor knocked the kiosk off the broker: {availability}"
+    [line] = [line for line in done.stdout.splitlines() if "broker" in line]
+    assert line.startswith("PASS") and "running daemon" in line, done.stdout

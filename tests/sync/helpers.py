@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 import httpx
 
 from sync.models import Consent, GalleryUpsert
-from sync.signing import signed_headers
+from sync.signing import HEADER_SIGNATURE, signed_headers
 
 SECRET = b"s3cret-for-door-1-0123456789abcdef"
 OTHER_SECRET = b"s3cret-for-door-2-0123456789abcdef"
@@ -28,15 +28,18 @@ class Device:
         self.device_id = device_id
         self.secret = secret
         self.skew_s = 0
-        self._last_timestamp = 0
+        self._sent: set[tuple[int, str]] = set()
 
     def request(
         self, method: str, target: str, body: bytes = b"", headers: dict[str, str] | None = None
     ) -> httpx.Response:
-        # As the contract asks: never the same timestamp twice, or a repeated poll would look replayed.
-        timestamp = max(int(time.time()) + self.skew_s, self._last_timestamp + 1)
-        self._last_timestamp = timestamp
+        # As the contract asks: never the same request twice with one timestamp, or it looks replayed.
+        timestamp = int(time.time()) + self.skew_s
         signed = signed_headers(self.device_id, self.secret, method, target, timestamp, body)
+        while (timestamp, signed[HEADER_SIGNATURE]) in self._sent:
+            timestamp += 1
+            signed = signed_headers(self.device_id, self.secret, method, target, timestamp, body)
+        self._sent.add((timestamp, signed[HEADER_SIGNATURE]))
         return self.http.request(method, target, content=body, headers={**signed, **(headers or {})})
 
     def gallery(self, cursor: str | None = None, limit: int = 100) -> httpx.Response:

@@ -7,6 +7,11 @@ let settings = null;
 let client = null;
 let screenId = "";
 let zone = "";
+let account = "";
+// The broker holds one connection per account (config/mosquitto/) and drops the older one. Tabs of
+// one browser say when they connect, so an older tab stops instead of taking the session back at
+// its next reconnect, which would knock the newer one off in turn, every 2 s.
+const tabs = "BroadcastChannel" in window ? new BroadcastChannel("branchdoor-teller") : null;
 
 function el(tag, className, text) {
   const node = document.createElement(tag);
@@ -124,6 +129,20 @@ function sayHello() {
   client.publish(`${base()}/screen/${screenId}/hello`, JSON.stringify(hello), { qos: 1 });
 }
 
+function announce() {
+  if (tabs && account) tabs.postMessage({ broker: settings.broker_ws_url, account });
+}
+
+function stepAside(event) {
+  const other = event.data || {};
+  if (!client || !account || other.account !== account || other.broker !== settings.broker_ws_url) return;
+  client.end(true);
+  client = null;
+  for (const cueId of [...cards.keys()]) removeCue(cueId); // no withdrawal would reach them now
+  document.getElementById("login").classList.remove("signed-in");
+  setStatus("replaced", "signed in on another tab: this one stopped (Connect takes it back)");
+}
+
 function connect(event) {
   event.preventDefault();
   const value = (id) => document.getElementById(id).value.trim();
@@ -131,29 +150,34 @@ function connect(event) {
   zone = value("zone");
   const options = { protocolVersion: 5, clean: true, reconnectPeriod: 2000, connectTimeout: 5000,
     clientId: `dashboard-${screenId}-${Math.random().toString(16).slice(2, 8)}` };
-  if (value("username")) {
-    options.username = value("username");
+  account = value("username");
+  if (account) {
+    options.username = account;
     options.password = document.getElementById("password").value;
   }
   if (client) client.end(true);
   setStatus("connecting", "connecting…");
-  client = mqtt.connect(settings.broker_ws_url, options);
-  client.on("connect", () => {
+  const mine = mqtt.connect(settings.broker_ws_url, options);
+  client = mine;
+  // A client ended (signed in again, or stepped aside) still reports its closing: not this page's state.
+  const current = (handler) => (...args) => { if (client === mine) handler(...args); };
+  mine.on("connect", current(() => {
+    announce();
     const topics = [`${base()}/cues`, `${base()}/screen/${screenId}/cues`, `${base()}/withdrawals`,
       `${base()}/device/+/availability`];
     if (zone) topics.push(`${base()}/zone/${zone}/cues`);
-    client.subscribe(topics, { qos: 1 }, (err) => {
+    mine.subscribe(topics, { qos: 1 }, current((err) => {
       if (err) {
         setStatus("error", `cannot subscribe: ${err.message}`);
         return;
       }
       document.getElementById("login").classList.add("signed-in");
       setStatus("connected", `screen ${screenId}${zone ? " · " + zone : ""}`);
-    });
-  });
-  client.on("message", onMessage);
-  client.on("offline", () => setStatus("offline", "broker unreachable, retrying…"));
-  client.on("error", (err) => setStatus("error", err.message));
+    }));
+  }));
+  mine.on("message", current(onMessage));
+  mine.on("offline", current(() => setStatus("offline", "broker unreachable, retrying…")));
+  mine.on("error", current((err) => setStatus("error", err.message)));
 }
 
 async function main() {
@@ -161,6 +185,7 @@ async function main() {
   const params = new URLSearchParams(location.search);
   for (const id of ["screen", "zone", "username"]) document.getElementById(id).value = params.get(id) || "";
   document.getElementById("login").addEventListener("submit", connect);
+  if (tabs) tabs.onmessage = stepAside;
   setInterval(tick, 1000);
   tick();
 }

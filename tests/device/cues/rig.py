@@ -43,12 +43,12 @@ class Kiosk:
 @contextmanager
 def kiosk(
     tmp_path: Path, mqtt: MqttConfig, *, cues: CuesConfig | None = None, expiry_s: float = 60,
-    branch: str | None = None, link_class: type[MqttLink] = MqttLink,
+    branch: str | None = None, link_class: type[MqttLink] = MqttLink, client_id: str | None = None,
 ) -> Iterator[Kiosk]:  # fmt: skip
     branch = branch or f"b-{uuid.uuid4().hex[:8]}"
     topics = Topics("branchdoor", branch, "door-1")
     store = Store(tmp_path / f"{branch}.db")
-    link = link_class(mqtt, topics, client_id=f"kiosk-{branch}")
+    link = link_class(mqtt, topics, client_id=client_id or f"kiosk-{branch}")
     board = CueBoard(link, topics, cues or CuesConfig(), expiry_s, store)
     link.start()
     try:

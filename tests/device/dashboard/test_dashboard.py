@@ -30,7 +30,10 @@ SCREENSHOT_ENV = "BRANCHDOOR_DASHBOARD_SCREENSHOT"
 @pytest.fixture(scope="module")
 def ws_broker() -> Iterator[MosquittoBroker]:
     users = {"kiosk-0427-door-1": "kiosk-pw", "screen-0427-counter-1": "screen-pw"}
-    with MosquittoBroker(users=users, websockets_port=free_port()) as broker:
+    # As the shipped config/mosquitto/ does: on the websockets listener (the last one, where the extra
+    # line lands) the client id is the account, so one account holds one connection.
+    bind = "use_username_as_clientid true\n"
+    with MosquittoBroker(users=users, websockets_port=free_port(), extra_config=bind) as broker:
         yield broker
 
 
@@ -116,3 +119,32 @@ def test_cards_appear_expire_and_take_feedback(
         assert k.board.stats.verdicts["served"] == 1
         assert page.locator("#empty").is_visible()
         assert problems == []
+
+
+def test_a_second_tab_of_one_screen_account_takes_over_and_the_first_stops(
+    tmp_path: Path, ws_broker: MosquittoBroker, dashboard: DashboardServer
+) -> None:
+    """The broker keeps one connection per account and drops the older one. Left alone, the older tab
+    would reconnect and take the session back, and the two would knock each other off every 2 s."""
+    password = tmp_path / "kiosk-password"
+    password.write_text("kiosk-pw\n")
+    password.chmod(0o600)
+    mqtt = MqttConfig(port=ws_broker.port, username="kiosk-0427-door-1", password_file=password)
+    screen_logins = ws_broker.log_path.read_text().count("u'screen-0427-counter-1'")
+    with kiosk(tmp_path, mqtt, branch=BRANCH) as k, chromium() as browser:
+        tabs = browser.new_context()  # one browser profile: its tabs can hear each other
+        first, second = tabs.new_page(), tabs.new_page()
+        for page in (first, second):
+            page.goto(f"{dashboard.url}?screen=counter-1&username=screen-0427-counter-1")
+            page.fill("#password", "screen-pw")
+            page.click("button[type=submit]")
+            page.wait_for_selector("#status[data-state=connected]", timeout=10_000)
+        first.wait_for_selector("#status[data-state=replaced]", timeout=10_000)
+        assert "another tab" in first.locator("#status").inner_text()
+        second.wait_for_timeout(5_000)  # two of MQTT.js's 2 s reconnects, had the first kept trying
+        assert second.locator("#status").get_attribute("data-state") == "connected"
+        assert first.locator("#status").get_attribute("data-state") == "replaced"
+        k.check_in(GRACE)
+        second.wait_for_selector(".card >> text=Please greet Grace", timeout=5_000)
+        assert first.locator(".card").count() == 0 and first.locator("#login").is_visible()
+    assert ws_broker.log_path.read_text().count("u'screen-0427-counter-1'") - screen_logins == 2

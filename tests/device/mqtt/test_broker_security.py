@@ -8,11 +8,18 @@ import os
 import socket
 import ssl
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
+import paho.mqtt.client as mqtt
 import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
 
 from device.cli.doctor import check_broker
 from device.config import BranchConfig, Config
@@ -20,6 +27,7 @@ from device.config_file import ConfigError, parse_config
 from device.cues.config import CuesConfig
 from device.demo.broker import find_mosquitto, free_port
 from device.mqtt.config import MqttConfig, MqttTlsConfig
+from device.runtime.daemon import mqtt_client_id
 from tests.certs import BranchCA
 from tests.conftest import REPO
 from tests.device.cues.rig import kiosk
@@ -39,8 +47,14 @@ def ca(tmp_path_factory: pytest.TempPathFactory) -> BranchCA:
     return authority
 
 
+@dataclass(frozen=True)
+class Shipped:
+    tls_port: int  # kiosks and screens with a certificate
+    wss_port: int  # teller browsers with a password
+
+
 @pytest.fixture(scope="module")
-def shipped_broker(ca: BranchCA) -> Iterator[int]:
+def shipped_broker(ca: BranchCA) -> Iterator[Shipped]:
     """config/mosquitto/mosquitto.conf with its paths pointed at the test CA and free loopback ports."""
     folder = ca.folder
     subprocess.run(
@@ -70,7 +84,7 @@ def shipped_broker(ca: BranchCA) -> Iterator[int]:
             except OSError:
                 assert time.monotonic() < deadline, "the shipped configuration did not start"
                 time.sleep(0.05)
-        yield tls_port
+        yield Shipped(tls_port, ws_port)
     finally:
         process.terminate()
         process.wait(5)
@@ -89,9 +103,9 @@ def screen_context(ca: BranchCA, name: str) -> ssl.SSLContext:
 
 
 def test_a_screen_of_one_branch_receives_nothing_published_for_another(
-    tmp_path: Path, ca: BranchCA, shipped_broker: int
+    tmp_path: Path, ca: BranchCA, shipped_broker: Shipped
 ) -> None:
-    port = shipped_broker
+    port = shipped_broker.tls_port
     # Both screens ask for everything; the broker grants the SUBACK, which proves nothing.
     screen_a = Subscriber(port, "#", tls=screen_context(ca, "screen-0427-counter-1"))
     screen_b = Subscriber(port, "#", tls=screen_context(ca, "screen-0815-counter-1"))
@@ -119,11 +133,11 @@ def test_a_screen_of_one_branch_receives_nothing_published_for_another(
 
 
 def test_a_screen_gets_its_own_replay_over_tls_and_never_another_screens(
-    tmp_path: Path, ca: BranchCA, shipped_broker: int
+    tmp_path: Path, ca: BranchCA, shipped_broker: Shipped
 ) -> None:
     """The positive control for isolation: the shipped ACL lets a screen hear its own replay (so the
     silence above is not an ACL that blocks everything), and not the replay of the next counter."""
-    port = shipped_broker
+    port = shipped_broker.tls_port
     screens = {name: Subscriber(port, "#", tls=screen_context(ca, f"screen-0427-{name}"))
                for name in ("counter-1", "counter-2")}  # fmt: skip
     settings = MqttConfig(port=port, tls=tls_for(ca, "kiosk-0427-door-1"))
@@ -144,11 +158,78 @@ def test_a_screen_gets_its_own_replay_over_tls_and_never_another_screens(
         screen.close()
 
 
-def test_a_client_without_a_certificate_is_refused(ca: BranchCA, shipped_broker: int) -> None:
+def connect_as(
+    port: int, client_id: str, tls: ssl.SSLContext, password: tuple[str, str] | None = None
+) -> ReasonCode:
+    """One connection with a client id of our choosing (over wss when a password is given): the
+    broker's answer to it, then a clean disconnect."""
+    answers: list[ReasonCode] = []
+    done = threading.Event()
+
+    def on_connect(
+        _c: mqtt.Client, _u: object, _f: mqtt.ConnectFlags, code: ReasonCode, _p: Properties | None
+    ) -> None:
+        answers.append(code)
+        done.set()
+
+    transport: Literal["tcp", "websockets"] = "websockets" if password else "tcp"
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id, protocol=mqtt.MQTTv5, transport=transport)
+    client.tls_set_context(tls)
+    if password:
+        client.username_pw_set(*password)
+    client.on_connect = on_connect
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    try:
+        assert done.wait(10), f"no answer to CONNECT as {client_id}"
+    finally:
+        client.disconnect()
+        client.loop_stop()
+    return answers[0]
+
+
+def test_a_screen_account_taking_the_kiosks_client_id_never_knocks_the_kiosk_off(
+    tmp_path: Path, ca: BranchCA, shipped_broker: Shipped
+) -> None:
+    """Issue #14: a teller account connecting with the kiosk's client id took over its session, which
+    disconnected the kiosk and published its Last Will, so every screen read it `offline`."""
+    tls_port = shipped_broker.tls_port
+    settings = MqttConfig(port=tls_port, tls=tls_for(ca, "kiosk-0427-door-1"))
+    kiosk_id = mqtt_client_id(Config(branch=BranchConfig(id="0427", device_id="door-1"), mqtt=settings))
+    browser = ssl.create_default_context(cafile=str(ca.ca_file))  # wss: the broker's certificate only
+    counter_1 = screen_context(ca, "screen-0427-counter-1")
+    teller = ("screen-0427-counter-1", "pw")
+    with kiosk(tmp_path, settings, branch="0427", client_id=kiosk_id) as k:
+        counter_2 = Subscriber(tls_port, "branchdoor/0427/#", tls=screen_context(ca, "screen-0427-counter-2"))
+
+        def availability() -> list[bytes]:
+            return [m.payload for m in counter_2.on("/availability")]
+
+        # Retained: an earlier test's kiosk may have left `offline` there, until this one said `online`.
+        assert counter_2.wait_for(lambda: availability()[-1:] == [b"online"])
+        seen = len(availability())
+        for _ in range(5):
+            for taken in (kiosk_id, "kiosk-0427-door-1"):  # the id the kiosk sends; its certificate's CN
+                over_wss = connect_as(shipped_broker.wss_port, taken, browser, teller)
+                over_tls = connect_as(tls_port, taken, counter_1)
+                # Valid accounts, accepted: each attempt really reached the broker's session table.
+                assert not over_wss.is_failure and not over_tls.is_failure, (over_wss, over_tls)
+        checkin = k.check_in()
+        # Delivered on the same connection after any Last Will the attempts caused: once the cue is
+        # here, an `offline` would be too.
+        assert counter_2.wait_for(lambda: len(counter_2.on("/cues")) == 1)
+        since = availability()[seen:]
+        assert k.link.connected
+    counter_2.close()
+    assert since == [], f"the kiosk was knocked off the broker: its availability read {since}"
+    assert json.loads(counter_2.on("/cues")[0].payload)["visit_id"] == checkin.visit_id
+
+
+def test_a_client_without_a_certificate_is_refused(ca: BranchCA, shipped_broker: Shipped) -> None:
     context = ssl.create_default_context(cafile=str(ca.ca_file))
     with (
         pytest.raises((ssl.SSLError, ConnectionResetError, BrokenPipeError)),
-        socket.create_connection(("127.0.0.1", shipped_broker), timeout=5) as raw,
+        socket.create_connection(("127.0.0.1", shipped_broker.tls_port), timeout=5) as raw,
         context.wrap_socket(raw, server_hostname="localhost") as tls,
     ):
         tls.sendall(b"\x10\x00")  # TLS 1.3 reports the missing certificate on first use
@@ -167,13 +248,13 @@ def test_plaintext_mqtt_to_another_host_is_refused_at_config_check(tmp_path: Pat
 
 
 def test_doctor_checks_the_broker_over_tls_with_the_kiosk_certificate(
-    ca: BranchCA, shipped_broker: int, tmp_path: Path
+    ca: BranchCA, shipped_broker: Shipped, tmp_path: Path
 ) -> None:
-    settings = MqttConfig(port=shipped_broker, tls=tls_for(ca, "kiosk-0427-door-1"))
+    settings = MqttConfig(port=shipped_broker.tls_port, tls=tls_for(ca, "kiosk-0427-door-1"))
     good = check_broker(Config(branch=BranchConfig(id="0427"), mqtt=settings))
     assert good.passed, good.detail
     missing = tls_for(ca, "kiosk-0427-door-1").model_copy(update={"key_file": tmp_path / "nope.key"})
     bad = check_broker(
-        Config(branch=BranchConfig(id="0427"), mqtt=MqttConfig(port=shipped_broker, tls=missing))
+        Config(branch=BranchConfig(id="0427"), mqtt=MqttConfig(port=shipped_broker.tls_port, tls=missing))
     )
     assert not bad.passed and "[mqtt.tls]" in bad.detail

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from device.runtime.instance_lock import AlreadyRunning, InstanceLock
+from device.runtime.instance_lock import AlreadyRunning, InstanceLock, held
 
 
 def test_a_second_holder_is_refused_and_told_who_holds_it(tmp_path: Path) -> None:
@@ -42,4 +42,13 @@ def test_a_holder_killed_outright_leaves_no_stale_lock(tmp_path: Path) -> None:
     holder.kill()
     holder.wait()
     with InstanceLock(tmp_path, "test"):
+        pass
+
+
+def test_whether_a_daemon_holds_the_lock_can_be_asked_without_keeping_it(tmp_path: Path) -> None:
+    assert not held(tmp_path / "never-started")
+    with InstanceLock(tmp_path, "branchdoor run"):
+        assert held(tmp_path)
+    assert not held(tmp_path)  # the lock file stays; nobody holds it
+    with InstanceLock(tmp_path, "branchdoor run"):  # and asking took nothing away
         pass
