@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from device.runtime.instance_lock import AlreadyRunning, InstanceLock
+from device.state.files import StateError
 
 
 def test_a_second_holder_is_refused_and_told_who_holds_it(tmp_path: Path) -> None:
@@ -43,3 +44,18 @@ def test_a_holder_killed_outright_leaves_no_stale_lock(tmp_path: Path) -> None:
     holder.wait()
     with InstanceLock(tmp_path, "test"):
         pass
+
+
+def test_a_lock_path_that_is_a_directory_is_refused_in_one_line(tmp_path: Path) -> None:
+    (tmp_path / "daemon.lock").mkdir()
+    with pytest.raises(StateError) as refused, InstanceLock(tmp_path, "branchdoor run"):
+        pass
+    message = str(refused.value)
+    assert "\n" not in message and str(tmp_path / "daemon.lock") in message and "is a directory" in message
+
+
+def test_a_state_directory_that_is_a_file_is_refused_in_one_line(tmp_path: Path) -> None:
+    (tmp_path / "state").write_text("")
+    with pytest.raises(StateError) as refused, InstanceLock(tmp_path / "state", "branchdoor run"):
+        pass
+    assert str(tmp_path / "state") in str(refused.value) and "is a file" in str(refused.value)
