@@ -88,6 +88,8 @@ def health(parts: Parts, now: float | None = None) -> dict[str, Any]:
     free_mb = disk_free_mb(parts.store.path.parent)
     if free_mb < LOW_DISK_MB:
         problems.append(f"disk: nearly full ({free_mb:.0f} MB free)")
+    if parts.store.backups.last_error:
+        problems.append(parts.store.backups.last_error)
     if parts.central is not None:
         if parts.central.over_budget:
             problems.append("central: outbox over its disk budget")
