@@ -11,13 +11,13 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from device.cli import customer, daemon, demo, doctor, field, privacy, report
+from device.cli import customer, daemon, demo, doctor, field, privacy, report, state
 from device.cli.args import config_option
 from device.config_file import ConfigError
 from device.state.files import StateError
 
 # In the order `branchdoor --help` lists them.
-GROUPS = (daemon, customer, field, report, doctor, demo, privacy)
+GROUPS = (daemon, customer, field, report, doctor, demo, privacy, state)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -32,7 +32,8 @@ def test_every_command_names_the_function_that_runs_it() -> None:
     commands = leaves(build_parser())
     assert {" ".join(words) for words, _ in commands} == {
         "run", "config check", "enroll", "forget", "sensors read", "heatmap", "report", "doctor",
-        "central-sim", "demo", "keys new", "keys rotate", "token issue",
+        "central-sim", "demo", "keys new", "keys rotate", "token issue", "state check", "state restore",
+        "state start-empty",
     }  # fmt: skip
     missing = [" ".join(words) for words, handler in commands if not callable(handler)]
     assert not missing, f"commands without a handler: {missing}"
