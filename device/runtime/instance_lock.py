@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from types import TracebackType
 
-from device.state.files import prepare_state_dir, refusal
+from device.state.files import give_to_owner_of, prepare_state_dir, refusal
 
 
 class AlreadyRunning(RuntimeError):
@@ -31,6 +31,7 @@ class InstanceLock:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         except OSError as exc:
             raise refusal(self.path, exc, "instance lock") from None
+        give_to_owner_of(self.path, self.path.parent)  # made under sudo, the daemon must still open it
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

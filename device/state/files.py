@@ -29,18 +29,20 @@ def prepare_state_dir(folder: Path) -> None:
             f"state directory {folder} is a file, not a directory: move that file away "
             "(or point [storage] state_dir elsewhere)"
         ) from None
-    except PermissionError:
-        raise StateError(
-            f"state directory {folder}: permission denied creating it as {_user()}: create it owned by "
-            "the user the daemon runs as (systemd's StateDirectory= does)"
-        ) from None
+    except PermissionError:  # it, or a folder above it, is out of this user's reach
+        raise _not_ours(folder) from None
     except OSError as exc:
         raise StateError(f"state directory {folder}: cannot create it: {exc.strerror}") from None
     if not os.access(folder, os.R_OK | os.W_OK | os.X_OK):
-        raise StateError(
-            f"state directory {folder}: permission denied for {_user()}: it must belong to the user the "
-            f"daemon runs as (chown -R branchdoor: {folder})"
-        )
+        raise _not_ours(folder)
+
+
+def _not_ours(folder: Path) -> StateError:
+    return StateError(
+        f"state directory {folder}: permission denied for {_user()}: it must belong to the user the daemon "
+        f"runs as, and the folders above it let them through (chown -R branchdoor: {folder}; systemd's "
+        "StateDirectory= does it)"
+    )
 
 
 def refusal(path: Path, exc: OSError, what: str) -> StateError:

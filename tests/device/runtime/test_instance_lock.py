@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 
 from device.runtime.instance_lock import AlreadyRunning, InstanceLock
 from device.state.files import StateError
+from tests.device.state.kiosk_files import as_another_user
 
 
 def test_a_second_holder_is_refused_and_told_who_holds_it(tmp_path: Path) -> None:
@@ -59,3 +61,17 @@ def test_a_state_directory_that_is_a_file_is_refused_in_one_line(tmp_path: Path)
     with pytest.raises(StateError) as refused, InstanceLock(tmp_path / "state", "branchdoor run"):
         pass
     assert str(tmp_path / "state") in str(refused.value) and "is a file" in str(refused.value)
+
+
+def test_a_state_directory_the_daemon_may_not_use_is_refused_in_one_line(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    state.mkdir(mode=0o700)
+    if os.geteuid() != 0:
+        state.chmod(0o000)
+    tmp_path.chmod(0o755)
+    try:
+        message = as_another_user(lambda: InstanceLock(state, "branchdoor run").__enter__())
+    finally:
+        state.chmod(0o700)
+    assert str(state) in message and "permission denied" in message and "chown" in message
+    assert "\n" not in message

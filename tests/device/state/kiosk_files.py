@@ -3,17 +3,20 @@ ways a file gets damaged, and the `branchdoor` command line as a real subprocess
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from device.checkin.desk import CheckinDesk
 from device.domain import Consent, Identification, Profile
 from device.privacy.keys import read_key
+from device.state.files import StateError
 from device.state.store import Store
 from tests.conftest import REPO, random_templates
 from tests.keys import key_file
@@ -98,3 +101,27 @@ def branchdoor(*args: str, timeout_s: float = 120.0) -> subprocess.CompletedProc
         os.killpg(process.pid, signal.SIGKILL)
         out, err = process.communicate()
     return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+
+
+def as_another_user(action: Callable[[], object]) -> str:
+    """The StateError `action` meets in a forked process that owns nothing here (run as root: the
+    nobody user, for a real permission error), or "" when it meets none; any other exception is named."""
+    context = multiprocessing.get_context("fork")
+    said = context.Queue()
+
+    def child() -> None:
+        if os.geteuid() == 0:
+            os.setgid(65534)
+            os.setuid(65534)
+        try:
+            action()
+            said.put("")
+        except StateError as exc:
+            said.put(str(exc))
+        except Exception as exc:  # anything else is the failure to show: a traceback where a line was due
+            said.put(f"not a StateError: {type(exc).__name__}: {exc}")
+
+    process = context.Process(target=child)
+    process.start()
+    process.join(60)
+    return str(said.get(timeout=10))

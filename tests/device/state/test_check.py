@@ -3,6 +3,9 @@ header or in a page in the middle; each refusal one line, naming the file and th
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -11,7 +14,7 @@ from device.state.backups import Backups
 from device.state.check import examine, require_usable, row_counts
 from device.state.files import StateError
 from device.state.store import Store
-from tests.device.state.kiosk_files import fill, garble_header, garble_middle_page
+from tests.device.state.kiosk_files import as_another_user, fill, garble_header, garble_middle_page
 from tests.keys import CIPHER
 
 
@@ -87,3 +90,18 @@ def test_a_database_path_that_is_a_directory_is_refused(tmp_path: Path) -> None:
     (tmp_path / "branchdoor.db").mkdir()
     with pytest.raises(StateError, match="is a directory"):
         Store(tmp_path / "branchdoor.db", CIPHER)
+
+
+def test_a_database_the_daemon_may_not_write_is_refused_naming_it(tmp_path: Path) -> None:
+    # Outside pytest's own temporary folder, which only its owner may enter: the other user must reach it.
+    folder = Path(tempfile.mkdtemp(prefix="branchdoor-perm-", dir="/tmp"))
+    try:
+        folder.chmod(0o777)
+        database = folder / "branchdoor.db"
+        fill(database, tmp_path, customers=1)
+        database.chmod(0o600 if os.geteuid() == 0 else 0o400)  # as root, the other user is nobody
+        message = as_another_user(lambda: Store(database, CIPHER))
+    finally:
+        shutil.rmtree(folder)
+    assert str(database) in message and "permission denied" in message and "chown" in message, message
+    assert "\n" not in message
