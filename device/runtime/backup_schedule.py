@@ -31,7 +31,9 @@ class BackupSchedule:
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(5.0)
+        # A copy under way is not waited for past this: SIGTERM must stop the daemon within 5 s, and the
+        # unfinished copy is only a temporary file, erased by the next one.
+        self._thread.join(2.0)
 
     def first_wait_s(self, now: float) -> float:
         """Seconds until the first copy: the rest of the interval since the newest copy. A copy dated in

@@ -128,18 +128,21 @@ class Backups:
                 problems.append(f"{aside}: {exc.strerror or exc}")
         fresh: Copy | None = None
         if self.folder.is_dir():  # a copy under way made the folder before it took its snapshot
-            with self._exclusive():
-                stale = self.copies() + self._partials()
-                if stale:
-                    try:
-                        fresh = self._copy()
-                    except (OSError, sqlite3.Error, BackupError) as exc:
-                        problems.append(f"no fresh copy: {exc}")
-                for path in stale:  # whether or not the fresh copy could be made: privacy first
-                    try:
-                        erase(path)
-                    except OSError as exc:
-                        problems.append(f"{path}: {exc.strerror or exc}")
+            try:
+                with self._exclusive():
+                    stale = self.copies() + self._partials()
+                    if stale:
+                        try:
+                            fresh = self._copy()
+                        except (OSError, sqlite3.Error, BackupError) as exc:
+                            problems.append(f"no fresh copy: {exc}")
+                    for path in stale:  # whether or not the fresh copy could be made: privacy first
+                        try:
+                            erase(path)
+                        except OSError as exc:
+                            problems.append(f"{path}: {exc.strerror or exc}")
+            except OSError as exc:  # the folder itself: it can no longer be read or locked
+                problems.append(f"{self.folder}: {exc.strerror or exc}")
         if problems:
             self.last_error = (
                 "backup copies older than a deletion or key change may remain: "

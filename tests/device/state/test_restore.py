@@ -3,6 +3,7 @@ its -wal goes with it rather than into the restored file; the customers and queu
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import stat
@@ -108,3 +109,20 @@ def test_start_empty_replaces_only_what_cannot_be_used_and_keeps_the_backups(tmp
     assert [p.stat().st_size for p in done.set_aside] == [0]
     assert examine(database).healthy and held(database, tmp_path)["customers"] == 0
     assert backup.exists()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can give a file to another user")
+def test_run_with_sudo_the_copies_and_the_restored_file_still_belong_to_the_daemons_user(
+    tmp_path: Path,
+) -> None:
+    state = tmp_path / "state"
+    database = state / "branchdoor.db"
+    fill(database, tmp_path, customers=2)
+    os.chown(state, 65534, 65534)  # as systemd's StateDirectory= gives it to the service's user
+
+    copy = Backups(database).make(keep=3).path
+    garble_header(database)
+    restore(database)
+
+    for path in (copy.parent, copy, database):
+        assert (path.stat().st_uid, path.stat().st_gid) == (65534, 65534), path
