@@ -11,12 +11,13 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from device.cli import customer, daemon, demo, doctor, field, outbox, privacy, report
+from device.cli import customer, daemon, demo, doctor, field, outbox, privacy, report, state
 from device.cli.args import config_option
 from device.config_file import ConfigError
+from device.state.files import StateError
 
 # In the order `branchdoor --help` lists them.
-GROUPS = (daemon, customer, field, outbox, report, doctor, demo, privacy)
+GROUPS = (daemon, customer, field, outbox, state, report, doctor, demo, privacy)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,6 +42,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
+        return 1
+    except StateError as exc:  # the state directory or database cannot be used: what, where, what to do
+        print(f"branchdoor: {exc}", file=sys.stderr)
         return 1
 
 

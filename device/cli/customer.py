@@ -123,4 +123,6 @@ def _forget(args: argparse.Namespace) -> int:
         f"forgot {customer_ref}: profile and consent, {report.encodings} template(s), "
         f"{report.checkins} check-in(s) deleted; the withdrawal is queued for the central service"
     )
+    if report.backup_problem is not None:  # the deletion stands; the store logged which copy remains
+        return 1
     return 0

@@ -31,6 +31,7 @@ def _run(args: argparse.Namespace) -> int:
     from common.secret_files import CredentialError
     from device.runtime.daemon import install_signal_handlers, run  # heavy imports (dlib) only when running
     from device.runtime.instance_lock import AlreadyRunning, InstanceLock
+    from device.state.files import StateError
     from device.state.sealing import TemplateKeyError
 
     config = load(args)
@@ -40,6 +41,6 @@ def _run(args: argparse.Namespace) -> int:
     try:
         with InstanceLock(config.storage.state_dir, "branchdoor run"):
             return run(config, stop)
-    except (CredentialError, TemplateKeyError, AlreadyRunning) as exc:
+    except (CredentialError, TemplateKeyError, AlreadyRunning, StateError) as exc:
         print(f"branchdoor: refusing to start: {exc}", file=sys.stderr)
         return 1

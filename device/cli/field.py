@@ -82,6 +82,9 @@ def _when(text: str) -> float:
 def heatmap_command(config: Config, since: str, until: str, out: Path) -> int:
     from device.floor.bins_store import FloorBinStore
     from device.floor.render import render_heatmap
+    from device.state.backups import Backups
+    from device.state.check import require_usable
+    from device.state.files import prepare_state_dir
 
     if config.floor is None:
         print("no [floor] plan in the config: nothing to draw", file=sys.stderr)
@@ -91,6 +94,8 @@ def heatmap_command(config: Config, since: str, until: str, out: Path) -> int:
     except ValueError as exc:
         print(f"--since/--until: {exc} (use e.g. 2026-11-02 or 2026-11-02T09:00)", file=sys.stderr)
         return 2
+    prepare_state_dir(config.storage.state_dir)  # the floor's tables share the store's file and its checks
+    require_usable(config.storage.database, Backups(config.storage.database).newest())
     store = FloorBinStore(config.storage.database)
     try:
         grid = store.summed_grid(start, end)

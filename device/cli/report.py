@@ -15,6 +15,7 @@ from device.analytics.series import HOUR_S
 from device.cli.args import Subcommands, command, load
 from device.config import Config
 from device.floor.records import FloorBin
+from device.state.files import StateError
 
 
 def register(commands: Subcommands, common: argparse.ArgumentParser) -> None:
@@ -113,6 +114,9 @@ def report_command(config: Config, month: str, out: Path, now: datetime | None =
     except ValueError as exc:
         print(f"branchdoor report: {exc}", file=sys.stderr)
         return 2
+    except StateError as exc:  # already names the file and what to do
+        print(f"branchdoor report: cannot read the kiosk's data: {exc}", file=sys.stderr)
+        return 1
     except (OSError, sqlite3.Error) as exc:
         print(f"branchdoor report: cannot read {config.storage.database}: {exc}", file=sys.stderr)
         return 1

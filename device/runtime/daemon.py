@@ -29,6 +29,7 @@ from device.recognition.faces import FaceEngine
 from device.recognition.gallery import Gallery
 from device.recognition.pipeline import Pipeline
 from device.recognition.recognizer import Recognizer
+from device.runtime.backup_schedule import BackupSchedule
 from device.runtime.duties import Duties
 from device.runtime.observability import ObservabilityServer, Parts, guard_disk, health
 from device.runtime.sdnotify import Notifier
@@ -62,8 +63,10 @@ def run(config: Config, stop: threading.Event) -> int:
     faults = Faults()
     notifier = Notifier()
     topics = Topics(config.mqtt.topic_prefix, config.branch.id, config.branch.device_id)
-    # A missing, unsafe or wrong template key refuses the start here, before anything else opens.
+    # A missing, unsafe or wrong template key refuses the start here, before anything else opens; so
+    # does a damaged, emptied or vanished database (a StateError, device/state/check.py).
     store = Store(config.storage.database, load_cipher(config.privacy))
+    backups = BackupSchedule(store.backups, config.storage.backup_interval_s, config.storage.backup_copies)
     camera = open_camera(config.camera)
     link = MqttLink(config.mqtt, topics, client_id=mqtt_client_id(config), faults=faults)
     rec = config.recognition
@@ -104,6 +107,7 @@ def run(config: Config, stop: threading.Event) -> int:
         _first_sync(central)
     pipeline.start()
     duties.start()
+    backups.start()
     if floor is not None:
         floor.start()
     if forecaster is not None:
@@ -137,6 +141,7 @@ def run(config: Config, stop: threading.Event) -> int:
             dashboard.stop()
         pipeline.stop()
         duties.stop()
+        backups.stop()
         if floor is not None:
             floor.stop()
             log.info("floor: sensor bad frames %s", floor.bad_frames())

@@ -1,7 +1,8 @@
 """One daemon per state directory, and no key rotation under a running daemon.
 
 The daemon holds an exclusive lock on `<state_dir>/daemon.lock` while it runs. The kernel drops the
-lock when the process dies however it dies, so a crash never leaves a stale lock behind.
+lock when the process dies however it dies, so a crash never leaves a stale lock behind. A state
+directory or lock path that cannot be used is refused with a one-line `StateError`.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import fcntl
 import os
 from pathlib import Path
 from types import TracebackType
+
+from device.state.files import give_to_owner_of, prepare_state_dir, refusal
 
 
 class AlreadyRunning(RuntimeError):
@@ -23,8 +26,12 @@ class InstanceLock:
         self._fd: int | None = None
 
     def __enter__(self) -> InstanceLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        prepare_state_dir(self.path.parent)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise refusal(self.path, exc, "instance lock") from None
+        give_to_owner_of(self.path, self.path.parent)  # made under sudo, the daemon must still open it
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

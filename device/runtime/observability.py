@@ -91,6 +91,8 @@ def health(parts: Parts, now: float | None = None) -> dict[str, Any]:
     free_mb = disk_free_mb(parts.store.path.parent)
     if free_mb < LOW_DISK_MB:
         problems.append(f"disk: nearly full ({free_mb:.0f} MB free)")
+    if parts.store.backups.last_error:
+        problems.append(parts.store.backups.last_error)
     # Read before the faults are listed: a database that cannot be read is one of them.
     outbox = parts.store.outbox
     read = parts.faults.attempt("state", "read the outbox", lambda: (outbox.depth(), outbox.quarantined()))

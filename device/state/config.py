@@ -1,4 +1,5 @@
-"""`[storage]`: where the SQLite state lives and how much the outbox may take of the disk."""
+"""`[storage]`: where the SQLite state lives, how much the outbox may take of the disk, and how often the
+database is copied for `branchdoor state restore`."""
 
 from __future__ import annotations
 
@@ -17,6 +18,13 @@ class StorageConfig(Section):
         description="Records waiting for the central service. Over it, the oldest aggregates are dropped; "
         "check-ins and audit records never are: an alarm is raised instead.",
     )
+    backup_interval_s: float = Field(
+        3600.0,
+        ge=60,
+        description="How often the daemon copies the database into <state_dir>/backups/ (and at once after "
+        "any deletion of a customer). What happened since the last copy is what a restore cannot bring back.",
+    )
+    backup_copies: int = Field(3, ge=1, le=20, description="How many copies are kept, the newest.")
 
     @property
     def database(self) -> Path:

@@ -3,7 +3,9 @@ service, over the parts in this package (device/state/part.py). Everything else 
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import logging
 import sqlite3
 import threading
 import time
@@ -16,7 +18,10 @@ import numpy as np
 import sqlite_utils
 
 from device.domain import AuditRecord, Consent, Profile
+from device.state.backups import BackupError, Backups
+from device.state.check import require_usable
 from device.state.checkins import Checkins
+from device.state.files import prepare_state_dir
 from device.state.outbox import Outbox
 from device.state.part import SharedConnection, add_missing_columns
 from device.state.sealing import TemplateCipher
@@ -25,6 +30,8 @@ from device.state.tokens import TokenBook
 from device.state.visit_counts import VisitCounts
 
 __all__ = ["ForgetReport", "Store", "Vectors"]
+
+log = logging.getLogger(__name__)
 
 # Columns added to the store's own tables after their first release (see add_missing_columns).
 ADDED_COLUMNS = {"customers": {"birth_year_band": str}}
@@ -38,6 +45,7 @@ class ForgetReport:
     customers: int
     encodings: int
     checkins: int
+    backup_problem: str | None = None  # the deletion stands; an older backup copy may not have gone
 
     @property
     def found(self) -> bool:
@@ -46,10 +54,14 @@ class ForgetReport:
 
 class Store:
     """One connection, guarded by a lock, so the pipeline and the control loop can share it. `cipher`
-    seals templates (device/privacy/keys.py); without it the store serves everything else (outbox, forget)."""
+    seals templates (device/privacy/keys.py); without it the store serves everything else (outbox, forget).
+    A database that is damaged, emptied, or missing while a backup exists is refused with a `StateError`
+    (device/state/check.py) before anything touches it."""
 
     def __init__(self, path: Path, cipher: TemplateCipher | None = None) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        prepare_state_dir(path.parent)
+        self.backups = Backups(path)
+        require_usable(path, self.backups.newest())
         self.path = path
         connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=5.0)
         self._db = sqlite_utils.Database(connection)
@@ -191,13 +203,24 @@ class Store:
                 self.outbox.enqueue_audit(audit, time.time())
         self._gallery_changes += 1
         self._scrub()
-        return report
+        problem = self._refresh_backups()
+        return report if problem is None else dataclasses.replace(report, backup_problem=problem)
 
     def _scrub(self) -> None:
         """Deleted rows are zeroed in place (secure_delete); this also empties the write-ahead log, so
         no older copy of a page (a forgotten customer, a template before sealing) stays on disk."""
         with self._lock:
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def _refresh_backups(self) -> str | None:
+        """After an erasure or a key rotation no older backup copy may remain (Backups.after_change).
+        The change itself is committed and stands: a failure here is reported, not raised."""
+        try:
+            self.backups.after_change()
+        except BackupError as exc:
+            log.error("%s", exc)
+            return str(exc)
+        return None
 
     def _forget_rows(self, customer_ref: str) -> ForgetReport:
         """Inside the caller's transaction."""
@@ -228,6 +251,7 @@ class Store:
             self.outbox.enqueue_audit(audit, time.time())
         self.templates.use(new)
         self._scrub()
+        self._refresh_backups()  # copies sealed under the retired key would keep it useful
         return count
 
     # --- the gallery as the central service sends it -----------------------------------------------
@@ -259,6 +283,7 @@ class Store:
             self._gallery_changes += 1
         if deletions:
             self._scrub()
+            self._refresh_backups()
 
     def record_audit(self, *audits: AuditRecord) -> None:
         """Queue audit records for upload, in one transaction; a change with an audit passes it in its own."""
@@ -274,6 +299,7 @@ class Store:
             self._set_meta("gallery_cursor", None)
         self._gallery_changes += 1
         self._scrub()
+        self._refresh_backups()
 
     def gallery_cursor(self) -> str | None:
         with self._lock:
