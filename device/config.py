@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from common.sections import Section
+from common.sections import InvalidKey, Section
 from device.analytics.config import AnalyticsConfig
 from device.central.config import CentralConfig
 from device.checkin.config import CheckinConfig
@@ -71,16 +71,27 @@ class Config(Section):
     @model_validator(mode="after")
     def _sensors_are_placed(self) -> Config:
         ids = [sensor.id for sensor in self.sensors]
-        if len(set(ids)) != len(ids):
-            raise ValueError("sensor ids must be unique")
+        for index, sensor_id in enumerate(ids):
+            if sensor_id in ids[:index]:
+                raise InvalidKey(
+                    f"sensor ids must be unique: {sensor_id!r} is used twice", "sensors", index, "id"
+                )
         if not self.sensors:
             return self
         if self.floor is None:
-            raise ValueError("sensors need a [floor] plan to place them on")
-        missing = [sensor_id for sensor_id in ids if sensor_id not in self.floor.placements]
+            raise InvalidKey("sensors need a [floor] plan to place them on", "sensors")
+        missing = [index for index, sensor_id in enumerate(ids) if sensor_id not in self.floor.placements]
         if missing:
-            raise ValueError(f"no [floor.placements] entry for sensor(s): {', '.join(missing)}")
+            names = ", ".join(ids[index] for index in missing)
+            raise InvalidKey(
+                f"no [floor.placements] entry for sensor(s): {names}", "sensors", missing[0], "id"
+            )
         unknown = sorted(set(self.floor.placements) - set(ids))
         if unknown:
-            raise ValueError(f"[floor.placements] names no configured sensor: {', '.join(unknown)}")
+            raise InvalidKey(
+                f"[floor.placements] names no configured sensor: {', '.join(unknown)}",
+                "floor",
+                "placements",
+                unknown[0],
+            )
         return self

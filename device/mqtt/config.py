@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import Field, model_validator
 
 from common.net import is_loopback
-from common.sections import Section
+from common.sections import ReconnectSeconds, Section
 
 
 class MqttTlsConfig(Section):
@@ -26,8 +26,8 @@ class MqttConfig(Section):
     cue_expiry_s: int = Field(
         180, ge=10, le=3600, description="Teller cues vanish from the broker after this."
     )
-    reconnect_min_s: float = Field(1.0, gt=0)
-    reconnect_max_s: float = Field(60.0, gt=0)
+    reconnect_min_s: ReconnectSeconds = 1.0
+    reconnect_max_s: ReconnectSeconds = 60.0
     tls: MqttTlsConfig | None = Field(None, description="TLS with a client certificate ([mqtt.tls]).")
     allow_plaintext: bool = Field(
         False, description="Allow MQTT without TLS to a host other than this machine (never in a branch)."

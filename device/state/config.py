@@ -14,6 +14,7 @@ class StorageConfig(Section):
     outbox_budget_mb: float = Field(
         200.0,
         gt=0,
+        le=1_000_000,  # a terabyte: the budget becomes a byte count, which must stay a number
         description="Records waiting for the central service. Over it, the oldest aggregates are dropped; "
         "check-ins and audit records never are: an alarm is raised instead.",
     )
