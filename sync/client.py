@@ -14,6 +14,7 @@ from urllib.parse import quote, urlencode
 
 import httpx
 
+from common.net import parse_url
 from sync.gallery import ReadPage, read_page
 from sync.models import UploadResult
 from sync.signing import signed_headers
@@ -59,6 +60,9 @@ class CentralClient:
         self._clock = clock
         self._last_timestamp = 0
         self._base = f"/v1/devices/{quote(device_id, safe='')}"
+        # The URL the config's plaintext rule judged, judged the same way here: one with user info,
+        # or that URL parsers could read differently, is refused rather than sent somewhere else.
+        parse_url(base_url, ("http", "https"))
         self._http = httpx.Client(base_url=base_url, timeout=timeout_s, transport=transport)
         self.requests = 0
 

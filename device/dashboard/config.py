@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
+from common.net import parse_url
 from common.sections import Section
 
 
@@ -15,7 +16,14 @@ class DashboardConfig(Section):
     port: int = Field(8080, ge=0, le=65535, description="0 picks a free port (tests).")
     broker_ws_url: str = Field(
         "ws://127.0.0.1:9001",
-        pattern=r"^wss?://",
         description="The broker's MQTT-over-WebSockets address as the tellers' browsers reach it "
         "(wss:// in a branch).",
     )
+
+    @field_validator("broker_ws_url")
+    @classmethod
+    def _judgeable(cls, url: str) -> str:
+        # Served to every browser that opens the page: no credentials in it, and the page's
+        # Content-Security-Policy follows its parsed scheme.
+        parse_url(url, ("ws", "wss"))
+        return url

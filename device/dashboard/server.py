@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from common.net import parse_url
 from device.dashboard.config import DashboardConfig
 
 log = logging.getLogger(__name__)
@@ -23,7 +24,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 def content_policy(broker_ws_url: str) -> str:
     """Where the page may connect: with a wss:// broker, never to a plain ws:// one (the page sends
     the screen's broker password). mqtt.js runs its keepalive timer in a worker made from a blob."""
-    sockets = "wss:" if broker_ws_url.lower().startswith("wss://") else "ws: wss:"
+    sockets = "wss:" if parse_url(broker_ws_url, ("ws", "wss")).scheme == "wss" else "ws: wss:"
     return f"default-src 'self'; connect-src 'self' {sockets}; worker-src blob:"
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
-from common.net import is_loopback
+from common.net import check_host, is_loopback
 from common.sections import ReconnectSeconds, Section
 
 
@@ -17,7 +18,7 @@ class MqttTlsConfig(Section):
 
 
 class MqttConfig(Section):
-    host: str = "127.0.0.1"
+    host: Annotated[str, AfterValidator(check_host)] = "127.0.0.1"
     port: int = Field(1883, ge=1, le=65535)
     topic_prefix: str = Field("branchdoor", pattern=r"^[A-Za-z0-9_/-]+$")
     username: str | None = None
