@@ -55,6 +55,21 @@ def check_host(host: str) -> str:
     return host
 
 
+def check_listen_address(host: str) -> str:
+    """`host` if this machine can listen on it without a lookup: localhost or an IP address."""
+    if host.lower() == "localhost":
+        return host
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        raise ValueError(
+            f"{host!r} is not an IP address to listen on (e.g. 127.0.0.1, ::1, 0.0.0.0)"
+        ) from None
+    if isinstance(address, ipaddress.IPv6Address) and address.scope_id:
+        raise ValueError(f"{host!r}: an IPv6 scope (%) is not supported here")
+    return host
+
+
 def parse_url(url: str, schemes: Collection[str]) -> Endpoint:
     """The endpoint `url` points at, or ValueError for a URL two parsers could read differently.
 
@@ -90,3 +105,8 @@ def url_is_loopback(url: str) -> bool:
         return is_loopback(parse_url(url, ("http", "https", "ws", "wss")).host)
     except ValueError:
         return False
+
+
+def url_host(host: str) -> str:
+    """`host` as it goes in a URL: an IPv6 address in brackets."""
+    return f"[{host}]" if ":" in host else host

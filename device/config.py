@@ -7,10 +7,11 @@ daemon as a whole (branch, logging, observability) and composes the rest into `C
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
+from common.net import check_listen_address
 from common.sections import InvalidKey, Section
 from device.analytics.config import AnalyticsConfig
 from device.central.config import CentralConfig
@@ -40,7 +41,9 @@ class BranchConfig(Section):
 
 class ObservabilityConfig(Section):
     enabled: bool = True
-    host: str = Field("127.0.0.1", description="Where /healthz and /metrics listen: this machine by default.")
+    host: Annotated[str, AfterValidator(check_listen_address)] = Field(
+        "127.0.0.1", description="Where /healthz and /metrics listen: this machine by default."
+    )
     port: int = Field(9108, ge=0, le=65535, description="0 picks a free port (tests).")
     health_interval_s: float = Field(30.0, ge=1, le=3600, description="Health summary on MQTT this often.")
 

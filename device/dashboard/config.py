@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from typing import Annotated
 
-from common.net import parse_url
+from pydantic import AfterValidator, Field, field_validator
+
+from common.net import check_listen_address, parse_url
 from common.sections import Section
 
 
@@ -12,7 +14,9 @@ class DashboardConfig(Section):
     enabled: bool = Field(
         False, description="Serve the dashboard. Off by default: a kiosk opens no LAN port unless asked."
     )
-    host: str = Field("127.0.0.1", description="Address to listen on; the kiosk's LAN address in a branch.")
+    host: Annotated[str, AfterValidator(check_listen_address)] = Field(
+        "127.0.0.1", description="Address to listen on; the kiosk's LAN address in a branch."
+    )
     port: int = Field(8080, ge=0, le=65535, description="0 picks a free port (tests).")
     broker_ws_url: str = Field(
         "ws://127.0.0.1:9001",

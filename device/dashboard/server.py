@@ -9,11 +9,10 @@ import json
 import logging
 import mimetypes
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
-from common.net import parse_url
+from common.http_server import IDLE_TIMEOUT_S, BoundedHTTPServer, QuietHandler
+from common.net import parse_url, url_host
 from device.dashboard.config import DashboardConfig
 
 log = logging.getLogger(__name__)
@@ -39,13 +38,19 @@ FILES = {
 
 
 class DashboardServer:
-    def __init__(self, config: DashboardConfig, branch_id: str, topic_prefix: str) -> None:
+    def __init__(
+        self,
+        config: DashboardConfig,
+        branch_id: str,
+        topic_prefix: str,
+        idle_timeout_s: float = IDLE_TIMEOUT_S,
+    ) -> None:
         settings = json.dumps(
             {"branch_id": branch_id, "topic_prefix": topic_prefix, "broker_ws_url": config.broker_ws_url}
         ).encode()
         policy = content_policy(config.broker_ws_url)
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 path = self.path.split("?", 1)[0]
                 if path == "/config.json":
@@ -67,16 +72,13 @@ class DashboardServer:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer((config.host, config.port), Handler)
+        self._server = BoundedHTTPServer((config.host, config.port), Handler, idle_timeout_s=idle_timeout_s)
         self._thread = threading.Thread(target=self._server.serve_forever, name="dashboard", daemon=True)
 
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/"
+        return f"http://{url_host(str(host))}:{port}/"
 
     def start(self) -> None:
         self._thread.start()

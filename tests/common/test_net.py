@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from common.net import is_loopback, parse_url, url_is_loopback
+from common.net import check_listen_address, is_loopback, parse_url, url_host, url_is_loopback
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "127.1.2.3", "localhost", "::1", "[::1]"])
@@ -68,3 +68,18 @@ def test_a_url_parsers_could_read_differently_is_refused(url: str, why: str) -> 
     with pytest.raises(ValueError, match=re.escape(why)):
         parse_url(url, ("http", "https"))
     assert not url_is_loopback(url)
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1", "0.0.0.0", "10.4.27.2", "localhost"])  # noqa: S104
+def test_a_listen_address_is_an_ip_address_or_localhost(host: str) -> None:
+    assert check_listen_address(host) == host
+
+
+@pytest.mark.parametrize("host", ["kiosk.branch.lan", "127.evil.example", "[::1]", "127.0.0.1:80", ""])
+def test_a_listen_address_that_needs_a_lookup_is_refused(host: str) -> None:
+    with pytest.raises(ValueError, match="not an IP address to listen on"):
+        check_listen_address(host)
+
+
+def test_an_ipv6_address_goes_in_a_url_in_brackets() -> None:
+    assert url_host("::1") == "[::1]" and url_host("127.0.0.1") == "127.0.0.1"
