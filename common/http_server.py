@@ -13,6 +13,7 @@ import contextlib
 import ipaddress
 import logging
 import socket
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -95,8 +96,12 @@ class BoundedHTTPServer(ThreadingHTTPServer):
         super().shutdown_request(request)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client that hung up mid-answer, or a connection closed to make way: not a traceback.
-        log.debug("connection from %s ended abruptly", client_address, exc_info=True)
+        # socketserver prints the traceback to stderr, outside the JSON log. A client that hung up
+        # mid-answer (or was closed to make way) is not news; a failing handler is an error.
+        if isinstance(sys.exc_info()[1], OSError):
+            log.debug("connection from %s ended abruptly", client_address, exc_info=True)
+        else:
+            log.exception("request from %s failed", client_address)
 
     def _forget(self, connection: socket.socket) -> None:
         self._open.discard(connection)

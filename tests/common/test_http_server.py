@@ -22,6 +22,8 @@ class Handler(QuietHandler):
     def do_GET(self) -> None:
         if self.path == "/slow":
             RELEASE.wait(60)
+        if self.path == "/broken":
+            raise ZeroDivisionError("a bug in a handler")
         body = b"ok\n"
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
@@ -108,3 +110,21 @@ def test_an_ipv6_address_is_served() -> None:
     with serve("::1") as server:
         reply = httpx.get(f"http://[::1]:{server.server_address[1]}/", timeout=10)
         assert reply.text == "ok\n"
+
+
+def test_a_failing_handler_is_logged_as_an_error_and_a_hang_up_is_not(
+    small: BoundedHTTPServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("DEBUG", logger="common.http_server")
+    with pytest.raises(httpx.RemoteProtocolError):
+        httpx.get(url(small, "/broken"), timeout=10)
+    hung_up = socket.create_connection(("127.0.0.1", small.server_address[1]), timeout=10)
+    hung_up.sendall(b"GET /slow HTTP/1.0\r\n\r\n")
+    hung_up.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    hung_up.close()  # a reset: the answer to /slow will have nowhere to go
+    RELEASE.set()
+    assert eventually(lambda: small.open_connections == 0)
+    errors = [record for record in caplog.records if record.levelname == "ERROR"]
+    assert len(errors) == 1 and "failed" in errors[0].getMessage()
+    assert errors[0].exc_info is not None and errors[0].exc_info[0] is ZeroDivisionError
+    assert eventually(lambda: "ended abruptly" in caplog.text)
