@@ -55,14 +55,14 @@ class CentralClient:
         transport: httpx.BaseTransport | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        # The URL the config's plaintext rule judged, judged the same way here: one with user info,
+        # or that URL parsers could read differently, is refused rather than sent somewhere else.
+        parse_url(base_url, ("http", "https"))
         self.device_id = device_id
         self._secret = secret
         self._clock = clock
         self._last_timestamp = 0
         self._base = f"/v1/devices/{quote(device_id, safe='')}"
-        # The URL the config's plaintext rule judged, judged the same way here: one with user info,
-        # or that URL parsers could read differently, is refused rather than sent somewhere else.
-        parse_url(base_url, ("http", "https"))
         self._http = httpx.Client(base_url=base_url, timeout=timeout_s, transport=transport)
         self.requests = 0
 
