@@ -59,22 +59,26 @@ def test_a_secret_file_others_can_read_is_refused(tmp_path: Path, capsys: object
 
 
 def readme_command() -> list[str]:
-    """The command line the README gives for running the sim by hand, word for word."""
+    """The command line the README gives for serving the sim by hand, word for word: in inline code
+    (which may wrap) or on a line of a shell block."""
     readme = (REPO / "README.md").read_text()
-    [command] = re.findall(r"`(branchdoor central-sim [^`]+)`", readme)
-    return str(command).split()
+    found = re.findall(r"`(branchdoor central-sim [^`]+)`", readme)
+    found += re.findall(r"^(branchdoor central-sim .+)$", readme, re.M)
+    [command] = [str(line) for line in found if "--db" in line]
+    return command.split()
 
 
 def test_the_readme_command_runs_as_written(tmp_path: Path) -> None:
     words = readme_command()
-    assert words[:2] == ["branchdoor", "central-sim"] and "--db" in words, words
-    # Only the port changes (8470 may be taken by another run); the secret file is the README's
+    assert words[:2] == ["branchdoor", "central-sim"], words
+    # Only the port changes (8470 may be taken by another run); each secret file is the README's
     # relative name, created here with the mode the sim insists on.
     port = free_port()
     words[words.index("--port") + 1] = str(port)
-    secret = tmp_path / words[words.index("--device-secret-file") + 1]
-    secret.write_bytes(b"c" * 40)
-    secret.chmod(0o600)
+    for option in [word for word in words if word.endswith("-secret-file")]:
+        secret = tmp_path / words[words.index(option) + 1]
+        secret.write_bytes(b"c" * 40)
+        secret.chmod(0o600)
     server = subprocess.Popen(
         [sys.executable, "-m", "device", *words[1:]],
         cwd=tmp_path,
