@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass, field
 
@@ -15,8 +16,11 @@ class Backoff:
 
     def next_delay(self) -> float:
         """Seconds to wait before the next attempt; grows until `maximum_s`."""
-        ceiling = min(self.maximum_s, self.minimum_s * (2**self._attempt))
-        self._attempt += 1
+        ceiling = min(self.maximum_s, math.ldexp(self.minimum_s, self._attempt))
+        # Once at the ceiling the count stops: 2**1024 is no float, and a camera away for a night
+        # (1024 attempts at 30 s) would otherwise kill its thread with an OverflowError.
+        if ceiling < self.maximum_s:
+            self._attempt += 1
         # Jitter keeps a branch's devices from hammering a recovering camera or server in step.
         return float(self.minimum_s + self.rng.random() * max(0.0, ceiling - self.minimum_s))
 

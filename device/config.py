@@ -7,11 +7,12 @@ daemon as a whole (branch, logging, observability) and composes the rest into `C
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
-from common.sections import Section
+from common.net import check_listen_address
+from common.sections import InvalidKey, Section
 from device.analytics.config import AnalyticsConfig
 from device.central.config import CentralConfig
 from device.checkin.config import CheckinConfig
@@ -40,7 +41,9 @@ class BranchConfig(Section):
 
 class ObservabilityConfig(Section):
     enabled: bool = True
-    host: str = Field("127.0.0.1", description="Where /healthz and /metrics listen: this machine by default.")
+    host: Annotated[str, AfterValidator(check_listen_address)] = Field(
+        "127.0.0.1", description="Where /healthz and /metrics listen: this machine by default."
+    )
     port: int = Field(9108, ge=0, le=65535, description="0 picks a free port (tests).")
     health_interval_s: float = Field(30.0, ge=1, le=3600, description="Health summary on MQTT this often.")
 
@@ -71,16 +74,27 @@ class Config(Section):
     @model_validator(mode="after")
     def _sensors_are_placed(self) -> Config:
         ids = [sensor.id for sensor in self.sensors]
-        if len(set(ids)) != len(ids):
-            raise ValueError("sensor ids must be unique")
+        for index, sensor_id in enumerate(ids):
+            if sensor_id in ids[:index]:
+                raise InvalidKey(
+                    f"sensor ids must be unique: {sensor_id!r} is used twice", "sensors", index, "id"
+                )
         if not self.sensors:
             return self
         if self.floor is None:
-            raise ValueError("sensors need a [floor] plan to place them on")
-        missing = [sensor_id for sensor_id in ids if sensor_id not in self.floor.placements]
+            raise InvalidKey("sensors need a [floor] plan to place them on", "sensors")
+        missing = [index for index, sensor_id in enumerate(ids) if sensor_id not in self.floor.placements]
         if missing:
-            raise ValueError(f"no [floor.placements] entry for sensor(s): {', '.join(missing)}")
+            names = ", ".join(ids[index] for index in missing)
+            raise InvalidKey(
+                f"no [floor.placements] entry for sensor(s): {names}", "sensors", missing[0], "id"
+            )
         unknown = sorted(set(self.floor.placements) - set(ids))
         if unknown:
-            raise ValueError(f"[floor.placements] names no configured sensor: {', '.join(unknown)}")
+            raise InvalidKey(
+                f"[floor.placements] names no configured sensor: {', '.join(unknown)}",
+                "floor",
+                "placements",
+                unknown[0],
+            )
         return self

@@ -8,15 +8,23 @@ import re
 import tomllib
 import types
 import typing
+import unicodedata
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from common.sections import InvalidKey
 from device.config import DEFAULT_CONFIG_PATH, Config
 
 Loc = tuple[str | int, ...]
+
+# A kiosk's config is a few KiB; more than this is not one (and would be read whole into memory).
+MAX_CONFIG_BYTES = 1024 * 1024
+# The deepest a setting nests is 2 (a zone's polygon); tomllib recurses once per level and would
+# die of a RecursionError a few hundred levels down.
+MAX_NESTING = 16
 
 
 class ConfigError(Exception):
@@ -38,19 +46,28 @@ def config_path(cli_value: str | None) -> Path:
 
 def load_config(path: Path) -> Config:
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as file:
+            raw = file.read(MAX_CONFIG_BYTES + 1)
     except OSError as exc:
-        raise ConfigError(path, [f"{path}: cannot read config file: {exc.strerror or exc}"]) from exc
+        raise ConfigError(path, [f"{path}:1: cannot read config file: {exc.strerror or exc}"]) from exc
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(path, [f"{path}:1: larger than {MAX_CONFIG_BYTES // 1024} KiB: not a config file"])
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        bad = raw[exc.start : exc.start + 1].hex()
+        raise ConfigError(path, [f"{path}:{line}: not valid UTF-8 (byte 0x{bad}): save it as UTF-8"]) from exc
     return parse_config(text, path)
 
 
 def parse_config(text: str, path: Path) -> Config:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        line = _decode_error_line(str(exc))
-        where = f"{path}:{line}" if line else str(path)
-        raise ConfigError(path, [f"{where}: not valid TOML: {exc}"]) from exc
+    data = _read_toml(text, path)
+    strange = [
+        _phrase(path, find_line(text, loc) or 1, message) for loc, message in _control_characters(data)
+    ]
+    if strange:
+        raise ConfigError(path, strange)
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
@@ -58,23 +75,87 @@ def parse_config(text: str, path: Path) -> Config:
         raise ConfigError(path, [_phrase(path, line, message) for line, message in located]) from exc
 
 
+def _read_toml(text: str, path: Path) -> dict[str, Any]:
+    deep = nesting_too_deep(text)
+    if deep is not None:
+        message = f"arrays and inline tables nested more than {MAX_NESTING} deep: no setting needs that"
+        raise ConfigError(path, [_phrase(path, deep, message)])
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            path, [_phrase(path, _decode_error_line(str(exc), text), f"not valid TOML: {exc}")]
+        ) from exc
+    except ValueError as exc:  # an integer of more digits than Python converts (4300)
+        line = _first_line_matching(text, _LONG_NUMBER)
+        raise ConfigError(path, [_phrase(path, line, f"a number too long to read: {exc}")]) from exc
+    except RecursionError as exc:  # the nesting check above should make this unreachable
+        raise ConfigError(path, [_phrase(path, 1, "nested too deeply to read")]) from exc
+
+
 def _phrase(path: Path, line: int, message: str) -> str:
-    return f"{path}:{line}: {message}" if line else f"{path}: {message}"
+    """One line per problem, whatever the file holds: control characters in keys or values are shown
+    escaped, never written to the terminal or the journal as they are."""
+    shown = "".join(
+        char if char.isprintable() else char.encode("unicode_escape").decode() for char in message
+    )
+    return f"{path}:{line}: {shown}"
 
 
-def _decode_error_line(message: str) -> int | None:
+def _decode_error_line(message: str, text: str) -> int:
     match = re.search(r"line (\d+)", message)
-    return int(match.group(1)) if match else None
+    if match:
+        return int(match.group(1))
+    if "end of document" in message:
+        return max(1, len(text.splitlines()))
+    return 1
+
+
+_LONG_NUMBER = re.compile(r"\d{4300}")
+
+
+def _first_line_matching(text: str, pattern: re.Pattern[str]) -> int:
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if pattern.search(line):
+            return lineno
+    return 1
+
+
+def _control_characters(data: dict[str, Any]) -> list[tuple[Loc, str]]:
+    """Keys and strings holding a control character (TOML lets "\\u0000" in): no path, host or name
+    has one, and a NUL in a path fails only when the daemon opens it."""
+    found: list[tuple[Loc, str]] = []
+    stack: list[tuple[Loc, Any]] = [((), data)]
+    while stack:
+        loc, node = stack.pop()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if _has_control(key):
+                    name = ".".join(str(part) for part in (*loc, key))
+                    found.append(((*loc, key), f"{name}: control character in a key name"))
+                stack.append(((*loc, key), value))
+        elif isinstance(node, list):
+            stack.extend(((*loc, index), item) for index, item in enumerate(node))
+        elif isinstance(node, str) and _has_control(node):
+            key = ".".join(str(part) for part in loc)
+            found.append((loc, f"{key}: control character in a value; no setting holds one"))
+    return sorted(found, key=lambda item: [str(part) for part in item[0]])
+
+
+def _has_control(text: str) -> bool:
+    return any(unicodedata.category(char) == "Cc" for char in text)
 
 
 def _describe(error: Mapping[str, Any], data: Mapping[str, Any], text: str) -> tuple[int, str]:
-    """(line or 0, "key: what is wrong and what was expected")."""
-    loc = _data_path(tuple(error["loc"]), data)
+    """(line, "key: what is wrong and what was expected")."""
+    at = error.get("ctx", {}).get("error")
+    raw_loc = tuple(error["loc"]) + (at.at if isinstance(at, InvalidKey) else ())
+    loc = _data_path(raw_loc, data)
     kind = error["type"]
     if kind in ("union_tag_invalid", "union_tag_not_found"):
         loc = (*loc, str(error.get("ctx", {}).get("discriminator", "type")).strip("'"))
     key = ".".join(str(part) for part in loc) or "(top level)"
-    return find_line(text, loc) or 0, _what(error, kind, key, loc, data)
+    return find_line(text, loc) or 1, _what(error, kind, key, loc, data)
 
 
 def _what(error: Mapping[str, Any], kind: str, key: str, loc: Loc, data: Mapping[str, Any]) -> str:
@@ -88,9 +169,17 @@ def _what(error: Mapping[str, Any], kind: str, key: str, loc: Loc, data: Mapping
         return f"{key}: unknown key{hint}; expected one of: {expected}"
     if kind == "missing":
         return f"{key}: required key is missing"
-    got = error.get("input")
-    shown = "" if isinstance(got, dict | list) else f" (got {got!r})"
-    return f"{key}: {error['msg']}{shown}"
+    return f"{key}: {error['msg']}{_shown(error.get('input'))}"
+
+
+def _shown(got: Any) -> str:
+    if isinstance(got, dict | list):
+        return ""
+    try:
+        text = repr(got)
+    except ValueError:  # an integer too long to print
+        return " (got a number of more than 4300 digits)"
+    return f" (got {text[:80]}…)" if len(text) > 80 else f" (got {text})"
 
 
 def _data_path(loc: Loc, data: Any) -> Loc:
@@ -163,9 +252,10 @@ def find_line(text: str, loc: Loc) -> int | None:
     best: tuple[int, int] | None = None  # (matched length, line)
 
     def consider(candidate: tuple[str | int, ...], lineno: int) -> None:
+        # A line setting a.b.c also creates table a.b: it is where a.b is, if nothing closer is.
         nonlocal best
-        n = len(candidate)
-        if candidate == target[:n] and (best is None or n > best[0]):
+        n = min(len(candidate), len(target))
+        if candidate[:n] == target[:n] and (best is None or n > best[0]):
             best = (n, lineno)
 
     for lineno, line in enumerate(text.splitlines(), start=1):
@@ -173,6 +263,7 @@ def find_line(text: str, loc: Loc) -> int | None:
         if header:
             names: tuple[str | int, ...] = _split_key(header.group("name"))
             if header.group("array"):
+                consider(names, lineno)  # the array itself is where its first table is
                 index = array_index.get(names, -1) + 1
                 array_index[names] = index
                 names = (*names, index)
@@ -183,3 +274,49 @@ def find_line(text: str, loc: Loc) -> int | None:
         if key:
             consider((*table, *_split_key(key.group("key"))), lineno)
     return best[1] if best else None
+
+
+def nesting_too_deep(text: str) -> int | None:
+    """The line where arrays and inline tables nest deeper than MAX_NESTING, or None. Strings and
+    comments are skipped, so brackets inside them do not count."""
+    depth, line, i = 0, 1, 0
+    while i < len(text):
+        char = text[i]
+        if char == "#":
+            end = text.find("\n", i)
+            i = len(text) if end < 0 else end
+            continue
+        if char in "\"'":
+            quote = char * 3 if text.startswith(char * 3, i) else char
+            end = _string_end(text, i + len(quote), quote)
+            line += text.count("\n", i, end)
+            i = end
+            continue
+        if char == "\n":
+            line += 1
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_NESTING:
+                return line
+        elif char in "]}":
+            depth = max(0, depth - 1)
+        i += 1
+    return None
+
+
+def _string_end(text: str, start: int, quote: str) -> int:
+    """Just past the string that opened before `start`; single-line strings end at the line's end."""
+    i = start
+    while True:
+        end = text.find(quote, i)
+        if len(quote) == 1:
+            newline = text.find("\n", i)
+            if newline >= 0 and (end < 0 or newline < end):
+                return newline
+        if end < 0:
+            return len(text)
+        backslashes = len(text[i:end]) - len(text[i:end].rstrip("\\"))
+        if quote[0] == '"' and backslashes % 2 == 1:  # an escaped quote: the string goes on
+            i = end + 1
+            continue
+        return end + len(quote)

@@ -19,6 +19,7 @@ from urllib.parse import quote, urlencode
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from common.net import parse_url
 from common.redaction import redact
 from sync.gallery import ReadPage, read_page
 from sync.models import DeletionAckResult, UploadRefused, UploadResult
@@ -106,6 +107,9 @@ class CentralClient:
         transport: httpx.BaseTransport | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        # The URL the config's plaintext rule judged, judged the same way here: one with user info,
+        # or that URL parsers could read differently, is refused rather than sent somewhere else.
+        parse_url(base_url, ("http", "https"))
         self.device_id = device_id
         self._secret = secret
         self._clock = clock

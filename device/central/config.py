@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from common.net import url_is_loopback
-from common.sections import Section
+from common.net import is_loopback, parse_url
+from common.sections import InvalidKey, Section
 
 
 class CentralConfig(Section):
     """The bank's central account service: gallery and preferences down, check-ins and audit up."""
 
-    url: str = Field(pattern=r"^https?://", description="Base URL, e.g. https://central.bank.example")
+    url: str = Field(description="Base URL, e.g. https://central.bank.example")
     device_id: str | None = Field(
         None,
         pattern=r"^[A-Za-z0-9_-]{1,128}$",
@@ -31,10 +31,20 @@ class CentralConfig(Section):
         False, description="Allow http:// to a host other than this machine (never in a branch)."
     )
 
+    @field_validator("url")
+    @classmethod
+    def _judgeable(cls, url: str) -> str:
+        # The device authenticates by signing with its secret file: credentials in the URL would only
+        # hide which host it talks to (http://127.0.0.1@central.evil.example/ is central.evil.example).
+        parse_url(url, ("http", "https"))
+        return url
+
     @model_validator(mode="after")
     def _tls_off_loopback(self) -> CentralConfig:
-        if self.url.startswith("http://") and not url_is_loopback(self.url) and not self.allow_plaintext:
-            raise ValueError(
-                "plaintext http:// to another host carries customer data unencrypted: use https://"
+        endpoint = parse_url(self.url, ("http", "https"))
+        if endpoint.scheme == "http" and not is_loopback(endpoint.host) and not self.allow_plaintext:
+            raise InvalidKey(
+                f"plaintext http:// to {endpoint.host} carries customer data unencrypted: use https://",
+                "url",
             )
         return self

@@ -9,5 +9,8 @@ from common.sections import Section
 
 class CheckinConfig(Section):
     dedup_window_s: float = Field(
-        1800.0, ge=0, description="A customer seen again within this window is the same visit: no new cue."
+        1800.0,
+        ge=0,
+        le=7 * 86_400,
+        description="A customer seen again within this window is the same visit: no new cue.",
     )

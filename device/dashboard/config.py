@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Annotated
 
+from pydantic import AfterValidator, Field, field_validator
+
+from common.net import check_listen_address, parse_url
 from common.sections import Section
 
 
@@ -11,11 +14,20 @@ class DashboardConfig(Section):
     enabled: bool = Field(
         False, description="Serve the dashboard. Off by default: a kiosk opens no LAN port unless asked."
     )
-    host: str = Field("127.0.0.1", description="Address to listen on; the kiosk's LAN address in a branch.")
+    host: Annotated[str, AfterValidator(check_listen_address)] = Field(
+        "127.0.0.1", description="Address to listen on; the kiosk's LAN address in a branch."
+    )
     port: int = Field(8080, ge=0, le=65535, description="0 picks a free port (tests).")
     broker_ws_url: str = Field(
         "ws://127.0.0.1:9001",
-        pattern=r"^wss?://",
         description="The broker's MQTT-over-WebSockets address as the tellers' browsers reach it "
         "(wss:// in a branch).",
     )
+
+    @field_validator("broker_ws_url")
+    @classmethod
+    def _judgeable(cls, url: str) -> str:
+        # Served to every browser that opens the page: no credentials in it, and the page's
+        # Content-Security-Policy follows its parsed scheme.
+        parse_url(url, ("ws", "wss"))
+        return url

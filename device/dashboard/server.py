@@ -9,10 +9,10 @@ import json
 import logging
 import mimetypes
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
+from common.http_server import IDLE_TIMEOUT_S, BoundedHTTPServer, QuietHandler
+from common.net import parse_url, url_host
 from device.dashboard.config import DashboardConfig
 
 log = logging.getLogger(__name__)
@@ -23,7 +23,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 def content_policy(broker_ws_url: str) -> str:
     """Where the page may connect: with a wss:// broker, never to a plain ws:// one (the page sends
     the screen's broker password). mqtt.js runs its keepalive timer in a worker made from a blob."""
-    sockets = "wss:" if broker_ws_url.lower().startswith("wss://") else "ws: wss:"
+    sockets = "wss:" if parse_url(broker_ws_url, ("ws", "wss")).scheme == "wss" else "ws: wss:"
     return f"default-src 'self'; connect-src 'self' {sockets}; worker-src blob:"
 
 
@@ -38,13 +38,19 @@ FILES = {
 
 
 class DashboardServer:
-    def __init__(self, config: DashboardConfig, branch_id: str, topic_prefix: str) -> None:
+    def __init__(
+        self,
+        config: DashboardConfig,
+        branch_id: str,
+        topic_prefix: str,
+        idle_timeout_s: float = IDLE_TIMEOUT_S,
+    ) -> None:
         settings = json.dumps(
             {"branch_id": branch_id, "topic_prefix": topic_prefix, "broker_ws_url": config.broker_ws_url}
         ).encode()
         policy = content_policy(config.broker_ws_url)
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 path = self.path.split("?", 1)[0]
                 if path == "/config.json":
@@ -66,16 +72,13 @@ class DashboardServer:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer((config.host, config.port), Handler)
+        self._server = BoundedHTTPServer((config.host, config.port), Handler, idle_timeout_s=idle_timeout_s)
         self._thread = threading.Thread(target=self._server.serve_forever, name="dashboard", daemon=True)
 
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/"
+        return f"http://{url_host(str(host))}:{port}/"
 
     def start(self) -> None:
         self._thread.start()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -12,6 +12,11 @@ from device.floor.geometry import Point, polygon_area, polygon_within, segment_w
 
 ZoneKind = Literal["entrance", "queue", "waiting", "counter", "self_service"]
 
+# Floor metres as a config may write them. A plan is at most 200 m across; the bound keeps the
+# arithmetic on positions finite (1e308 squared is inf, and inf - inf is nan).
+Metres = Annotated[float, Field(ge=-1000, le=1000)]
+PlanPoint = tuple[Metres, Metres]
+
 # A door line shorter than this cannot be a doorway; it is almost always a typo in the plan.
 MIN_DOOR_LINE_M = 0.3
 
@@ -19,7 +24,7 @@ MIN_DOOR_LINE_M = 0.3
 class ZoneConfig(Section):
     name: str = Field(pattern=r"^[A-Za-z0-9_ -]{1,64}$", description="Shown on screens and the heat map.")
     kind: ZoneKind = Field(description="What the zone is for; queue and counter zones drive the wait.")
-    polygon: list[Point] = Field(min_length=3, description="Corners in floor metres, in order.")
+    polygon: list[PlanPoint] = Field(min_length=3, description="Corners in floor metres, in order.")
 
     @field_validator("polygon")
     @classmethod
@@ -31,8 +36,8 @@ class ZoneConfig(Section):
 
 class DoorLineConfig(Section):
     name: str = Field(pattern=r"^[A-Za-z0-9_ -]{1,64}$")
-    a: Point = Field(description="One end of the line, floor metres.")
-    b: Point = Field(description="The other end.")
+    a: PlanPoint = Field(description="One end of the line, floor metres.")
+    b: PlanPoint = Field(description="The other end.")
     inside: Literal["left", "right"] = Field(
         description="Which side of the directed segment a->b is inside the branch (walking from a to b)."
     )
@@ -53,8 +58,8 @@ class DoorLineConfig(Section):
 class PlacementConfig(Section):
     """Where a sensor sits on the plan and which way it looks (0 = along +y, counter-clockwise)."""
 
-    x_m: float
-    y_m: float
+    x_m: Metres = Field(description="Floor metres; a sensor may sit outside the plan, looking in.")
+    y_m: Metres
     heading_deg: float = Field(0.0, ge=-360, le=360)
     range_m: float = Field(
         6.0, gt=0, le=20, description="Targets reported further away (multipath ghosts) are ignored."
@@ -64,18 +69,22 @@ class PlacementConfig(Section):
 class FloorConfig(Section):
     width_m: float = Field(gt=0, le=200, description="Extent of the floor along x.")
     depth_m: float = Field(gt=0, le=200, description="Extent of the floor along y.")
-    outline: list[Point] | None = Field(
+    outline: list[PlanPoint] | None = Field(
         None, description="The floor polygon; by default the rectangle (0,0)-(width_m, depth_m)."
     )
     cell_size_m: float = Field(0.25, ge=0.05, le=5, description="Heat map cell edge.")
     zones: list[ZoneConfig] = Field(default_factory=list)
     door_lines: list[DoorLineConfig] = Field(default_factory=list)
-    min_dwell_s: float = Field(10.0, ge=0, description="A zone visit shorter than this is passing through.")
+    min_dwell_s: float = Field(
+        10.0, ge=0, le=86_400, description="A zone visit shorter than this is passing through."
+    )
     service_time_s: float = Field(
-        240.0, gt=0, description="Average teller service time, for the wait estimate."
+        240.0, gt=0, le=3600, description="Average teller service time, for the wait estimate."
     )
     bin_s: int = Field(900, ge=60, le=86400, description="History grain; footfall products use 15 min.")
-    snapshot_interval_s: float = Field(5.0, gt=0, description="How often a live snapshot is published.")
+    snapshot_interval_s: float = Field(
+        5.0, gt=0, le=3600, description="How often a live snapshot is published."
+    )
     placements: dict[str, PlacementConfig] = Field(
         default_factory=dict, description="Each serial sensor's position on the plan, by sensor id."
     )

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
-from common.net import is_loopback
-from common.sections import Section
+from common.net import check_host, is_loopback
+from common.sections import ReconnectSeconds, Section
 
 
 class MqttTlsConfig(Section):
@@ -17,7 +18,7 @@ class MqttTlsConfig(Section):
 
 
 class MqttConfig(Section):
-    host: str = "127.0.0.1"
+    host: Annotated[str, AfterValidator(check_host)] = "127.0.0.1"
     port: int = Field(1883, ge=1, le=65535)
     topic_prefix: str = Field("branchdoor", pattern=r"^[A-Za-z0-9_/-]+$")
     username: str | None = None
@@ -26,8 +27,8 @@ class MqttConfig(Section):
     cue_expiry_s: int = Field(
         180, ge=10, le=3600, description="Teller cues vanish from the broker after this."
     )
-    reconnect_min_s: float = Field(1.0, gt=0)
-    reconnect_max_s: float = Field(60.0, gt=0)
+    reconnect_min_s: ReconnectSeconds = 1.0
+    reconnect_max_s: ReconnectSeconds = 60.0
     tls: MqttTlsConfig | None = Field(None, description="TLS with a client certificate ([mqtt.tls]).")
     allow_plaintext: bool = Field(
         False, description="Allow MQTT without TLS to a host other than this machine (never in a branch)."

@@ -45,7 +45,9 @@ class RecognitionConfig(Section):
         description="Width for whole-frame detection, used when most of the frame changed.",
     )
     upsample: int = Field(1, ge=0, le=2, description="HOG upsampling for whole-frame detection.")
-    track_timeout_s: float = Field(1.0, gt=0, description="A track unseen this long has left the view.")
+    track_timeout_s: float = Field(
+        1.0, gt=0, le=60, description="A track unseen this long has left the view."
+    )
     encoder: Literal["auto", "inline", "process"] = Field(
         "auto", description="Encode faces in a worker process (auto: when more than one core is usable)."
     )

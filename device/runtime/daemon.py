@@ -195,7 +195,16 @@ def _forecast_service(config: Config, store: Store, link: MqttLink, faults: Faul
 def _dashboard(config: Config) -> DashboardServer | None:
     if not config.dashboard.enabled:
         return None
-    server = DashboardServer(config.dashboard, config.branch.id, config.mqtt.topic_prefix)
+    try:
+        server = DashboardServer(config.dashboard, config.branch.id, config.mqtt.topic_prefix)
+    except OSError as exc:  # the port is taken, or the address is not this machine's: run without it
+        log.error(
+            "teller dashboard on %s port %s unavailable: %s",
+            config.dashboard.host,
+            config.dashboard.port,
+            exc,
+        )
+        return None
     server.start()
     return server
 
@@ -229,8 +238,11 @@ def _observability(config: Config, parts: Parts) -> ObservabilityServer | None:
         return None
     try:
         server = ObservabilityServer(parts, config.observability.host, config.observability.port)
-    except OSError as exc:  # the port is taken: run without it rather than not at all
-        log.error("health and metrics port %s unavailable: %s", config.observability.port, exc)
+    except OSError as exc:  # the port is taken, or the address is not this machine's: run without it
+        observability = config.observability
+        log.error(
+            "health and metrics on %s port %s unavailable: %s", observability.host, observability.port, exc
+        )
         return None
     server.start()
     return server

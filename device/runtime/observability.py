@@ -11,7 +11,6 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Summa
 from prometheus_client.registry import Collector
 
 from common.faults import Faults
+from common.http_server import IDLE_TIMEOUT_S, BoundedHTTPServer, QuietHandler
+from common.net import url_host
 from device.central.service import CentralSync
 from device.checkin.scanner import ScannerStats
 from device.cues.board import CueBoard
@@ -298,14 +299,14 @@ def _cue_metrics(board: CueBoard) -> Iterator[CounterMetricFamily | GaugeMetricF
 
 
 class ObservabilityServer:
-    def __init__(self, parts: Parts, host: str, port: int) -> None:
+    def __init__(self, parts: Parts, host: str, port: int, idle_timeout_s: float = IDLE_TIMEOUT_S) -> None:
         registry = CollectorRegistry()
         registry.register(PartsCollector(parts))
 
         def probe() -> dict[str, Any]:
             return health(parts)
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 if self.path == "/healthz":
                     verdict = probe()
@@ -323,19 +324,21 @@ class ObservabilityServer:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def log_message(self, format: str, *args: Any) -> None:
-                pass  # scrapes every few seconds are not news
-
-        self._server = ThreadingHTTPServer((host, port), Handler)
+        self._server = BoundedHTTPServer((host, port), Handler, idle_timeout_s=idle_timeout_s)
         self._thread = threading.Thread(target=self._server.serve_forever, name="observability", daemon=True)
 
     @property
     def port(self) -> int:
         return int(self._server.server_address[1])
 
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{url_host(str(host))}:{port}/"
+
     def start(self) -> None:
         self._thread.start()
-        log.info("health and metrics on http://%s:%d/healthz and /metrics", *self._server.server_address[:2])
+        log.info("health and metrics on %shealthz and /metrics", self.url)
 
     def stop(self) -> None:
         self._server.shutdown()

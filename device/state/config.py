@@ -15,12 +15,14 @@ class StorageConfig(Section):
     outbox_budget_mb: float = Field(
         200.0,
         gt=0,
+        le=1_000_000,  # a terabyte: the budget becomes a byte count, which must stay a number
         description="Records waiting for the central service. Over it, the oldest aggregates are dropped; "
         "check-ins and audit records never are: an alarm is raised instead.",
     )
     backup_interval_s: float = Field(
         3600.0,
         ge=60,
+        le=86_400,  # a copy older than a day would make a restore lose a day of records
         description="How often the daemon copies the database into <state_dir>/backups/ (and at once after "
         "any deletion of a customer). What happened since the last copy is what a restore cannot bring back.",
     )

@@ -7,33 +7,51 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Annotated, Any, Literal, Protocol
 
 import cv2
 import numpy as np
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from common.backoff import Backoff
-from common.sections import Section
+from common.sections import ReconnectSeconds, Section
 from drivers.camera.base import Frame
 
 log = logging.getLogger(__name__)
 
 
+# OpenCV takes an index as a C int (API base + index); a larger one fails only in the capture thread.
+CameraIndex = Annotated[int, Field(ge=0, le=9999)]
+
+
 class OpenCVCameraConfig(Section):
     type: Literal["opencv"] = "opencv"
-    source: str | int = Field(
+    source: str | CameraIndex = Field(
         "/dev/video0",
         description="V4L2 device path or index, rtsp:// or http(s):// URL, or a video file path.",
     )
-    width: int | None = Field(640, gt=0, description="Requested capture width; None keeps the source's.")
-    height: int | None = Field(480, gt=0, description="Requested capture height; None keeps the source's.")
-    fps: float | None = Field(None, gt=0, description="Requested capture rate; None keeps the source's.")
-    reconnect_min_s: float = Field(1.0, gt=0)
-    reconnect_max_s: float = Field(30.0, gt=0)
+    width: int | None = Field(
+        640, gt=0, le=8192, description="Requested capture width; None keeps the source's."
+    )
+    height: int | None = Field(
+        480, gt=0, le=8192, description="Requested capture height; None keeps the source's."
+    )
+    fps: float | None = Field(
+        None, gt=0, le=1000, description="Requested capture rate; None keeps the source's."
+    )
+    reconnect_min_s: ReconnectSeconds = 1.0
+    reconnect_max_s: ReconnectSeconds = 30.0
     at_end: Literal["reconnect", "stop"] = Field(
         "reconnect", description="When a file or stream ends: reopen it (live sources) or stop."
     )
+
+    @field_validator("source")
+    @classmethod
+    def _index_in_range(cls, source: str | int) -> str | int:
+        # A string of digits is opened as an index too (`_open_cv2`).
+        if isinstance(source, str) and source.isdigit() and (not source.isascii() or len(source) > 4):
+            raise ValueError("a camera index is a number from 0 to 9999")
+        return source
 
     @model_validator(mode="after")
     def _backoff_range(self) -> OpenCVCameraConfig:

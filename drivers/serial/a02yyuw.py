@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from drivers.serial.base import SensorConfigBase
+from drivers.serial.base import Baud, SensorConfigBase
 from drivers.serial.framing import BAD, ShortFrameScanner
 from drivers.serial.readings import RangeReading
 
@@ -24,12 +24,12 @@ MAX_RANGE_MM = 4500  # both sensors' datasheet maximum
 
 class A02yyuwConfig(SensorConfigBase):
     type: Literal["a02yyuw"] = "a02yyuw"
-    baud: int = Field(9600, gt=0)
+    baud: Baud = 9600
 
 
 class JsnSr04tConfig(SensorConfigBase):
     type: Literal["jsn_sr04t"] = "jsn_sr04t"
-    baud: int = Field(9600, gt=0)
+    baud: Baud = 9600
     checksum_includes_header: bool = Field(
         True, description="False for AJ-SR04M clones, whose checksum adds H + L only."
     )

@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import Field
 
 from drivers.serial import envelope
-from drivers.serial.base import SensorConfigBase
+from drivers.serial.base import Baud, SensorConfigBase
 from drivers.serial.framing import BAD, NEED_MORE, Decoded, FrameScanner, Verdict
 from drivers.serial.readings import PresenceReading
 
@@ -36,7 +36,7 @@ READ_FIRMWARE = 0x00A0
 
 class Ld2410Config(SensorConfigBase):
     type: Literal["ld2410"] = "ld2410"
-    baud: int = Field(256000, gt=0, description="Factory default 256000; change it with command 0xA1.")
+    baud: Baud = Field(256000, description="Factory default 256000; change it with command 0xA1.")
 
 
 def encode_frame(reading: PresenceReading) -> bytes:

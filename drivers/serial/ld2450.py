@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import Field
 
 from drivers.serial import envelope
-from drivers.serial.base import SensorConfigBase
+from drivers.serial.base import Baud, SensorConfigBase
 from drivers.serial.framing import BAD, NEED_MORE, Decoded, FrameScanner, Verdict
 from drivers.serial.readings import Target, TargetsReading
 
@@ -31,7 +31,7 @@ MAX_RESOLUTION_MM = 1000
 
 class Ld2450Config(SensorConfigBase):
     type: Literal["ld2450"] = "ld2450"
-    baud: int = Field(256000, gt=0, description="Factory default 256000; change it with command 0xA1.")
+    baud: Baud = Field(256000, description="Factory default 256000; change it with command 0xA1.")
 
 
 def decode_signed(raw: int) -> int:

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
-
-from drivers.serial.base import SensorConfigBase
+from drivers.serial.base import Baud, SensorConfigBase
 from drivers.serial.framing import BAD, ShortFrameScanner
 from drivers.serial.readings import RangeReading
 
@@ -24,7 +22,7 @@ MAX_RANGE_MM = 5000
 
 class MaxbotixConfig(SensorConfigBase):
     type: Literal["maxbotix"] = "maxbotix"
-    baud: int = Field(9600, gt=0)
+    baud: Baud = 9600
 
 
 def encode_frame(distance_mm: int) -> bytes:

@@ -13,7 +13,8 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from common.sections import Section
+from common.sections import ReconnectSeconds, Section
+from drivers.serial.base import Baud
 from drivers.serial.readings import Reading, ScanReading
 
 TERMINATORS = b"\r\n"
@@ -27,10 +28,10 @@ class ScannerConfig(Section):
         "ascii_lines", description="Protocol: one code per line of ASCII text, CR and/or LF terminated."
     )
     port: str = Field(description="Serial device, e.g. /dev/ttyACM0 or a /dev/serial/by-id/ link.")
-    baud: int = Field(9600, gt=0, description="Ignored by USB-CDC scanners; RS-232 ones default to 9600.")
+    baud: Baud = Field(9600, description="Ignored by USB-CDC scanners; RS-232 ones default to 9600.")
     max_length: int = Field(MAX_LENGTH, ge=8, le=4096, description="Longer lines are refused as garbage.")
-    reconnect_min_s: float = Field(0.5, gt=0)
-    reconnect_max_s: float = Field(10.0, gt=0)
+    reconnect_min_s: ReconnectSeconds = 0.5
+    reconnect_max_s: ReconnectSeconds = 10.0
 
     @model_validator(mode="after")
     def _backoff_range(self) -> ScannerConfig:

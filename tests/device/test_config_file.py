@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 from pydantic import BaseModel
 
 from device.config import Config
-from device.config_file import ConfigError, config_path, find_line, load_config, parse_config
+from device.config_file import (
+    MAX_CONFIG_BYTES,
+    ConfigError,
+    config_path,
+    find_line,
+    load_config,
+    parse_config,
+)
 from drivers.camera.opencv_source import OpenCVCameraConfig
 from drivers.camera.scene import SceneCameraConfig
 from tests.conftest import REPO
@@ -96,6 +104,10 @@ def test_find_line_handles_dotted_keys_and_arrays_of_tables() -> None:
     assert find_line(text, ("arr", 1, "k")) == 7
     assert find_line(text, ("t", "sub", "q")) == 9
     assert find_line(text, ("t", "missing")) == 2
+    # A dotted key creates the tables it runs through; an array of tables starts at its first header.
+    assert find_line("[t]\nx = 1\na.b.c = 2\n[u.v.w]\n", ("t", "a")) == 3
+    assert find_line("[t]\nx = 1\na.b.c = 2\n[u.v.w]\n", ("u",)) == 4
+    assert find_line(text, ("arr",)) == 4
 
 
 def test_the_shipped_example_config_is_valid_and_states_the_defaults() -> None:
@@ -117,3 +129,81 @@ def test_the_shipped_example_mentions_every_setting() -> None:
         for model in models:
             for key in model.model_fields:
                 assert f"{key} =" in text, f"config/branchdoor.toml does not document {section_name}.{key}"
+
+
+SENSOR = '[[sensors]]\nid = "radar"\ntype = "ld2450"\nport = "/dev/ttyUSB0"\n'
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # inf and nan are TOML; no setting means them, and 200 MB * inf overflowed in `run`.
+        (
+            "[storage]\noutbox_budget_mb = inf\n",
+            "4: storage.outbox_budget_mb: Input should be a finite number",
+        ),
+        (
+            "[storage]\noutbox_budget_mb = 1e400\n",
+            "4: storage.outbox_budget_mb: Input should be a finite number",
+        ),
+        ("[recognition]\ntolerance = nan\n", "4: recognition.tolerance: Input should be a finite number"),
+        (
+            "[storage]\noutbox_budget_mb = 1e300\n",
+            "4: storage.outbox_budget_mb: Input should be less than or",
+        ),
+        (
+            "[camera]\nwidth = " + "9" * 5000 + "\n",
+            "4: a number too long to read: Exceeds the limit (4300 digits)",
+        ),
+        # tomllib recurses once per level: 500 levels was a RecursionError.
+        (
+            "[analytics]\nholidays = " + "[" * 500 + "]" * 500 + "\n",
+            "4: arrays and inline tables nested more",
+        ),
+        (
+            "[cues]\nscreens = " + "{a=" * 300 + "1" + "}" * 300 + "\n",
+            "4: arrays and inline tables nested more",
+        ),
+        ("[mqtt]\nport = ", "4: not valid TOML: Invalid value (at end of document)"),
+        (
+            '[storage]\nstate_dir = "/var/lib/\\u0000x"\n',
+            "4: storage.state_dir: control character in a value",
+        ),
+        ('[mqtt]\n"a\\nb" = 1\n', "3: mqtt.a\\nb: control character in a key name"),  # shown escaped
+        # An error of the whole config points at the key it is about (once: no line at all).
+        (SENSOR, "3: sensors: Value error, sensors need a [floor] plan to place them on"),
+        (SENSOR + SENSOR, "8: sensors.1.id: Value error, sensor ids must be unique: 'radar' is used twice"),
+        (
+            SENSOR + "[floor]\nwidth_m = 5\ndepth_m = 5\n",
+            "4: sensors.0.id: Value error, no [floor.placements]",
+        ),
+    ],
+)
+def test_every_problem_has_a_line_and_no_traceback(text: str, expected: str) -> None:
+    found = problems(MINIMAL + text)
+    assert found[0].startswith(f"kiosk.toml:{expected}"), found
+
+
+def test_a_file_that_is_not_utf8_is_refused_at_the_line_of_the_first_bad_byte(tmp_path: Path) -> None:
+    path = tmp_path / "kiosk.toml"
+    path.write_bytes(MINIMAL.encode() + b'[camera]\nsource = "/dev/vid\xe9o0"\n')
+    with pytest.raises(ConfigError) as refused:
+        load_config(path)
+    assert refused.value.problems == [f"{path}:4: not valid UTF-8 (byte 0xe9): save it as UTF-8"]
+
+
+def test_whole_file_problems_are_at_line_1(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as absent:
+        load_config(tmp_path / "absent.toml")
+    assert absent.value.problems == [
+        f"{tmp_path / 'absent.toml'}:1: cannot read config file: No such file or directory"
+    ]
+    huge = tmp_path / "huge.toml"
+    huge.write_bytes(MINIMAL.encode() + b"#" * (MAX_CONFIG_BYTES + 1))
+    with pytest.raises(ConfigError, match=rf"^{re.escape(str(huge))}:1: larger than 1024 KiB"):
+        load_config(huge)
+
+
+def test_a_long_value_is_shown_cut_short() -> None:
+    [problem] = problems(MINIMAL + f'[mqtt]\nport = "{"9" * 500}"\n')
+    assert problem.endswith("…)") and len(problem) < 200

@@ -3,7 +3,9 @@ derived from the master secret file; its clock is the machine's, and a test may 
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import shutil
 import signal
 import socket
@@ -132,3 +134,50 @@ def test_a_secret_file_others_can_read_is_refused(tmp_path: Path) -> None:
     assert main(["--db", str(tmp_path / "c.db"), "--master-secret-file", str(master)]) == 2
     assert not (tmp_path / "c.db").exists()
     assert main(["--master-secret-file", str(master), "--print-device-secret", "door-1"]) == 2
+
+
+def readme_command() -> list[str]:
+    """The command line the README gives for serving the sim by hand, word for word: in inline code
+    (which may wrap) or on a line of a shell block."""
+    readme = (REPO / "README.md").read_text()
+    found = re.findall(r"`(branchdoor central-sim [^`]+)`", readme)
+    found += re.findall(r"^(branchdoor central-sim .+)$", readme, re.M)
+    [command] = [str(line) for line in found if "--db" in line]
+    return command.split()
+
+
+def test_the_readme_command_runs_as_written(tmp_path: Path) -> None:
+    words = readme_command()
+    assert words[:2] == ["branchdoor", "central-sim"], words
+    # Only the port changes (8470 may be taken by another run); each secret file is the README's
+    # relative name, created here with the mode the sim insists on.
+    port = free_port()
+    words[words.index("--port") + 1] = str(port)
+    for option in [word for word in words if word.endswith("-secret-file")]:
+        secret = tmp_path / words[words.index(option) + 1]
+        secret.write_bytes(b"c" * 40)
+        secret.chmod(0o600)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "device", *words[1:]],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,  # its own process group: killed with everything it started
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{port}/v1/devices/door-7/gallery", timeout=5)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None, server.communicate()[1].decode()
+                assert time.monotonic() < deadline, "the sim did not answer on its port"
+                time.sleep(0.1)
+        assert answer.status_code == 401  # unsigned: the contract's answer, from the sim itself
+        assert (tmp_path / words[words.index("--db") + 1]).is_file()  # its state, in the named file
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGKILL)
+        server.communicate(timeout=10)
