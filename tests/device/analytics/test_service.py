@@ -29,6 +29,7 @@ from tests.contract_check import assert_in_contract
 from tests.keys import CIPHER
 from tests.mqtt_helpers import Subscriber
 from tests.sync.helpers import SECRET, SECRETS
+from tests.waiting import PATIENCE_S, eventually
 
 SETTINGS = AnalyticsConfig(horizon_days=2, refit_interval_h=24)
 
@@ -51,7 +52,7 @@ def test_a_refit_is_published_retained_and_uploaded_as_aggregates(
     link = MqttLink(MqttConfig(port=broker.port), Topics("branchdoor", branch, "door-1"), client_id=branch)
     link.start()
     try:
-        assert link.wait_connected(5)
+        assert link.wait_connected(PATIENCE_S)
         forecast = ForecastService(SETTINGS, store, branch, link.publish_forecast).refit_once()
         assert forecast is not None and len(forecast.starts) == 48
     finally:
@@ -120,11 +121,9 @@ def test_the_service_thread_refits_on_its_schedule(tmp_path: Path) -> None:
     service = ForecastService(SETTINGS, store, "b1", lambda _m, _e: None, first_after_s=0.05, fit=fit)
     service.start()
     try:
-        assert fitted.wait(10)
-        deadline = time.monotonic() + 10
-        while service.last_forecast is None and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert service.last_forecast is not None and service.failures == 0
+        assert fitted.wait(PATIENCE_S)
+        assert eventually(lambda: service.last_forecast is not None)
+        assert service.failures == 0
     finally:
         service.stop()
         store.close()

@@ -24,6 +24,7 @@ from tests.certs import BranchCA
 from tests.conftest import REPO
 from tests.device.cues.rig import kiosk
 from tests.mqtt_helpers import Subscriber
+from tests.waiting import PATIENCE_S
 
 SHIPPED = REPO / "config" / "mosquitto"
 
@@ -61,7 +62,7 @@ def shipped_broker(ca: BranchCA) -> Iterator[int]:
     assert binary is not None
     process = subprocess.Popen([binary, "-c", str(conf)], stderr=subprocess.PIPE)
     try:
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + PATIENCE_S
         while True:
             assert process.poll() is None, process.stderr.read() if process.stderr else b""
             try:

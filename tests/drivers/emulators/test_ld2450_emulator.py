@@ -70,7 +70,7 @@ def test_a_minute_of_door_traffic_streams_in_a_few_seconds() -> None:
     try:
         reader = SerialReader(path, 256000, Ld2450Parser(), backoff=Backoff(0.02, 0.1))
         with Collector(reader) as collector:
-            readings = collector.take(600, timeout_s=10)
+            readings = collector.take(600)
     finally:
         emulator.stop()
     assert reader.parser.bad_frames == 0
@@ -108,7 +108,7 @@ def test_scenario_time_starts_when_the_host_opens_the_port() -> None:
         time.sleep(1.5)
         reader = SerialReader(path, 256000, Ld2450Parser(), backoff=Backoff(0.02, 0.1))
         with Collector(reader) as collector:
-            first = collector.until(lambda r: isinstance(r, TargetsReading), timeout_s=10)
+            first = collector.until(lambda r: isinstance(r, TargetsReading))
     finally:
         emulator.stop()
     assert isinstance(first, TargetsReading)
@@ -123,7 +123,7 @@ def test_corruption_on_the_wire_is_survived() -> None:
     try:
         reader = SerialReader(path, 256000, Ld2450Parser(), backoff=Backoff(0.02, 0.1))
         with Collector(reader) as collector:
-            collector.take(100, timeout_s=5)
+            collector.take(100)
     finally:
         emulator.stop()
     parser = reader.parser

@@ -13,6 +13,7 @@ import httpx
 from sync.central_sim.__main__ import main
 from tests.conftest import REPO
 from tests.sync.helpers import Device
+from tests.waiting import PATIENCE_S
 
 
 def free_port() -> int:
@@ -31,7 +32,7 @@ def test_the_sim_runs_as_a_command(tmp_path: Path) -> None:
     server = subprocess.Popen([*command, "--device-secret-file", str(secret)], cwd=REPO)
     try:
         device = Device(f"http://127.0.0.1:{port}", "door-7", b"c" * 40)
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + PATIENCE_S
         while True:
             try:
                 response = device.gallery()
