@@ -44,6 +44,7 @@ def store_with_history(path: Path, days: int) -> Store:
     return store
 
 
+@pytest.mark.subprocess
 def test_a_refit_is_published_retained_and_uploaded_as_aggregates(
     broker: MosquittoBroker, tmp_path: Path
 ) -> None:
@@ -90,6 +91,7 @@ def test_too_little_history_waits_without_publishing(tmp_path: Path) -> None:
     assert published == [] and store.outbox.next_batch("aggregate", 10) is None
 
 
+@pytest.mark.subprocess
 def test_stopping_ends_a_fit_in_progress(tmp_path: Path) -> None:
     stop = threading.Event()
     stop.set()
@@ -99,6 +101,7 @@ def test_stopping_ends_a_fit_in_progress(tmp_path: Path) -> None:
     assert time.monotonic() - started < 2.0
 
 
+@pytest.mark.subprocess
 def test_a_failing_fit_is_reported_from_the_child(tmp_path: Path) -> None:
     short = synthetic_branch(date(2026, 9, 1), 20).history
     broken = HourlyHistory(short.starts[:100], short.counts[:100])  # 4 days: the model refuses it
@@ -129,6 +132,7 @@ def test_the_service_thread_refits_on_its_schedule(tmp_path: Path) -> None:
         store.close()
 
 
+@pytest.mark.subprocess
 def test_a_kiosk_without_a_central_service_publishes_the_forecast_but_queues_nothing(tmp_path: Path) -> None:
     published: list[object] = []
     store = store_with_history(tmp_path / "kiosk.db", days=35)

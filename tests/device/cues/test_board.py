@@ -21,6 +21,7 @@ from tests.mqtt_helpers import Subscriber
 ADA = Profile("CUST-2002", "Ada", "fr", ("savings",), ())
 
 
+@pytest.mark.subprocess
 def test_a_cue_carries_only_the_fields_the_branch_allows(tmp_path: Path, broker: MosquittoBroker) -> None:
     allowed = CuesConfig(fields=["greeting_name", "service_hints", "visit_count"])
     screen = Subscriber(broker.port, "branchdoor/fields/cues")
@@ -45,6 +46,7 @@ def test_the_contract_has_no_place_for_account_data() -> None:
         )  # fmt: skip
 
 
+@pytest.mark.subprocess
 def test_routed_cues_reach_their_zone_and_a_late_screen_gets_them_replayed(
     tmp_path: Path, broker: MosquittoBroker
 ) -> None:
@@ -85,6 +87,7 @@ def test_routed_cues_reach_their_zone_and_a_late_screen_gets_them_replayed(
         screen.close()
 
 
+@pytest.mark.subprocess
 def test_feedback_is_audited_and_counted_and_bad_messages_are_refused(
     tmp_path: Path, broker: MosquittoBroker
 ) -> None:

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from device.cues.config import CueRoute, CuesConfig
 from device.demo.broker import MosquittoBroker
 from device.domain import Profile
@@ -19,6 +21,8 @@ from device.mqtt.config import MqttConfig
 from device.mqtt.link import MqttLink
 from tests.device.cues.rig import GRACE, Kiosk, kiosk
 from tests.mqtt_helpers import Subscriber, TickWatch
+
+pytestmark = pytest.mark.subprocess
 
 ADA = Profile("CUST-2002", "Ada", "fr", ("savings",), ())
 # Grace's cues go to the advice desk only; Ada's to every screen.

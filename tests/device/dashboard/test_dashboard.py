@@ -59,6 +59,7 @@ def dashboard(ws_broker: MosquittoBroker) -> Iterator[DashboardServer]:
     server.stop()
 
 
+@pytest.mark.subprocess
 def test_the_page_and_its_files_are_served_with_nothing_fetched_elsewhere(dashboard: DashboardServer) -> None:
     page = urllib.request.urlopen(dashboard.url).read().decode()  # noqa: S310 (loopback)
     assert 'src="vendor/mqtt.min.js"' in page and "http" not in page.split("<body>")[0].replace(
@@ -86,6 +87,8 @@ def test_with_a_wss_broker_the_page_may_not_connect_to_a_plain_websocket() -> No
     assert "ws: " in policies["ws://127.0.0.1:9001"]
 
 
+@pytest.mark.browser
+@pytest.mark.subprocess
 def test_cards_appear_expire_and_take_feedback(
     tmp_path: Path, ws_broker: MosquittoBroker, dashboard: DashboardServer
 ) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
+
 from device.floor.bins_store import FloorBinStore
 from device.floor.config import FloorConfig, PlacementConfig
 from device.floor.records import FloorSnapshot
@@ -55,6 +57,7 @@ def test_two_people_close_together_seen_by_one_sensor_stay_two() -> None:
     assert len(merge([[Observation(0, 2.0, 2.0), Observation(0, 2.2, 2.1)]], t=0.0)) == 2
 
 
+@pytest.mark.slow
 def test_people_walking_in_and_out_past_an_emulated_radar(tmp_path: Path) -> None:
     scenario = Scenario(
         walkers=(

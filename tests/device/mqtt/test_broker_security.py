@@ -89,6 +89,7 @@ def screen_context(ca: BranchCA, name: str) -> ssl.SSLContext:
     return context
 
 
+@pytest.mark.subprocess
 def test_a_screen_of_one_branch_receives_nothing_published_for_another(
     tmp_path: Path, ca: BranchCA, shipped_broker: int
 ) -> None:
@@ -119,6 +120,7 @@ def test_a_screen_of_one_branch_receives_nothing_published_for_another(
     screen_b.close()
 
 
+@pytest.mark.subprocess
 def test_a_screen_gets_its_own_replay_over_tls_and_never_another_screens(
     tmp_path: Path, ca: BranchCA, shipped_broker: int
 ) -> None:
@@ -145,6 +147,7 @@ def test_a_screen_gets_its_own_replay_over_tls_and_never_another_screens(
         screen.close()
 
 
+@pytest.mark.subprocess
 def test_a_client_without_a_certificate_is_refused(ca: BranchCA, shipped_broker: int) -> None:
     context = ssl.create_default_context(cafile=str(ca.ca_file))
     with (
@@ -167,6 +170,7 @@ def test_plaintext_mqtt_to_another_host_is_refused_at_config_check(tmp_path: Pat
     assert parse_config('[branch]\nid = "0427"\n[mqtt]\nhost = "127.0.0.1"\n', path).mqtt.tls is None
 
 
+@pytest.mark.subprocess
 def test_doctor_checks_the_broker_over_tls_with_the_kiosk_certificate(
     ca: BranchCA, shipped_broker: int, tmp_path: Path
 ) -> None:

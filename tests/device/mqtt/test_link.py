@@ -23,6 +23,8 @@ from tests.device.mqtt.tcp_proxy import FreezableProxy
 from tests.mqtt_helpers import Subscriber, TickWatch, publish_cue
 from tests.waiting import PATIENCE_S, eventually
 
+pytestmark = pytest.mark.subprocess
+
 
 def cue(issued_at: float, expiry_s: int = 60, ref: str = "C1") -> Cue:
     checkin = CheckIn("v1", ref, "b1", "door-1", issued_at, "high", Profile(ref, "Grace"))

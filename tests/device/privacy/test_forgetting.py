@@ -8,6 +8,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import pytest
+
 from device.analytics.data import AnalyticsData
 from device.checkin.desk import CheckinDesk
 from device.cues.cue import Cue
@@ -104,6 +106,7 @@ def cue_for(ref: str, name: str) -> Cue:
     )
 
 
+@pytest.mark.subprocess
 def test_a_cue_held_for_the_broker_is_dropped_when_its_customer_is_forgotten(tmp_path: Path) -> None:
     store, _traces = held_customer(tmp_path)
     with MosquittoBroker(users={"screen": "pw"}) as broker:

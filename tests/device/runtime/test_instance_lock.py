@@ -23,6 +23,7 @@ def test_a_second_holder_is_refused_and_told_who_holds_it(tmp_path: Path) -> Non
         pass
 
 
+@pytest.mark.subprocess
 def test_a_holder_killed_outright_leaves_no_stale_lock(tmp_path: Path) -> None:
     holder = subprocess.Popen(
         [

@@ -25,6 +25,8 @@ from drivers.camera import Frame
 from tests.keys import CIPHER
 from tests.waiting import PATIENCE_S
 
+pytestmark = pytest.mark.slow
+
 
 class SteadyCamera:
     waiting_for_source = False

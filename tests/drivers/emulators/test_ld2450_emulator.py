@@ -64,6 +64,7 @@ def test_frames_over_a_pty_decode_back_onto_the_floor() -> None:
         assert floor == [pytest.approx(spot, abs=0.001) for spot in spots]
 
 
+@pytest.mark.slow
 def test_a_minute_of_door_traffic_streams_in_a_few_seconds() -> None:
     emulator = Ld2450Emulator(door_traffic(), DOOR, speed=20.0)
     path = emulator.start()
@@ -97,6 +98,7 @@ def test_pace_follows_the_injected_clock_scaled_by_speed() -> None:
         emulator.stop()
 
 
+@pytest.mark.slow
 def test_scenario_time_starts_when_the_host_opens_the_port() -> None:
     # Someone stands in view for the scenario's first 20 s (1 s of wall time at speed 20), and the
     # host opens the port later than that, as a daemon starting on a busy machine does: it still

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from sync.central_sim.__main__ import main
 from tests.conftest import REPO
@@ -23,6 +24,7 @@ def free_port() -> int:
         return port
 
 
+@pytest.mark.subprocess
 def test_the_sim_runs_as_a_command(tmp_path: Path) -> None:
     secret = tmp_path / "device-secret"
     secret.write_bytes(b"c" * 40)

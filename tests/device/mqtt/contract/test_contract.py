@@ -7,6 +7,8 @@ import json
 import time
 from pathlib import Path
 
+import pytest
+
 from device.demo.broker import MosquittoBroker
 from device.floor.records import FloorSnapshot
 from device.mqtt.config import MqttConfig
@@ -32,6 +34,7 @@ def test_every_channel_has_a_message_with_a_schema_and_qos() -> None:
         assert channel["address"].startswith("branchdoor/{branch}/")
 
 
+@pytest.mark.subprocess
 def test_what_the_daemon_publishes_and_accepts_validates_against_the_contract(
     tmp_path: Path, broker: MosquittoBroker
 ) -> None:
