@@ -1,8 +1,8 @@
 """What `branchdoor demo` promises (the README shows it), and every way a run fell short of it.
 
 Each figure is a hard check: a demo that saw the door count 1 of its 2 walkers, or greeted nobody,
-must not say "demo OK". Only an exact figure is kept: two cues for one visit, or three walkers
-counted, are as wrong as too few.
+must not say "demo OK". Each must be exact: two cues for one visit, or three walkers counted, are
+as wrong as too few.
 """
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ def shortfalls(seen: Seen) -> list[str]:
         found.append(f"cues naming the stranger: {seen.cue_names.count(seen.stranger)}, promised 0")
     if seen.door != PROMISED_DOOR:
         shown = "no floor snapshot" if seen.door is None else f"in {seen.door[0]}, out {seen.door[1]}"
-        found.append(f"door counts from the emulated radar: {shown}, promised in 2, out 0")
+        promised = f"in {PROMISED_DOOR[0]}, out {PROMISED_DOOR[1]}"
+        found.append(f"door counts from the emulated radar: {shown}, promised {promised}")
     if seen.uploaded != 1:
         found.append(f"check-ins received by the central service: {seen.uploaded}, promised 1")
     if seen.availability != ("online", "offline"):
