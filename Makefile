@@ -35,8 +35,9 @@ typecheck: setup
 hil: setup tools
 	$(BIN)/pytest -m hil -v
 
+# Fast and in-process: no subprocess, browser or real-time test (markers in pyproject.toml).
 unit: setup
-	$(BIN)/pytest -m "not e2e"
+	$(BIN)/pytest -m "not (e2e or hil or subprocess or browser or slow or faces)"
 
 test: setup tools lint typecheck
 	$(BIN)/pytest

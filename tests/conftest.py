@@ -16,6 +16,9 @@ import pytest
 from device.demo import faceset
 from device.demo.broker import MosquittoBroker, find_mosquitto
 from device.recognition.faces import FaceEngine, Template, read_bgr
+from tests.process_guard import pytest_configure, pytest_runtest_protocol
+
+__all__ = ["pytest_configure", "pytest_runtest_protocol"]  # the process guard's hooks, used by pytest
 
 REPO = Path(__file__).resolve().parents[1]
 

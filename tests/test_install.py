@@ -11,6 +11,8 @@ import pytest
 
 from tests.conftest import REPO
 
+pytestmark = [pytest.mark.subprocess, pytest.mark.slow]
+
 
 def make(target: str, destdir: Path, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(

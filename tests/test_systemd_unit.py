@@ -26,12 +26,14 @@ def installed_copy(tmp_path: Path) -> Path:
     return unit
 
 
+@pytest.mark.subprocess
 def test_systemd_analyze_verify_reports_nothing(tmp_path: Path) -> None:
     assert ANALYZE is not None
     done = subprocess.run([ANALYZE, "verify", str(installed_copy(tmp_path))], capture_output=True, text=True)
     assert done.returncode == 0 and done.stderr.strip() == "" and done.stdout.strip() == "", done.stderr
 
 
+@pytest.mark.subprocess
 def test_exposure_is_at_most_2(tmp_path: Path) -> None:
     assert ANALYZE is not None
     done = subprocess.run(

@@ -13,7 +13,8 @@ DOOR_RADAR = Placement(2.0, 3.5, 180.0)
 def walk_in() -> Scenario:
     """The customer heads for the queue, then the stranger for the waiting seats, both in the radar's
     view (it reports only what is within 6 m and 60 degrees of its axis). Scenario time starts
-    when the emulator does, a few seconds before the daemon has its sensors open."""
+    when the daemon opens the radar's port, about when its camera starts the 12-second door scene:
+    both cross the door line well before the scene ends and the daemon with it."""
     return Scenario(
         walkers=(
             Walker(((4.0, 2.0, -1.0), (6.0, 2.0, 1.0), (7.5, 3.1, 1.8), (60.0, 3.1, 1.9))),

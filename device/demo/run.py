@@ -27,11 +27,13 @@ from device.demo.broker import BrokerUnavailable, MosquittoBroker
 from device.demo.cast import Cast, CastUnavailable, labeled_cast, public_domain_cast, scene_toml
 from device.demo.central import central_config, enroll_centrally, start_central
 from device.demo.floor import door_radar, floor_config
+from device.demo.promises import Seen, shortfalls
 from device.privacy.keys import write_new_key
 from sync.central_sim import CentralSim
 
 BRANCH = "demo-branch"
 DAEMON_TIMEOUT_S = 120.0
+OFFLINE_WAIT_S = 30.0  # for the kiosk's last word to reach the screen once the daemon has exited
 
 
 def demo_key(workdir: Path) -> Path:
@@ -61,6 +63,7 @@ class TellerScreen:
         self.cues: list[dict[str, Any]] = []
         self.floor: list[dict[str, Any]] = []
         self.availability: list[str] = []
+        self.offline = threading.Event()
         self._subscribed = threading.Event()
         self._client = mqtt.Client(
             CallbackAPIVersion.VERSION2, client_id="demo-teller-screen", protocol=mqtt.MQTTv5
@@ -83,6 +86,8 @@ class TellerScreen:
             state = message.payload.decode()
             self.availability.append(state)
             print(f"  [teller screen] kiosk door-1 is {state}", flush=True)
+            if state == "offline":
+                self.offline.set()
             return
         if message.topic.endswith("/floor"):
             floor = json.loads(message.payload)
@@ -151,7 +156,7 @@ def _run(workdir: Path, cast: Cast, broker: MosquittoBroker, started: float) -> 
     (workdir / "scene.toml").write_text(scene_toml(cast))
     radar = door_radar()
     radar_port = radar.start()
-    print(f"  door radar: emulated HLK-LD2450 on {radar_port}")
+    print(f"  door radar: emulated HLK-LD2450 on {radar_port} (its walkers set off when the daemon opens it)")
     try:
         return _run_with_radar(workdir, cast, broker, started, radar_port)
     finally:
@@ -200,7 +205,7 @@ def _run_with_central(
         except subprocess.TimeoutExpired:
             daemon.send_signal(signal.SIGTERM)
             code = daemon.wait(10)
-    time.sleep(0.3)  # let the last availability message arrive
+    screen.offline.wait(OFFLINE_WAIT_S)  # the last floor snapshot comes before it
     screen.close()
     uploaded = len(central.db.records("checkins"))
     return _summary(cast, screen, code, log_path, started, uploaded)
@@ -209,26 +214,31 @@ def _run_with_central(
 def _summary(
     cast: Cast, screen: TellerScreen, code: int, log_path: Path, started: float, uploaded: int
 ) -> int:
-    named = [cue["greeting_name"] for cue in screen.cues]
-    stranger_named = [n for n in named if n == cast.stranger.name]
-    customer_cues = named.count(cast.customer.name)
+    named = tuple(cue["greeting_name"] for cue in screen.cues)
+    door = door_counts(screen.floor[-1]) if screen.floor else None
     stopped_line = next((ln for ln in log_path.read_text().splitlines() if "stopped:" in ln), "")
     print("\nsummary")
     print(
-        f"  cues received by the teller screen: {len(screen.cues)} ({customer_cues} for {cast.customer.name})"
+        f"  cues received by the teller screen: {len(named)} "
+        f"({named.count(cast.customer.name)} for {cast.customer.name})"
     )
-    print(f"  cues naming the stranger: {len(stranger_named)}")
+    print(f"  cues naming the stranger: {named.count(cast.stranger.name)}")
     print(f"  availability seen: {' -> '.join(screen.availability) or 'none'}")
-    if screen.floor:
-        ins, outs = door_counts(screen.floor[-1])
-        print(f"  door counts from the emulated radar: in {ins}, out {outs}")
+    shown = "no floor snapshot" if door is None else f"in {door[0]}, out {door[1]}"
+    print(f"  door counts from the emulated radar: {shown}")
     print(f"  check-ins received by the central service: {uploaded}")
     print(f"  daemon exit code: {code}; {stopped_line.split('stopped: ')[-1]}")
     print(f"  daemon log: {log_path}")
     print(f"  took {time.monotonic() - started:.1f}s")
-    ok = code == 0 and customer_cues >= 1 and not stranger_named and uploaded >= 1
-    print("demo OK" if ok else "demo FAILED")
-    return 0 if ok else 1
+    seen = Seen(
+        cast.customer.name, cast.stranger.name, named, door, uploaded, tuple(screen.availability), code
+    )
+    broken = shortfalls(seen)
+    for line in broken:
+        print(f"demo FAILED: {line}")
+    if not broken:
+        print("demo OK")
+    return 1 if broken else 0
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Run an emulated sensor on a pty for manual testing: `python -m drivers.emulators ld2450`.
 
 Prints the port path to configure (e.g. for the field tool), plays the canned minute of door
-traffic once, then reports an empty floor until interrupted.
+traffic once from when a host opens that port, then reports an empty floor until interrupted.
 """
 
 from __future__ import annotations

@@ -1,5 +1,11 @@
 """The thread every emulated serial sensor runs: pace frames, apply corruption, hear commands.
 
+Scenario time starts when a host first opens the port, not when the emulator starts: a daemon on a
+busy machine may take many seconds to open its sensors, and walkers who crossed the door before
+then would never be seen. Nothing is sent before that. A host that flushes its input on opening
+(pyserial does) may still discard the first frame or two, as with a real sensor already streaming.
+The clock then runs on through unplugs and replugs.
+
 Pacing is in scenario time: frame n describes the floor at t = n / rate_hz and is written when
 (clock() - start) * speed reaches that t. With speed 10, a 60 s scenario plays in 6 s of wall time
 and frames go out ten times faster than the real device would send them; the bytes are unchanged.
@@ -56,6 +62,7 @@ class SerialEmulator(ABC):
         self.port = port or PtyPort()
         self.frames_sent = 0
         self.bytes_dropped = 0  # refused by a full or unplugged pty, as an unread UART overruns
+        self.first_reader = threading.Event()  # set when scenario time 0 began: a host opened the port
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -73,7 +80,7 @@ class SerialEmulator(ABC):
         self.bytes_dropped += len(data) - written
 
     def start(self) -> str:
-        """Plug the port in and start sending; returns the path a reader should open."""
+        """Plug the port in; frames follow once a host opens the returned path."""
         path = self.port.plug()
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name=type(self).__name__, daemon=True)
@@ -88,6 +95,10 @@ class SerialEmulator(ABC):
         self.port.close()
 
     def _run(self) -> None:
+        while not self.port.reader_present():
+            if self._stop.wait(POLL_S):
+                return
+        self.first_reader.set()
         period = 1.0 / self.rate_hz
         started = self.clock()
         next_t = 0.0

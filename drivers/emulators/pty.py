@@ -5,11 +5,17 @@ points at a real `/dev/pts/N`. `unplug()` removes the link and closes the master
 next read fails and reopening the path fails, as after a USB unplug; `replug()` creates a fresh
 pty and points the link at it. The emulator side only ever goes through `write` and `read`, under
 a lock, so an unplug can never close a file descriptor that another thread is about to use.
+
+The emulator does not keep the device end open itself: Linux reports a hang-up on the master side
+while no process has the device end open, and that is how `reader_present` notices the host opening
+the port (socat's `wait-slave` relies on the same behaviour). The raw settings made at plug time
+stay with the device in between.
 """
 
 from __future__ import annotations
 
 import os
+import select
 import shutil
 import tempfile
 import threading
@@ -25,7 +31,6 @@ class PtyPort:
         self.path = str(self.directory / name)
         self.pts_path: str | None = None
         self._master: int | None = None
-        self._slave: int | None = None
         self._lock = threading.Lock()
 
     @property
@@ -41,9 +46,10 @@ class PtyPort:
             # Raw from the start: bytes written before the reader configures the port must not be
             # line-buffered, echoed back or have CR translated.
             tty.setraw(slave)
-            os.set_blocking(master, False)
-            self._master, self._slave = master, slave
             self.pts_path = os.ttyname(slave)
+            os.close(slave)  # see the module docstring: held open, it would hide the host's open
+            os.set_blocking(master, False)
+            self._master = master
             link = Path(self.path)
             link.unlink(missing_ok=True)
             link.symlink_to(self.pts_path)
@@ -52,15 +58,23 @@ class PtyPort:
     def unplug(self) -> None:
         with self._lock:
             Path(self.path).unlink(missing_ok=True)
-            for fd in (self._master, self._slave):
-                if fd is not None:
-                    os.close(fd)
-            self._master = self._slave = None
+            if self._master is not None:
+                os.close(self._master)
+            self._master = None
             self.pts_path = None
 
     def replug(self) -> str:
         self.unplug()
         return self.plug()
+
+    def reader_present(self) -> bool:
+        """Whether a host has the device end open right now."""
+        with self._lock:
+            if self._master is None:
+                return False
+            poller = select.poll()
+            poller.register(self._master, select.POLLIN)  # a hang-up is reported whatever is asked
+            return not any(events & select.POLLHUP for _, events in poller.poll(0))
 
     def write(self, data: bytes) -> int:
         """Bytes accepted; fewer than len(data) when unplugged or the reader has stopped reading

@@ -132,6 +132,7 @@ def test_a_mutated_shipped_config_is_answered_never_crashed(
         ("value", LINES.index(b"width = 640"), b"9" * 5000),  # more digits than Python converts
     ],
 )
+@pytest.mark.subprocess
 def test_config_check_as_a_command_answers_with_a_line(change: Change, tmp_path: Path) -> None:
     path = tmp_path / "branchdoor.toml"
     path.write_bytes(mutate(SHIPPED, change))
@@ -143,6 +144,7 @@ def test_config_check_as_a_command_answers_with_a_line(change: Change, tmp_path:
     assert_answered(path, done.returncode, done.stdout, done.stderr)
 
 
+@pytest.mark.subprocess
 def test_the_shipped_config_itself_is_ok(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "device", "config", "check", str(REPO / "config" / "branchdoor.toml")],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -14,6 +15,17 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from tests.waiting import PATIENCE_S
+
+UNIT = Path(__file__).resolve().parents[2] / "systemd" / "branchdoor.service"
+
+
+def stop_limit_s() -> float:
+    """systemd's TimeoutStopSec for the daemon: past it, systemd kills it; the tests hold it to that."""
+    found = re.search(r"^TimeoutStopSec=(\d+)$", UNIT.read_text(), re.MULTILINE)
+    assert found is not None, f"{UNIT} has no TimeoutStopSec"
+    return float(found.group(1))
 
 
 class NotifyListener:
@@ -82,7 +94,7 @@ class Daemon:
             time.sleep(0.05)
         return self.logged(fragment) >= count
 
-    def terminate(self, timeout_s: float = 5.0) -> tuple[int, float]:
+    def terminate(self, timeout_s: float = PATIENCE_S) -> tuple[int, float]:
         """SIGTERM, then how long it took to exit and with what code."""
         started = time.monotonic()
         os.killpg(self.process.pid, signal.SIGTERM)
@@ -93,8 +105,8 @@ class Daemon:
         """The whole process group, whether or not its leader has already exited."""
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(5)
-        self._reader.join(2)
+        self.process.wait(PATIENCE_S)
+        self._reader.join(PATIENCE_S)
 
     def log_text(self) -> str:
         return "\n".join(str(line.get("msg")) for line in self.lines)

@@ -26,7 +26,7 @@ from tests.e2e.test_daemon import door_scene
 from tests.keys import privacy_section
 from tests.mqtt_helpers import Subscriber
 from tests.sync.helpers import SECRET, customer
-from tests.waiting import eventually
+from tests.waiting import PATIENCE_S, eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -97,10 +97,10 @@ def test_central_enrollment_reaches_the_door_and_withdrawal_takes_effect(
         assert screen.wait_for(lambda: len(screen.messages) >= 1, 40), daemon.log_text()
         cue = json.loads(screen.messages[0].payload)
         assert cue["customer_ref"] == "CUST-GRACE"
-        assert eventually(lambda: central.db.records("checkins") == {cue["visit_id"]: 1}, 10)
+        assert eventually(lambda: central.db.records("checkins") == {cue["visit_id"]: 1})
         central.db.withdraw("CUST-GRACE")
-        assert daemon.wait_logged("gallery loaded: 0 customers", 10), daemon.log_text()
-        assert eventually(lambda: "CUST-GRACE" in central.db.deletion_acks(), 10)
+        assert daemon.wait_logged("gallery loaded: 0 customers", PATIENCE_S), daemon.log_text()
+        assert eventually(lambda: "CUST-GRACE" in central.db.deletion_acks())
         code, _ = daemon.terminate()
     finally:
         daemon.kill()
@@ -157,7 +157,7 @@ def test_an_outage_then_recovery_delivers_every_record_once(
     central.app.state.faults.set(Faults(mode="down"))
     daemon = Daemon(config)
     try:
-        assert daemon.wait_logged("central sync failed", 20, count=2), daemon.log_text()
+        assert daemon.wait_logged("central sync failed", PATIENCE_S, count=2), daemon.log_text()
         assert central.db.records("checkins") == {}
         central.app.state.faults.set(Faults())
         eventually(lambda: len(central.db.records("checkins")) >= 700, 30)
@@ -175,15 +175,15 @@ def test_malformed_items_and_410_gone_against_the_running_daemon(
         central.db.enroll(customer(f"CUST-{i}"))
     daemon = Daemon(kiosk(tmp_path, broker, central))
     try:
-        assert daemon.wait_logged("gallery loaded: 3 customers", 20), daemon.log_text()
+        assert daemon.wait_logged("gallery loaded: 3 customers", PATIENCE_S), daemon.log_text()
         central.app.state.faults.set(Faults(mode="malformed"))
         central.db.enroll(customer("CUST-3"))
         central.db.enroll(customer("CUST-4"))
-        assert daemon.wait_logged("gallery item refused", 10), daemon.log_text()
-        assert eventually(lambda: len(central.db.records("audit")) == 1, 10)
+        assert daemon.wait_logged("gallery item refused", PATIENCE_S), daemon.log_text()
+        assert eventually(lambda: len(central.db.records("audit")) == 1)
         central.db.expire_cursors()
-        assert daemon.wait_logged("410 Gone: wiping the gallery", 10), daemon.log_text()
-        assert daemon.wait_logged("gallery loaded: 5 customers", 10), daemon.log_text()
+        assert daemon.wait_logged("410 Gone: wiping the gallery", PATIENCE_S), daemon.log_text()
+        assert daemon.wait_logged("gallery loaded: 5 customers", PATIENCE_S), daemon.log_text()
         code, _ = daemon.terminate()
     finally:
         daemon.kill()
@@ -201,8 +201,8 @@ def test_a_kiosk_whose_clock_is_hours_off_still_syncs(
     queue_checkins(tmp_path, 1, "skewed-")
     daemon = Daemon(kiosk(tmp_path, broker, central), prefix=["faketime", "-f", offset])
     try:
-        assert daemon.wait_logged("gallery loaded: 1 customers", 20), daemon.log_text()
-        assert eventually(lambda: central.db.records("checkins") == {"skewed-00000": 1}, 10)
+        assert daemon.wait_logged("gallery loaded: 1 customers", PATIENCE_S), daemon.log_text()
+        assert eventually(lambda: central.db.records("checkins") == {"skewed-00000": 1})
         daemon.terminate()
     finally:
         daemon.kill()

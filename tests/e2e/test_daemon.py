@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 import urllib.request
 import uuid
 from pathlib import Path
@@ -14,9 +13,10 @@ import pytest
 
 from device.demo.broker import MosquittoBroker
 from tests.contract_check import assert_in_contract
-from tests.e2e.daemon import Daemon, NotifyListener
+from tests.e2e.daemon import Daemon, NotifyListener, stop_limit_s
 from tests.keys import privacy_section
 from tests.mqtt_helpers import Subscriber
+from tests.waiting import PATIENCE_S
 
 pytestmark = pytest.mark.e2e
 
@@ -83,16 +83,16 @@ def test_customer_gets_one_cue_stranger_none_and_the_daemon_stops_cleanly(
         assert daemon.wait_logged("unidentified visit counted", 30), daemon.log_text()
         # The scene loops: Grace walks in again within the dedup window, still one cue.
         assert daemon.wait_logged("unidentified visit counted", 30, count=2), daemon.log_text()
-        assert screen.wait_for(lambda: systemd.saw("WATCHDOG=1"), 5)
+        assert screen.wait_for(lambda: systemd.saw("WATCHDOG=1"))
         assert [m.payload for m in screen.on("/availability")] == [b"online"]
 
-        code, took = daemon.terminate(timeout_s=5)
+        code, took = daemon.terminate()
     finally:
         daemon.kill()
         systemd.close()
 
     assert code == 0, daemon.log_text()
-    assert took < 5.0
+    assert took < stop_limit_s()
     assert systemd.saw("STOPPING=1")
     cues = [json.loads(m.payload) for m in screen.on("/cues")]
     assert [c["customer_ref"] for c in cues] == ["CUST-GRACE"]
@@ -148,10 +148,10 @@ def test_a_customer_forgotten_while_the_daemon_runs_is_never_greeted(
             capture_output=True, text=True, timeout=60,
         )  # fmt: skip
         assert forgot.returncode == 0
-        assert daemon.wait_logged("gallery loaded: 0 customers", 5), daemon.log_text()
+        assert daemon.wait_logged("gallery loaded: 0 customers", PATIENCE_S), daemon.log_text()
         assert daemon.process.wait(60) == 0  # the scene ends, the daemon stops by itself
     finally:
         daemon.kill()
-    time.sleep(0.2)
+    screen.settle()
     assert screen.on("/cues") == []
     screen.close()

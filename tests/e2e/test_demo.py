@@ -21,11 +21,14 @@ def test_demo_greets_the_customer_and_not_the_stranger(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert "CUE  Please greet Grace" in done.stdout
     assert "greet Eileen" not in done.stdout
-    assert "cues naming the stranger: 0" in done.stdout
-    assert "availability seen: online -> offline" in done.stdout
+    summary = done.stdout.split("\nsummary\n", 1)[1]
+    assert "  cues received by the teller screen: 1 (1 for Grace)\n" in summary
+    assert "  cues naming the stranger: 0\n" in summary
+    assert "  availability seen: online -> offline\n" in summary
     # The emulated door radar's two walkers came in through the door line, over a real pty.
-    assert "door counts from the emulated radar: in 2, out 0" in done.stdout
+    assert "  door counts from the emulated radar: in 2, out 0\n" in summary
     # Grace was enrolled at the reference central service, reached the kiosk by sync, and her
     # check-in went back up through the outbox.
-    assert "check-ins received by the central service: 1" in done.stdout
-    assert "demo OK" in done.stdout
+    assert "  check-ins received by the central service: 1\n" in summary
+    assert "  daemon exit code: 0;" in summary
+    assert summary.endswith("demo OK\n") and "demo FAILED" not in done.stdout

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from device.demo.broker import MosquittoBroker
-from tests.e2e.daemon import Daemon
+from tests.e2e.daemon import Daemon, stop_limit_s
 from tests.e2e.test_daemon import door_scene
 from tests.keys import privacy_section
 from tests.mqtt_helpers import Subscriber
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.e2e
+
+
+def healthz(port: int) -> httpx.Response:
+    return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10)
 
 
 def test_health_and_metrics_say_what_is_wrong(
@@ -47,21 +51,15 @@ def test_health_and_metrics_say_what_is_wrong(
         assert "branchdoor_broker_connected 1.0" in metrics
         latency_count = re.search(r"^branchdoor_frame_latency_seconds_count (\S+)$", metrics, re.M)
         assert latency_count is not None and float(latency_count.group(1)) > 0
-        assert screen.wait_for(lambda: len(screen.messages) >= 1, 10)
+        assert screen.wait_for(lambda: len(screen.messages) >= 1)
         assert json.loads(screen.messages[0].payload)["status"] == "ok"
         screen.close()
 
         broker.stop()
-        degraded = None
-        for _ in range(50):
-            degraded = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
-            if degraded.status_code == 503:
-                break
-            time.sleep(0.1)
-        assert degraded is not None and degraded.status_code == 503
-        assert "broker: not connected" in degraded.json()["problems"]
+        assert eventually(lambda: healthz(port).status_code == 503)
+        assert "broker: not connected" in healthz(port).json()["problems"]
         code, took = daemon.terminate()
-        assert code == 0 and took < 5
+        assert code == 0 and took < stop_limit_s()
     finally:
         daemon.kill()
         broker.stop()
@@ -90,7 +88,7 @@ def test_without_a_camera_the_floor_and_the_health_topic_keep_going(tmp_path: Pa
     daemon = Daemon(config)
     try:
         assert screen.wait_for(lambda: len(screen.on("/floor")) >= 2, 30), daemon.log_text()
-        assert screen.wait_for(lambda: len(screen.on("/health")) >= 1, 10)
+        assert screen.wait_for(lambda: len(screen.on("/health")) >= 1)
         report = json.loads(screen.on("/health")[-1].payload)
         assert report["status"] == "degraded" and "camera: no frames" in report["problems"]
         assert not any("sensor" in problem for problem in report["problems"])

@@ -30,7 +30,7 @@ from tests.e2e.test_daemon import door_scene
 from tests.keys import key_file, privacy_section
 from tests.mqtt_helpers import Subscriber
 from tests.sync.helpers import customer
-from tests.waiting import eventually
+from tests.waiting import PATIENCE_S, eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -193,19 +193,19 @@ def test_a_customer_without_a_face_checks_in_with_a_qr_code_and_the_teller_gets_
                 scanner.scan("NOT-A-TOKEN")
                 return daemon.logged("code refused") > 0
 
-            assert eventually(probe, 10), daemon.log_text()
+            assert eventually(probe), daemon.log_text()
             scanner.scan(token[:-2] + "AA")  # well formed, never issued
             scanner.scan(token)
-            assert screen.wait_for(lambda: len(screen.messages) == 1, 10), daemon.log_text()
+            assert screen.wait_for(lambda: len(screen.messages) == 1), daemon.log_text()
             scanner.scan(token)  # the same visit: no second cue
-            assert daemon.wait_logged("check-in token refused", 5), daemon.log_text()
+            assert daemon.wait_logged("check-in token refused", PATIENCE_S), daemon.log_text()
             scanner.scan(WITHDRAW_CODE)
             scanner.scan(token)
-            assert daemon.wait_logged("scan the code again to confirm", 5), daemon.log_text()
+            assert daemon.wait_logged("scan the code again to confirm", PATIENCE_S), daemon.log_text()
             scanner.scan(WITHDRAW_CODE)
-            assert daemon.wait_logged("withdrew consent at the kiosk", 5), daemon.log_text()
+            assert daemon.wait_logged("withdrew consent at the kiosk", PATIENCE_S), daemon.log_text()
             scanner.scan(token)  # the card no longer works
-            assert daemon.wait_logged("check-in token refused", 5, count=2), daemon.log_text()
+            assert daemon.wait_logged("check-in token refused", PATIENCE_S, count=2), daemon.log_text()
             port = re.search(r"http://127\.0\.0\.1:(\d+)/healthz", daemon.log_text())
             assert port is not None, daemon.log_text()
             metrics = httpx.get(f"http://127.0.0.1:{port.group(1)}/metrics", timeout=5).text

@@ -38,6 +38,7 @@ def test_the_same_request_twice_in_one_second_is_not_taken_for_a_replay(sim: Cen
         client.close()
 
 
+@pytest.mark.slow  # 320 signed uploads to a real server
 def test_a_backlog_drained_in_a_burst_stays_inside_the_window(sim: CentralSim) -> None:
     """More distinct requests within one second of the device's clock than the window has seconds:
     bumping every timestamp would run the device out of the window ahead of the server."""

@@ -2,7 +2,10 @@
 // device/contract/asyncapi.json). Text goes into the page only through textContent.
 "use strict";
 
-const cards = new Map(); // cue_id -> {cue, element}
+// The kiosk ends every cue and says so (a withdrawal): it is the authority. A cue's expiry is also
+// the page's own deadline, for when that word never comes (kiosk or broker gone): a card never
+// outlives its cue, and never goes before it either, whichever of the two arrives first.
+const cards = new Map(); // cue_id -> {cue, element, timer}
 let settings = null;
 let client = null;
 let screenId = "";
@@ -30,8 +33,12 @@ function setStatus(state, text) {
   status.textContent = text;
 }
 
+function msLeft(cue) {
+  return Date.parse(cue.expires_at) - Date.now();
+}
+
 function secondsLeft(cue) {
-  return Math.max(0, Math.round((Date.parse(cue.expires_at) - Date.now()) / 1000));
+  return Math.max(0, Math.ceil(msLeft(cue) / 1000)); // "0:01 left" until the last moment
 }
 
 function render(cue) {
@@ -76,16 +83,25 @@ function sendFeedback(cue, verdict) {
 }
 
 function addCue(cue) {
-  if (cards.has(cue.cue_id) || secondsLeft(cue) <= 0) return; // replays repeat cues: one card each
+  if (cards.has(cue.cue_id) || msLeft(cue) <= 0) return; // replays repeat cues: one card each
   const element = render(cue);
-  cards.set(cue.cue_id, { cue, element });
+  cards.set(cue.cue_id, { cue, element, timer: expireAt(cue) });
   document.getElementById("cards").prepend(element);
   tick();
+}
+
+// At the deadline itself, not at the next one-second tick.
+function expireAt(cue) {
+  return setTimeout(() => {
+    if (msLeft(cue) <= 0) removeCue(cue.cue_id);
+    else if (cards.has(cue.cue_id)) cards.get(cue.cue_id).timer = expireAt(cue); // woke early
+  }, Math.max(0, msLeft(cue)));
 }
 
 function removeCue(cueId) {
   const entry = cards.get(cueId);
   if (!entry) return;
+  clearTimeout(entry.timer);
   entry.element.remove();
   cards.delete(cueId);
   tick();
@@ -93,11 +109,11 @@ function removeCue(cueId) {
 
 function tick() {
   for (const [cueId, { cue, element }] of cards) {
-    const left = secondsLeft(cue);
-    if (left <= 0) {
+    if (msLeft(cue) <= 0) {
       removeCue(cueId);
       continue;
     }
+    const left = secondsLeft(cue);
     const minutes = Math.floor(left / 60);
     element.querySelector(".left").textContent =
       `${minutes}:${String(left % 60).padStart(2, "0")} left`;

@@ -30,7 +30,7 @@ from tests.contract_check import assert_in_contract
 from tests.keys import CIPHER
 from tests.mqtt_helpers import Subscriber
 from tests.sync.helpers import SECRET, SECRETS
-from tests.waiting import eventually
+from tests.waiting import PATIENCE_S, eventually
 
 SETTINGS = AnalyticsConfig(horizon_days=2, refit_interval_h=24)
 
@@ -45,6 +45,7 @@ def store_with_history(path: Path, days: int) -> Store:
     return store
 
 
+@pytest.mark.subprocess
 def test_a_refit_is_published_retained_and_uploaded_as_aggregates(
     broker: MosquittoBroker, tmp_path: Path
 ) -> None:
@@ -53,7 +54,7 @@ def test_a_refit_is_published_retained_and_uploaded_as_aggregates(
     link = MqttLink(MqttConfig(port=broker.port), Topics("branchdoor", branch, "door-1"), client_id=branch)
     link.start()
     try:
-        assert link.wait_connected(5)
+        assert link.wait_connected(PATIENCE_S)
         forecast = ForecastService(SETTINGS, store, branch, link.publish_forecast).refit_once()
         assert forecast is not None and len(forecast.starts) == 48
     finally:
@@ -91,6 +92,7 @@ def test_too_little_history_waits_without_publishing(tmp_path: Path) -> None:
     assert published == [] and store.outbox.next_batch("aggregate", 10) is None
 
 
+@pytest.mark.subprocess
 def test_stopping_ends_a_fit_in_progress(tmp_path: Path) -> None:
     stop = threading.Event()
     stop.set()
@@ -100,6 +102,7 @@ def test_stopping_ends_a_fit_in_progress(tmp_path: Path) -> None:
     assert time.monotonic() - started < 2.0
 
 
+@pytest.mark.subprocess
 def test_a_failing_fit_is_reported_from_the_child(tmp_path: Path) -> None:
     short = synthetic_branch(date(2026, 9, 1), 20).history
     broken = HourlyHistory(short.starts[:100], short.counts[:100])  # 4 days: the model refuses it
@@ -122,11 +125,9 @@ def test_the_service_thread_refits_on_its_schedule(tmp_path: Path) -> None:
     service = ForecastService(SETTINGS, store, "b1", lambda _m, _e: None, first_after_s=0.05, fit=fit)
     service.start()
     try:
-        assert fitted.wait(10)
-        deadline = time.monotonic() + 10
-        while service.last_forecast is None and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert service.last_forecast is not None and service.failures == 0
+        assert fitted.wait(PATIENCE_S)
+        assert eventually(lambda: service.last_forecast is not None)
+        assert service.failures == 0
     finally:
         service.stop()
         store.close()
@@ -168,6 +169,7 @@ def test_a_failed_refit_is_a_fault_tried_again_soon_not_a_day_later(tmp_path: Pa
         store.close()
 
 
+@pytest.mark.subprocess
 def test_a_kiosk_without_a_central_service_publishes_the_forecast_but_queues_nothing(tmp_path: Path) -> None:
     published: list[object] = []
     store = store_with_history(tmp_path / "kiosk.db", days=35)

@@ -7,6 +7,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
 from common.faults import Faults
 from device.checkin.desk import CheckinDesk
 from device.checkin.scanner import WITHDRAW_CODE, WITHDRAW_WINDOW_S, ScannerCheckins
@@ -95,6 +97,7 @@ def test_a_pending_withdrawal_lapses_with_the_window(tmp_path: Path) -> None:
     assert store.profile("C7") is not None
 
 
+@pytest.mark.subprocess
 def test_a_token_check_in_a_full_disk_refuses_waits_and_lands_once_with_its_cue(tmp_path: Path) -> None:
     with small_disk(tmp_path / "state", "2m") as disk:
         store = Store(disk.path / "s.db")

@@ -46,6 +46,7 @@ def test_each_group_module_registers_commands_of_its_own() -> None:
         assert commands.choices, f"{group.__name__} registers no command"
 
 
+@pytest.mark.subprocess
 def test_building_the_parser_loads_none_of_the_heavy_libraries() -> None:
     """`config check` runs as systemd's ExecStartPre= on every start: it must not pay for dlib."""
     probe = (
@@ -60,6 +61,7 @@ def test_building_the_parser_loads_none_of_the_heavy_libraries() -> None:
 
 
 @pytest.mark.parametrize(("words", "extra"), [(["central-sim", "--help"], "fastapi"), (["demo"], "fastapi")])
+@pytest.mark.subprocess
 def test_developer_commands_on_a_kiosk_without_their_extras_say_so(words: list[str], extra: str) -> None:
     probe = (
         f"import sys\nsys.modules[{extra!r}] = None\nfrom device.cli import main\nsys.exit(main({words!r}))"

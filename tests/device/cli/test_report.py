@@ -81,6 +81,7 @@ def test_the_report_is_self_contained_and_keeps_small_groups_private(report: Pat
     assert "CUST-" not in text and "Customer " not in text  # no reference or name of anyone
 
 
+@pytest.mark.browser
 def test_it_renders_in_a_real_browser_with_every_chart_and_no_errors(report: Path, tmp_path: Path) -> None:
     with chromium() as browser:
         page = browser.new_page(viewport={"width": 1100, "height": 900})
@@ -115,6 +116,7 @@ def test_it_renders_in_a_real_browser_with_every_chart_and_no_errors(report: Pat
     assert (tmp_path / "report.png").stat().st_size > 50_000
 
 
+@pytest.mark.slow
 def test_a_report_after_retention_keeps_the_totals_and_says_what_the_people_figures_cover(
     tmp_path: Path,
 ) -> None:

@@ -19,6 +19,8 @@ from tests.device.state.kiosk_files import (
     kiosk_config,
 )
 
+pytestmark = pytest.mark.subprocess  # every test here runs a command or the daemon
+
 
 def test_check_prints_counts_and_backups_and_no_personal_data(tmp_path: Path) -> None:
     config = kiosk_config(tmp_path)

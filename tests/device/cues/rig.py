@@ -16,6 +16,7 @@ from device.mqtt.config import MqttConfig
 from device.mqtt.link import MqttLink
 from device.mqtt.topics import Topics
 from device.state.store import Store
+from tests.waiting import PATIENCE_S
 
 GRACE = Profile("CUST-1001", "Grace", "en", ("mortgage advice",), ("prefers a seat",))
 
@@ -52,7 +53,7 @@ def kiosk(
     board = CueBoard(link, topics, cues or CuesConfig(), expiry_s, store)
     link.start()
     try:
-        assert link.wait_connected(10), link.last_refusal
+        assert link.wait_connected(PATIENCE_S), link.last_refusal
         yield Kiosk(branch, topics, link, board, store)
     finally:
         link.stop()

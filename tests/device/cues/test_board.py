@@ -21,6 +21,7 @@ from tests.mqtt_helpers import Subscriber
 ADA = Profile("CUST-2002", "Ada", "fr", ("savings",), ())
 
 
+@pytest.mark.subprocess
 def test_a_cue_carries_only_the_fields_the_branch_allows(tmp_path: Path, broker: MosquittoBroker) -> None:
     allowed = CuesConfig(fields=["greeting_name", "service_hints", "visit_count"])
     screen = Subscriber(broker.port, "branchdoor/fields/cues")
@@ -37,6 +38,7 @@ def test_a_cue_carries_only_the_fields_the_branch_allows(tmp_path: Path, broker:
     screen.close()
 
 
+@pytest.mark.subprocess
 def test_a_check_in_recorded_late_gets_only_what_is_left_of_its_cue_life(
     tmp_path: Path, broker: MosquittoBroker
 ) -> None:
@@ -65,6 +67,7 @@ def test_the_contract_has_no_place_for_account_data() -> None:
         )  # fmt: skip
 
 
+@pytest.mark.subprocess
 def test_routed_cues_reach_their_zone_and_a_late_screen_gets_them_replayed(
     tmp_path: Path, broker: MosquittoBroker
 ) -> None:
@@ -72,14 +75,17 @@ def test_routed_cues_reach_their_zone_and_a_late_screen_gets_them_replayed(
         routes=[CueRoute(zone="advice", interests=["mortgage advice"])],
         screens={"desk-1": "advice", "counter-2": "counters"},
     )
+    witness = Subscriber(broker.port, "branchdoor/routing/#")
     with kiosk(tmp_path, MqttConfig(port=broker.port), cues=routes, branch="routing") as k:
+        issued = time.time()
         k.check_in(GRACE)  # mortgage advice: the advice desk only
         k.check_in(ADA)  # no route: every screen
-        time.sleep(0.5)
+        assert witness.wait_for(lambda: len(witness.on("/cues")) == 2)  # both went out
         # Two screens connect after both cues went out: nothing retained reaches them...
         advice = Subscriber(broker.port, "branchdoor/routing/screen/desk-1/cues")
         teller = Subscriber(broker.port, "branchdoor/routing/screen/counter-2/cues")
-        time.sleep(0.3)
+        advice.settle()
+        teller.settle()
         assert advice.messages == [] and teller.messages == []
         # ...until they say hello, and the daemon replays what is still alive for each.
         hello = {"schema": "branchdoor/screen-hello/1", "screen_id": "desk-1", "zone": "advice"}
@@ -88,17 +94,21 @@ def test_routed_cues_reach_their_zone_and_a_late_screen_gets_them_replayed(
         teller.publish(k.topics.screen("counter-2", "hello"), json.dumps(hello).encode())
         assert advice.wait_for(lambda: len(advice.messages) == 2)
         assert teller.wait_for(lambda: len(teller.messages) == 1)
-        time.sleep(0.3)
+        advice.settle()
+        teller.settle()
         names = sorted(json.loads(m.payload)["greeting_name"] for m in advice.messages)
         assert names == ["Ada", "Grace"] and json.loads(teller.messages[0].payload)["greeting_name"] == "Ada"
-        assert all(m.expiry is not None and 55 <= m.expiry <= 60 for m in advice.messages)
+        # Each goes with what is left of its 60 s life (whole seconds), however long the replay took.
+        for replay in advice.messages:
+            assert replay.expiry is not None and 60 - (replay.at - issued) - 2 <= replay.expiry <= 60
         replayed = [json.loads(m.payload) for m in advice.messages]
         zones = {cue["greeting_name"]: cue.get("zone") for cue in replayed}
         assert zones == {"Grace": "advice", "Ada": None}
-    advice.close()
-    teller.close()
+    for screen in (advice, teller, witness):
+        screen.close()
 
 
+@pytest.mark.subprocess
 def test_feedback_is_audited_and_counted_and_bad_messages_are_refused(
     tmp_path: Path, broker: MosquittoBroker
 ) -> None:

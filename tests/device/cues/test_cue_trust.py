@@ -12,13 +12,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from device.cues.config import CueRoute, CuesConfig
 from device.demo.broker import MosquittoBroker
 from device.domain import Profile
 from device.mqtt.config import MqttConfig
 from device.mqtt.link import MqttLink
 from tests.device.cues.rig import GRACE, Kiosk, kiosk
-from tests.mqtt_helpers import Subscriber
+from tests.mqtt_helpers import Subscriber, TickWatch
+
+pytestmark = pytest.mark.subprocess
 
 ADA = Profile("CUST-2002", "Ada", "fr", ("savings",), ())
 # Grace's cues go to the advice desk only; Ada's to every screen.
@@ -56,13 +60,17 @@ def test_a_screen_gets_the_zone_the_daemon_gives_it_not_the_one_it_claims(
         k.check_in(ADA)
         hello(k, screens, "counter-1", zone="advice")  # a counter screen claims the advice desk's zone
         assert screens.wait_for(lambda: k.board.stats.zone_refused == 1)
-        time.sleep(0.4)
+        TickWatch(k.link).wait()  # a replay would have gone out by now
+        screens.settle()
         assert names(screens, "/counter-1/cues") == []  # refused: no replay at all
         hello(k, screens, "counter-1")  # its configured zone: counters
         hello(k, screens, "lobby-1")  # not configured: branch-wide cues only
         hello(k, screens, "desk-1")  # configured: advice
         assert screens.wait_for(lambda: len(names(screens, "/desk-1/cues")) == 2)
-        time.sleep(0.4)
+        assert screens.wait_for(lambda: names(screens, "/counter-1/cues") == ["Ada"])
+        assert screens.wait_for(lambda: names(screens, "/lobby-1/cues") == ["Ada"])
+        TickWatch(k.link).wait()  # and nothing more comes
+        screens.settle()
         assert names(screens, "/counter-1/cues") == ["Ada"] and names(screens, "/lobby-1/cues") == ["Ada"]
         assert names(screens, "/desk-1/cues") == ["Ada", "Grace"]
         # Each replay is a cue shown, audited under the screen it went to.
@@ -91,7 +99,7 @@ def test_one_verdict_per_cue_and_only_from_a_screen_that_could_have_shown_it(
         assert screens.wait_for(lambda: len(screens.on("/withdrawals")) == 1)
         verdict(k, screens, "desk-1", cue, "not_this_customer")  # a second click: already ended
         assert screens.wait_for(lambda: k.board.stats.rejected == 2)
-        time.sleep(0.3)
+        TickWatch(k.link).wait()
         [audit] = k.feedback_audits()
         assert audit["screen"] == "desk-1" and str(audit["detail"]).startswith("served")
         assert dict(k.board.stats.verdicts) == {"served": 1} and k.board.stats.withdrawn == 1
@@ -125,7 +133,8 @@ def test_a_forgotten_customers_cue_is_withdrawn_never_replayed_and_not_remembere
         assert screens.wait_for(lambda: k.board.stats.rejected == 1)
         again = dataclasses.replace(earlier, visit_id=str(uuid.uuid4()), at=time.time())
         assert k.board.issue(again) is None  # seen forgotten during this run: no cue for Grace
-        time.sleep(0.3)
+        TickWatch(k.link).wait()
+        screens.settle()
         assert [json.loads(m.payload)["greeting_name"] for m in screens.on("/counter-2/cues")] == ["Ada"]
         assert len(k.feedback_audits()) == 1 and not k.board.remembers(GRACE.customer_ref)
     screens.close()
@@ -176,7 +185,7 @@ def test_a_replay_racing_a_forget_queues_nothing_of_the_customer_after_it(
         for screen_id in ("counter-1", "counter-2", "counter-3"):
             hello(k, screens, screen_id)
         assert screens.wait_for(lambda: link.forgotten.is_set())
-        time.sleep(0.5)
+        TickWatch(link).wait()  # the tick replaying to the three screens has ended
         assert (GRACE.customer_ref, True) not in link.queued, link.queued
         assert not k.board.remembers(GRACE.customer_ref)
     screens.close()

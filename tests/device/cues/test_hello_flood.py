@@ -7,6 +7,8 @@ import json
 import time
 from pathlib import Path
 
+import pytest
+
 from device.cues.replay import UNLISTED_BURST, UNLISTED_PER_S
 from device.demo.broker import MosquittoBroker
 from device.mqtt.config import MqttConfig
@@ -16,6 +18,7 @@ from tests.mqtt_helpers import Subscriber
 FLOOD = 5000
 
 
+@pytest.mark.subprocess
 def test_a_hello_flood_is_bounded_and_live_cues_keep_flowing(tmp_path: Path, broker: MosquittoBroker) -> None:
     with kiosk(tmp_path, MqttConfig(port=broker.port), branch="flood") as k:
         screen = Subscriber(broker.port, "branchdoor/flood/cues")

@@ -151,6 +151,7 @@ def test_re_enrollment_adds_templates_until_the_recommendation_is_met(
     assert len(store.templates_of("C1")) == 3
 
 
+@pytest.mark.slow
 def test_templates_per_customer_are_capped_before_any_photo_is_read(
     engine: FaceEngine, grace_photo: Path, store: Store
 ) -> None:
@@ -268,6 +269,7 @@ def test_the_closest_strangers_in_the_labeled_set_are_flagged_as_lookalikes(
 # --- the command line -------------------------------------------------------------------------------
 
 
+@pytest.mark.subprocess
 def test_cli_enroll_and_forget(grace_photo: Path, astronaut_photo: Path, tmp_path: Path) -> None:
     config = tmp_path / "k.toml"
     config.write_text(

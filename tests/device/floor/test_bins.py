@@ -139,6 +139,7 @@ def test_open_bins_are_kept_on_disk_and_taken_back_once(tmp_path: Path) -> None:
     assert reopened.bins(T0, QUARTER + 900) == []  # kept bins are not history until finished
 
 
+@pytest.mark.subprocess
 def test_a_save_a_full_disk_refuses_says_so_and_succeeds_once_there_is_room(tmp_path: Path) -> None:
     with small_disk(tmp_path / "state", "1m") as disk:
         store = FloorBinStore(disk.path / "b.db")

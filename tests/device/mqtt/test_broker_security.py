@@ -32,6 +32,7 @@ from tests.certs import BranchCA
 from tests.conftest import REPO
 from tests.device.cues.rig import kiosk
 from tests.mqtt_helpers import Subscriber
+from tests.waiting import PATIENCE_S
 
 SHIPPED = REPO / "config" / "mosquitto"
 
@@ -75,7 +76,7 @@ def shipped_broker(ca: BranchCA) -> Iterator[Shipped]:
     assert binary is not None
     process = subprocess.Popen([binary, "-c", str(conf)], stderr=subprocess.PIPE)
     try:
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + PATIENCE_S
         while True:
             assert process.poll() is None, process.stderr.read() if process.stderr else b""
             try:
@@ -102,6 +103,7 @@ def screen_context(ca: BranchCA, name: str) -> ssl.SSLContext:
     return context
 
 
+@pytest.mark.subprocess
 def test_a_screen_of_one_branch_receives_nothing_published_for_another(
     tmp_path: Path, ca: BranchCA, shipped_broker: Shipped
 ) -> None:
@@ -132,6 +134,7 @@ def test_a_screen_of_one_branch_receives_nothing_published_for_another(
     screen_b.close()
 
 
+@pytest.mark.subprocess
 def test_a_screen_gets_its_own_replay_over_tls_and_never_another_screens(
     tmp_path: Path, ca: BranchCA, shipped_broker: Shipped
 ) -> None:
@@ -188,6 +191,7 @@ def connect_as(
     return answers[0]
 
 
+@pytest.mark.subprocess
 def test_a_screen_account_taking_the_kiosks_client_id_never_knocks_the_kiosk_off(
     tmp_path: Path, ca: BranchCA, shipped_broker: Shipped
 ) -> None:
@@ -225,6 +229,7 @@ def test_a_screen_account_taking_the_kiosks_client_id_never_knocks_the_kiosk_off
     assert json.loads(counter_2.on("/cues")[0].payload)["visit_id"] == checkin.visit_id
 
 
+@pytest.mark.subprocess
 def test_a_client_without_a_certificate_is_refused(ca: BranchCA, shipped_broker: Shipped) -> None:
     context = ssl.create_default_context(cafile=str(ca.ca_file))
     with (
@@ -247,6 +252,7 @@ def test_plaintext_mqtt_to_another_host_is_refused_at_config_check(tmp_path: Pat
     assert parse_config('[branch]\nid = "0427"\n[mqtt]\nhost = "127.0.0.1"\n', path).mqtt.tls is None
 
 
+@pytest.mark.subprocess
 def test_doctor_checks_the_broker_over_tls_with_the_kiosk_certificate(
     ca: BranchCA, shipped_broker: Shipped, tmp_path: Path
 ) -> None:

@@ -8,6 +8,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import pytest
+
 from device.analytics.data import AnalyticsData
 from device.checkin.desk import CheckinDesk
 from device.cues.cue import Cue
@@ -20,7 +22,8 @@ from device.privacy.forgetting import drop_forgotten_cues, kiosk_withdrawal
 from device.state.store import Store
 from tests.conftest import random_templates
 from tests.keys import CIPHER
-from tests.mqtt_helpers import Subscriber, publish_cue
+from tests.mqtt_helpers import Subscriber, TickWatch, publish_cue
+from tests.waiting import PATIENCE_S
 
 NAME = "Grace Forgettable"
 
@@ -103,6 +106,7 @@ def cue_for(ref: str, name: str) -> Cue:
     )
 
 
+@pytest.mark.subprocess
 def test_a_cue_held_for_the_broker_is_dropped_when_its_customer_is_forgotten(tmp_path: Path) -> None:
     store, _traces = held_customer(tmp_path)
     with MosquittoBroker(users={"screen": "pw"}) as broker:
@@ -118,9 +122,10 @@ def test_a_cue_held_for_the_broker_is_dropped_when_its_customer_is_forgotten(tmp
             store.forget("C1")
             assert drop_forgotten_cues(link, lambda ref: store.profile(ref) is not None) == 1
             broker.add_user("kiosk", "kiosk-pw")  # the broker is back: what was held goes out
-            assert link.wait_connected(10)
-            assert screen.wait_for(lambda: len(screen.messages) >= 1, 10)
-            time.sleep(0.5)
+            assert link.wait_connected(PATIENCE_S)
+            assert screen.wait_for(lambda: len(screen.messages) >= 1)
+            TickWatch(link).wait()  # anything else it held has gone out too
+            screen.settle()
             assert [b"Kept" in m.payload for m in screen.messages] == [True]
             assert all(NAME.encode() not in m.payload for m in screen.messages)
         finally:

@@ -68,6 +68,7 @@ def daemon_start(tmp_path: Path, key: Path) -> subprocess.CompletedProcess[str]:
     )  # fmt: skip
 
 
+@pytest.mark.subprocess
 def test_the_daemon_refuses_to_start_with_a_world_readable_or_missing_key(tmp_path: Path) -> None:
     key = tmp_path / "template-key"
     missing = daemon_start(tmp_path, key)

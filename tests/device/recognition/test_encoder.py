@@ -5,10 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from device.recognition.encoder import InlineEncoder, ProcessEncoder, make_encoder
 from device.recognition.faces import FaceEngine, read_bgr
 from drivers.camera.scene import Actor, Pose, SceneRenderer, SceneScript
+
+pytestmark = pytest.mark.subprocess
 
 
 def door_frame(photo: Path) -> np.ndarray:

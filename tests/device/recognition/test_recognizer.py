@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from device.domain import Identification, UnidentifiedVisit
 from device.recognition.config import RecognitionConfig
@@ -102,6 +103,7 @@ def alternating(first: Path, second: Path, rounds: int = 2, gap_s: float = 0.2) 
     return SceneRenderer(SceneScript(fps=FPS, duration_s=t + 1.0, actors=actors))
 
 
+@pytest.mark.slow
 def test_two_people_alternating_in_view_are_never_one_track(
     grace_photo: Path, astronaut_head: Path, grace_template: Template
 ) -> None:

@@ -6,6 +6,8 @@ import os
 import time
 from pathlib import Path
 
+import pytest
+
 from device.runtime.backup_schedule import FIRST_DELAY_S, BackupSchedule
 from device.state.backups import Backups
 from device.state.store import Store
@@ -36,6 +38,7 @@ def test_a_copy_that_fails_is_reported_and_the_next_one_succeeds(tmp_path: Path)
     assert backups.last_error is None and len(backups.copies()) == 1
 
 
+@pytest.mark.slow  # waits out the first copy's delay
 def test_the_thread_makes_its_first_copy_and_stops_when_told(tmp_path: Path) -> None:
     Store(tmp_path / "branchdoor.db", CIPHER).close()
     backups = Backups(tmp_path / "branchdoor.db")

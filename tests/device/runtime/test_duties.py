@@ -7,6 +7,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from common.faults import Faults
 from device.checkin.desk import CheckinDesk
 from device.config import BranchConfig, Config
@@ -33,6 +35,7 @@ class NoCues:
         return 0
 
 
+@pytest.mark.subprocess
 def test_housekeeping_a_full_disk_refuses_does_not_end_the_supervising_loop(tmp_path: Path) -> None:
     with small_disk(tmp_path / "state", "2m") as disk:
         store = Store(disk.path / "branchdoor.db", CIPHER)

@@ -93,6 +93,7 @@ def door_on_a_small_disk(
             store.close()
 
 
+@pytest.mark.subprocess
 def test_a_check_in_refused_by_a_full_disk_waits_and_lands_once_when_there_is_room(
     tmp_path: Path, broker: MosquittoBroker, grace_photo: Path, grace_template: Template
 ) -> None:

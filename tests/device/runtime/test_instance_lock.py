@@ -26,6 +26,7 @@ def test_a_second_holder_is_refused_and_told_who_holds_it(tmp_path: Path) -> Non
         pass
 
 
+@pytest.mark.subprocess
 def test_a_holder_killed_outright_leaves_no_stale_lock(tmp_path: Path) -> None:
     holder = subprocess.Popen(
         [
@@ -72,6 +73,7 @@ def test_a_state_directory_that_is_a_file_is_refused_in_one_line(tmp_path: Path)
     assert str(tmp_path / "state") in str(refused.value) and "is a file" in str(refused.value)
 
 
+@pytest.mark.subprocess
 def test_a_state_directory_the_daemon_may_not_use_is_refused_in_one_line(tmp_path: Path) -> None:
     state = tmp_path / "state"
     state.mkdir(mode=0o700)

@@ -11,6 +11,8 @@ import pytest
 from device.state.backups import Backups
 from tests.device.state.kiosk_files import branchdoor, fill, garble_header, garble_middle_page, kiosk_config
 
+pytestmark = pytest.mark.subprocess  # every test here runs a command or the daemon
+
 
 def garbled_header(state: Path) -> Path:
     garble_header(state / "branchdoor.db")

@@ -92,6 +92,7 @@ def test_a_database_path_that_is_a_directory_is_refused(tmp_path: Path) -> None:
         Store(tmp_path / "branchdoor.db", CIPHER)
 
 
+@pytest.mark.subprocess
 def test_a_database_the_daemon_may_not_write_is_refused_naming_it(tmp_path: Path) -> None:
     # Outside pytest's own temporary folder, which only its owner may enter: the other user must reach it.
     folder = Path(tempfile.mkdtemp(prefix="branchdoor-perm-", dir="/tmp"))

@@ -55,6 +55,7 @@ def test_a_batch_is_handed_out_again_with_the_same_key_until_acknowledged(tmp_pa
     assert store.outbox.depth() == {}
 
 
+@pytest.mark.subprocess
 def test_the_batch_in_flight_survives_a_restart(tmp_path: Path) -> None:
     path = tmp_path / "s.db"
     store = Store(path)

@@ -174,6 +174,7 @@ def test_a_database_from_before_a_column_was_added_gains_it_and_keeps_its_custom
     Store(path, CIPHER).close()  # and the next start finds nothing left to add
 
 
+@pytest.mark.subprocess
 def test_a_field_engineer_can_read_the_tables_with_the_sqlite_utils_command(tmp_path: Path) -> None:
     """The README's read-only look at a kiosk's state: table names and row counts, no SQL typed."""
     store = Store(tmp_path / "s.db", CIPHER)
@@ -193,6 +194,7 @@ def test_a_field_engineer_can_read_the_tables_with_the_sqlite_utils_command(tmp_
     assert counts["outbox"] == 1
 
 
+@pytest.mark.subprocess
 def test_a_write_a_full_disk_refuses_says_so_and_the_store_carries_on_when_there_is_room(
     tmp_path: Path,
 ) -> None:

@@ -50,6 +50,7 @@ def test_camera_yields_timestamped_frames_and_ends(grace_photo: Path, tmp_path: 
     assert frames[0].width == 640 and frames[0].height == 480
 
 
+@pytest.mark.slow
 def test_realtime_paces_at_the_scripted_rate(grace_photo: Path, tmp_path: Path) -> None:
     camera = open_camera(SceneCameraConfig(script=write_script(tmp_path, grace_photo, fps=20), realtime=True))
     frames = list(camera.frames(threading.Event()))

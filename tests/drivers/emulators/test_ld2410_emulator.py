@@ -17,6 +17,7 @@ from drivers.serial.readings import CommandAck, PresenceReading, Reading
 from tests.drivers.serial import ld2410_host
 from tests.drivers.serial.collect import Collector
 from tests.drivers.serial.ld2410_host import parse_firmware
+from tests.waiting import PATIENCE_S
 
 DOOR = Placement(0.0, 0.0, 0.0)
 STILL_AT_2M = Scenario((Walker(((0.0, 0.0, 2.0), (1000.0, 0.0, 2.0))),), 1000.0)
@@ -29,7 +30,7 @@ def radar() -> Iterator[tuple[Ld2410Emulator, Collector]]:
     reader = SerialReader(path, 256000, Ld2410Parser(), backoff=Backoff(0.02, 0.1))
     try:
         with Collector(reader) as collector:
-            assert reader.opened.wait(2)
+            assert reader.opened.wait(PATIENCE_S)
             yield emulator, collector
     finally:
         emulator.stop()

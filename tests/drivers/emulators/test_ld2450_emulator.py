@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import math
+import os
 import time
-from collections.abc import Callable
-from functools import partial
 
 import pytest
 
@@ -18,6 +17,7 @@ from drivers.serial.ld2450 import Ld2450Parser
 from drivers.serial.port import SerialReader
 from drivers.serial.readings import TargetsReading
 from tests.drivers.serial.collect import Collector
+from tests.waiting import eventually
 
 DOOR = Placement(3.0, 0.0, 0.0)  # above the door, looking into the branch
 
@@ -64,13 +64,14 @@ def test_frames_over_a_pty_decode_back_onto_the_floor() -> None:
         assert floor == [pytest.approx(spot, abs=0.001) for spot in spots]
 
 
+@pytest.mark.slow
 def test_a_minute_of_door_traffic_streams_in_a_few_seconds() -> None:
     emulator = Ld2450Emulator(door_traffic(), DOOR, speed=20.0)
     path = emulator.start()
     try:
         reader = SerialReader(path, 256000, Ld2450Parser(), backoff=Backoff(0.02, 0.1))
         with Collector(reader) as collector:
-            readings = collector.take(600, timeout_s=10)
+            readings = collector.take(600)
     finally:
         emulator.stop()
     assert reader.parser.bad_frames == 0
@@ -82,19 +83,38 @@ def test_a_minute_of_door_traffic_streams_in_a_few_seconds() -> None:
 def test_pace_follows_the_injected_clock_scaled_by_speed() -> None:
     now = [100.0]
     emulator = Ld2450Emulator(standing((3.0, 2.0)), DOOR, rate_hz=8.0, clock=lambda: now[0], speed=2.0)
-    emulator.start()
+    path = emulator.start()
+    host = os.open(path, os.O_RDWR | os.O_NOCTTY)  # scenario time starts when a host opens the port
     try:
-        wait_for(lambda: emulator.frames_sent == 1)
+        assert settles_at(emulator, 1)
         for sent in range(2, 12):
             # 1/16 clock second at speed 2 = 1/8 scenario second = one frame at 8 Hz (exact in binary)
             now[0] += 0.0625
-            wait_for(partial(sent_equals, emulator, sent))
-        assert emulator.frames_sent == 11
+            assert settles_at(emulator, sent), emulator.frames_sent
         now[0] += 10.0  # a stall: the missed frames are skipped, not burst out
-        wait_for(lambda: emulator.frames_sent == 12)
-        assert emulator.frames_sent == 12
+        assert settles_at(emulator, 12), emulator.frames_sent
+    finally:
+        os.close(host)
+        emulator.stop()
+
+
+@pytest.mark.slow
+def test_scenario_time_starts_when_the_host_opens_the_port() -> None:
+    # Someone stands in view for the scenario's first 20 s (1 s of wall time at speed 20), and the
+    # host opens the port later than that, as a daemon starting on a busy machine does: it still
+    # sees them. The sleep plays the slow host; no outcome depends on how long it really lasts.
+    early = Scenario((Walker(((0.0, 3.0, 2.0), (20.0, 3.0, 2.0))),), 20.0)
+    emulator = Ld2450Emulator(early, DOOR, speed=20.0)
+    path = emulator.start()
+    try:
+        time.sleep(1.5)
+        reader = SerialReader(path, 256000, Ld2450Parser(), backoff=Backoff(0.02, 0.1))
+        with Collector(reader) as collector:
+            first = collector.until(lambda r: isinstance(r, TargetsReading))
     finally:
         emulator.stop()
+    assert isinstance(first, TargetsReading)
+    assert [(t.x_mm, t.y_mm) for t in first.targets] == [(0, 2000)]
 
 
 def test_corruption_on_the_wire_is_survived() -> None:
@@ -105,7 +125,7 @@ def test_corruption_on_the_wire_is_survived() -> None:
     try:
         reader = SerialReader(path, 256000, Ld2450Parser(), backoff=Backoff(0.02, 0.1))
         with Collector(reader) as collector:
-            collector.take(100, timeout_s=5)
+            collector.take(100)
     finally:
         emulator.stop()
     parser = reader.parser
@@ -113,12 +133,8 @@ def test_corruption_on_the_wire_is_survived() -> None:
     assert parser.frames_ok >= 100
 
 
-def sent_equals(emulator: Ld2450Emulator, count: int) -> bool:
-    return emulator.frames_sent == count
-
-
-def wait_for(condition: Callable[[], bool], timeout_s: float = 2.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition() and time.monotonic() < deadline:
-        time.sleep(0.005)
-    time.sleep(0.05)  # and a little longer, so an overshoot would show
+def settles_at(emulator: Ld2450Emulator, count: int) -> bool:
+    """frames_sent reaches `count` and is still there a moment later, so an overshoot would show."""
+    reached = eventually(lambda: emulator.frames_sent >= count)
+    time.sleep(0.05)
+    return reached and emulator.frames_sent == count

@@ -44,6 +44,17 @@ def test_unplug_removes_the_link_and_replug_brings_a_fresh_device() -> None:
         assert first is not None and port.pts_path is not None
 
 
+def test_a_host_opening_the_port_is_noticed() -> None:
+    # Emulators start their scenario on it, so a slow host misses nothing.
+    with PtyPort() as port:
+        assert not port.reader_present()
+        with serial.Serial(port.path, 256000, timeout=0.5):
+            assert port.reader_present()
+        assert not port.reader_present()
+        port.unplug()
+        assert not port.reader_present()
+
+
 def test_a_running_emulator_survives_being_unplugged_and_the_reader_catches_up() -> None:
     standing = Scenario((Walker(((0.0, 0.0, 2.0), (1000.0, 0.0, 2.0))),), 1000.0)
     emulator = Ld2450Emulator(standing, Placement(0.0, 0.0, 0.0), speed=5.0)

@@ -7,13 +7,14 @@ from drivers.serial.readings import ScanReading
 from drivers.serial.registry import open_scanner
 from drivers.serial.scanner import ScannerConfig
 from tests.drivers.serial.collect import Collector
+from tests.waiting import PATIENCE_S
 
 
 def test_codes_scanned_on_the_emulator_reach_the_configured_reader() -> None:
     with SCANNER_EMULATORS["ascii_lines"]() as scanner:
         reader = open_scanner(ScannerConfig(port=scanner.path))
         with Collector(reader) as collected:
-            assert reader.opened.wait(3)
+            assert reader.opened.wait(PATIENCE_S)
             scanner.send_raw(b"\xff\xfenoise\r\n")  # line noise: one bad line, refused
             scanner.scan("BDT-FIRST")
             scanner.scan("BDT-SECOND")

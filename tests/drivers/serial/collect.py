@@ -10,6 +10,7 @@ from types import TracebackType
 
 from drivers.serial.port import SerialReader
 from drivers.serial.readings import Reading
+from tests.waiting import PATIENCE_S
 
 
 class Collector:
@@ -35,7 +36,7 @@ class Collector:
         self._thread.join(timeout=5)
         assert not self._thread.is_alive(), "the reader did not honour stop"
 
-    def until(self, predicate: Callable[[Reading], bool], timeout_s: float = 3.0) -> Reading:
+    def until(self, predicate: Callable[[Reading], bool], timeout_s: float = PATIENCE_S) -> Reading:
         """The next reading matching `predicate`; fails the test after timeout_s."""
         deadline = time.monotonic() + timeout_s
         while (left := deadline - time.monotonic()) > 0:
@@ -48,5 +49,5 @@ class Collector:
                 return reading
         raise AssertionError(f"no matching reading within {timeout_s}s; saw {len(self.seen)} others")
 
-    def take(self, count: int, timeout_s: float = 3.0) -> list[Reading]:
+    def take(self, count: int, timeout_s: float = PATIENCE_S) -> list[Reading]:
         return [self.until(lambda _r: True, timeout_s) for _ in range(count)]

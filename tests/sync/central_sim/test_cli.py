@@ -26,6 +26,8 @@ from tests.conftest import REPO
 from tests.sync.helpers import Device
 from tests.waiting import eventually
 
+pytestmark = pytest.mark.subprocess  # every test runs the sim as a command
+
 SIM = [sys.executable, "-m", "device", "central-sim"]  # as `branchdoor central-sim`
 
 
