@@ -1,5 +1,5 @@
-"""`branchdoor enroll` and `branchdoor forget`, and the customer arguments `enroll` and `token issue`
-share: who, what a teller may see, what was agreed."""
+"""`branchdoor enroll`, `forget` and `customers list|show`, and the customer arguments `enroll` and
+`token issue` share: who, what a teller may see, what was agreed."""
 
 from __future__ import annotations
 
@@ -7,10 +7,16 @@ import argparse
 import re
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from device.cli.args import Subcommands, command, load
 from device.domain import Consent, Profile
+
+if TYPE_CHECKING:
+    from device.state.roster import CustomerRecord
+    from device.state.store import Store
 
 _DECADE = re.compile(r"^(19|20)\d0-(19|20)\d9$")
 
@@ -63,6 +69,13 @@ def register(commands: Subcommands, common: argparse.ArgumentParser) -> None:
     enroll.add_argument("photos", nargs="+", type=Path, metavar="PHOTO")
     forget = command(commands, "forget", _forget, "delete everything held about a customer", [common])
     forget.add_argument("customer", metavar="REF")
+    customers = commands.add_parser(
+        "customers", help="what the kiosk holds about enrolled customers (never their biometrics)"
+    )
+    actions = customers.add_subparsers(dest="customers_command", required=True, metavar="ACTION")
+    command(actions, "list", _list, "one line per customer: consent, templates, tokens, check-ins", [common])
+    show = command(actions, "show", _show, "everything held about one customer but their templates", [common])
+    show.add_argument("customer", metavar="REF")
 
 
 def _enroll(args: argparse.Namespace) -> int:
@@ -126,3 +139,104 @@ def _forget(args: argparse.Namespace) -> int:
     if report.backup_problem is not None:  # the deletion stands; the store logged which copy remains
         return 1
     return 0
+
+
+NOT_SHOWN = "Face templates are counted, never shown; tokens are held only as hashes. Times are local."
+
+
+def _open_store(args: argparse.Namespace) -> Store | None:
+    from device.state.store import Store
+
+    database = load(args).storage.database
+    if not database.exists():  # opening it would create an empty one, and hide a wrong --config
+        print(
+            f"branchdoor: no database at {database}: nothing held (is this the kiosk's config?)",
+            file=sys.stderr,
+        )
+        return None
+    return Store(database)  # no template key: counting templates never opens one
+
+
+def _list(args: argparse.Namespace) -> int:
+    store = _open_store(args)
+    if store is None:
+        return 1
+    try:
+        records = store.roster.all()
+    finally:
+        store.close()
+    rows = [("ref", "name", "consent", "templates", "tokens", "enrolled", "last check-in")]
+    rows += [
+        (
+            r.customer_ref,
+            r.greeting_name,
+            "none on record"
+            if r.consent is None
+            else f"{r.consent.notice_version}, {_day(r.consent.granted_at)}",
+            str(r.templates),
+            str(r.tokens),
+            _day(r.enrolled_at),
+            _minute(r.last_checkin_at),
+        )
+        for r in records
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    print(f"{len(records)} customer(s). {NOT_SHOWN}")
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    store = _open_store(args)
+    if store is None:
+        return 1
+    try:
+        record = store.roster.one(args.customer)
+    finally:
+        store.close()
+    if record is None:
+        print(f"nothing held about {args.customer}")
+        return 1
+    for label, value in _held(record):
+        print(f"{label:<17}{value}")
+    print(NOT_SHOWN)
+    return 0
+
+
+def _held(r: CustomerRecord) -> list[tuple[str, str]]:
+    consent = "none on record: never recognised"
+    if r.consent is not None:
+        c = r.consent
+        consent = (
+            f"given {_minute(c.granted_at)} to notice {c.notice_version} "
+            f"(purpose {c.purpose}, scope {c.scope}, channel {c.channel})"
+        )
+    faces = "none: not recognised by face"
+    if r.templates:
+        faces = (
+            f"{r.templates} (sealed; {'in the gallery' if r.recognised_by_face else 'no consent: unused'})"
+        )
+    last = "" if r.last_checkin_at is None else f", the last {_minute(r.last_checkin_at)}"
+    return [
+        ("customer", r.customer_ref),
+        ("greeting name", r.greeting_name),
+        ("language", r.language or "-"),
+        ("interests", ", ".join(r.interests) or "-"),
+        ("service hints", ", ".join(r.service_hints) or "-"),
+        ("birth-year band", r.birth_year_band or "-"),
+        ("consent", consent),
+        ("face templates", faces),
+        ("check-in tokens", str(r.tokens)),
+        ("enrolled", f"{_minute(r.enrolled_at)} (last changed {_minute(r.updated_at)})"),
+        ("check-ins held", f"{r.checkins}{last}"),
+        ("uploads waiting", f"{r.uploads_waiting} record(s) naming them in the outbox"),
+    ]
+
+
+def _day(at: float) -> str:
+    return datetime.fromtimestamp(at).strftime("%Y-%m-%d")
+
+
+def _minute(at: float | None) -> str:
+    return "-" if at is None else datetime.fromtimestamp(at).strftime("%Y-%m-%d %H:%M")

@@ -6,15 +6,25 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import threading
 from datetime import datetime
 from pathlib import Path
+from typing import TextIO
 
 from pydantic import TypeAdapter, ValidationError
 
 from device.cli.args import Subcommands, command, load
 from device.config import Config
-from drivers.serial.field import read_sensor, reading_to_dict
-from drivers.serial.registry import SENSOR_TYPES, AnySensorConfig, SensorConfig
+from drivers.serial.field import (
+    FrameRate,
+    in_words,
+    port_problem,
+    rate_lines,
+    read_sensor,
+    reading_to_dict,
+    sensor_kind,
+)
+from drivers.serial.registry import SENSOR_TYPES, AnySensorConfig, SensorConfig, open_sensor
 
 
 def register(commands: Subcommands, common: argparse.ArgumentParser) -> None:
@@ -45,7 +55,9 @@ def _heatmap(args: argparse.Namespace) -> int:
 def read_sensor_command(
     sensor_type: str, port: str, baud: int | None, count: int, timeout_s: float, as_json: bool
 ) -> int:
-    """Prints up to `count` decoded readings; exit 1 when the sensor said nothing valid in time."""
+    """Prints up to `count` decoded readings, a rate and bad-frame line each second and one for the
+    whole run (on stderr with --json, so stdout stays one reading per line); exit 1 at once for a port
+    that cannot be one, and when the sensor said nothing valid in time."""
     fields: dict[str, object] = {"id": "field", "type": sensor_type, "port": port}
     if baud is not None:
         fields["baud"] = baud
@@ -54,12 +66,26 @@ def read_sensor_command(
     except ValidationError as exc:
         print(f"bad sensor settings: {exc}", file=sys.stderr)
         return 2
-    seen = 0
-    for reading in read_sensor(config, count, timeout_s):
-        seen += 1
-        print(
-            json.dumps(reading_to_dict(reading)) if as_json else _plain(reading_to_dict(reading)), flush=True
-        )
+    problem = port_problem(port)
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return 1
+    kind, reader = sensor_kind(sensor_type), open_sensor(config)
+    printing = threading.Lock()  # a rate line never lands inside a reading's line
+
+    def say(line: str, stream: TextIO = sys.stdout) -> None:
+        with printing:
+            print(line, file=stream, flush=True)
+
+    def rate(line: str) -> None:
+        say(f"{kind}: {line}", sys.stderr if as_json else sys.stdout)
+
+    whole_run, seen = FrameRate(reader.parser), 0
+    with rate_lines(reader.parser, rate):
+        for reading in read_sensor(config, count, timeout_s, reader=reader):
+            seen += 1
+            say(json.dumps(reading_to_dict(reading)) if as_json else f"{kind}: {in_words(reading)}")
+    rate(f"{seen} reading(s) in all, {whole_run.sample()}")
     if seen == 0:
         print(
             f"no valid readings from {sensor_type} on {port} in {timeout_s:.0f}s: check wiring, power, "
@@ -68,11 +94,6 @@ def read_sensor_command(
         )
         return 1
     return 0
-
-
-def _plain(reading: dict[str, object]) -> str:
-    kind = reading.pop("kind")
-    return f"{kind}: " + ", ".join(f"{key}={value}" for key, value in reading.items())
 
 
 def _when(text: str) -> float:

@@ -1,14 +1,19 @@
-"""`branchdoor keys new|rotate` and `branchdoor token issue`: the privacy tools of the command line."""
+"""`branchdoor keys new|rotate` and `branchdoor token issue [--qr FILE]`: the privacy tools of the command
+line."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 from device.cli.args import Subcommands, command, load
 from device.cli.customer import add_customer_arguments, customer_from
 from device.state.sealing import TemplateKeyError
+
+QR_KINDS = {".png": "png", ".svg": "svg"}
+MODULE_MM = 0.5  # printed size of one module: roomy for a hand-held code, small enough for a card
 
 
 def register(commands: Subcommands, common: argparse.ArgumentParser) -> None:
@@ -34,6 +39,19 @@ def register(commands: Subcommands, common: argparse.ArgumentParser) -> None:
         [common],
     )
     add_customer_arguments(issue, channel="kiosk-token")
+    issue.add_argument(
+        "--qr",
+        type=_qr_file,
+        metavar="FILE",
+        help="also write the token as a QR code to print: FILE.png or FILE.svg (mode 0600)",
+    )
+
+
+def _qr_file(text: str) -> Path:
+    path = Path(text)
+    if path.suffix.lower() not in QR_KINDS:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a file name ending in .png or .svg")
+    return path
 
 
 def _new_key(args: argparse.Namespace) -> int:
@@ -75,6 +93,9 @@ def _issue(args: argparse.Namespace) -> int:
     from device.state.store import Store
 
     config = load(args)
+    if args.qr is not None and not args.qr.parent.is_dir():  # known before a token is issued for nothing
+        print(f"branchdoor: --qr {args.qr}: no such directory {args.qr.parent}", file=sys.stderr)
+        return 1
     profile, consent = customer_from(args)
     store = Store(config.storage.database)
     try:
@@ -82,5 +103,34 @@ def _issue(args: argparse.Namespace) -> int:
     finally:
         store.close()
     print(f"check-in token for {args.customer} (print it as a QR code or on a card; it is shown only once):")
-    print(token)
+    print(token, flush=True)
+    if args.qr is None:
+        return 0
+    try:
+        print(write_qr(token, args.qr))
+    except OSError as exc:
+        print(
+            f"branchdoor: could not write {args.qr}: {exc.strerror or exc}; the token above is valid",
+            file=sys.stderr,
+        )
+        return 1
     return 0
+
+
+def write_qr(token: str, path: Path) -> str:
+    """The token as a QR code (PNG or SVG by the file's extension), readable only by its owner: a copy of
+    the token, which the kiosk keeps only as a hash. Returns what to tell the operator."""
+    import segno
+
+    code = segno.make(token, error="m")  # 15 % of a worn or smudged card may be lost
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)  # a file that was already there keeps its mode otherwise
+    with os.fdopen(descriptor, "wb") as out:
+        # 4 modules of quiet zone, as ISO/IEC 18004 asks; 10 pixels a module keep edges sharp scaled to print.
+        code.save(out, kind=QR_KINDS[path.suffix.lower()], scale=10, border=4)
+    modules = code.symbol_size(scale=1, border=0)[0]
+    width_mm = code.symbol_size(scale=1, border=4)[0] * MODULE_MM
+    return (
+        f"wrote the QR code to {path} (version {code.version}, {modules} x {modules} modules, error "
+        f"correction {code.error}): print it at least {width_mm:.0f} mm wide, then delete the file"
+    )

@@ -24,6 +24,7 @@ from device.state.checkins import Checkins
 from device.state.files import prepare_state_dir
 from device.state.outbox import Outbox
 from device.state.part import SharedConnection, add_missing_columns
+from device.state.roster import Roster
 from device.state.sealing import TemplateCipher
 from device.state.templates import TemplateVault, Vectors
 from device.state.tokens import TokenBook
@@ -80,6 +81,7 @@ class Store:
         self.visit_counts = VisitCounts(shared)
         self.tokens = TokenBook(shared)
         self.checkins = Checkins(shared, self.outbox)
+        self.roster = Roster(shared)  # reads only: what is held about each customer, no biometrics
         self._scrub()  # templates an older version left in plaintext were just sealed: no copy remains
         self._gallery_changes = 0
 

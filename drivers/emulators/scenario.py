@@ -13,6 +13,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True, slots=True)
 class Walker:
     points: tuple[tuple[float, float, float], ...]  # (t_s, x_m, y_m), strictly increasing t
+    name: str = ""  # what the walker does, for people reading a scenario (walkers_file.py prints it)
 
     def __post_init__(self) -> None:
         if not self.points:
@@ -51,9 +52,18 @@ def door_traffic() -> Scenario:
     """A minute at a small branch (door at y = 0, counter at y = 6): for tests and the demo."""
     return Scenario(
         walkers=(
-            Walker(((0.0, 2.0, 0.0), (6.0, 2.0, 5.0), (20.0, 2.2, 5.2), (26.0, 2.0, 0.0))),
-            Walker(((5.0, 3.0, 0.0), (10.0, 4.0, 4.0), (40.0, 4.0, 4.2), (46.0, 3.0, 0.0))),
-            Walker(((15.0, 1.0, 0.0), (22.0, 5.0, 5.5), (50.0, 5.0, 5.5), (58.0, 1.0, 0.0))),
+            Walker(
+                ((0.0, 2.0, 0.0), (6.0, 2.0, 5.0), (20.0, 2.2, 5.2), (26.0, 2.0, 0.0)),
+                "in, 14 s at the counter, out",
+            ),
+            Walker(
+                ((5.0, 3.0, 0.0), (10.0, 4.0, 4.0), (40.0, 4.0, 4.2), (46.0, 3.0, 0.0)),
+                "in, waits 30 s mid-floor, out",
+            ),
+            Walker(
+                ((15.0, 1.0, 0.0), (22.0, 5.0, 5.5), (50.0, 5.0, 5.5), (58.0, 1.0, 0.0)),
+                "in, waits 28 s in the far corner, out",
+            ),
         ),
         duration_s=60.0,
     )

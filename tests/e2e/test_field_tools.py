@@ -13,6 +13,7 @@ import pytest
 from device.floor.bins_store import FloorBinStore
 from device.floor.records import FloorBin
 from drivers.emulators.ld2450 import Ld2450Emulator
+from drivers.emulators.pty import PtyPort
 from drivers.emulators.scenario import Scenario, Walker
 from drivers.serial.geometry import Placement
 
@@ -38,10 +39,9 @@ def test_sensors_read_prints_decoded_json_lines() -> None:
     assert all(line["targets"] for line in lines)
 
 
-def test_sensors_read_says_what_to_check_when_nothing_answers(tmp_path: Path) -> None:
-    done = branchdoor(
-        "sensors", "read", "--type", "a02yyuw", "--port", str(tmp_path / "ttyUSB9"), "--timeout", "1"
-    )
+def test_sensors_read_says_what_to_check_when_nothing_answers() -> None:
+    with PtyPort() as silent:
+        done = branchdoor("sensors", "read", "--type", "a02yyuw", "--port", silent.path, "--timeout", "1")
     assert done.returncode == 1
     assert "no valid readings from a02yyuw" in done.stderr and "baud (9600)" in done.stderr
 
