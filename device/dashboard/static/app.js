@@ -91,7 +91,16 @@ function place(element, cue) {
   container.insertBefore(element, later || null);
 }
 
+// What the page relies on: an id, and two times it can count with. Anything else is no card.
+function usable(cue) {
+  return typeof cue.cue_id === "string" && Number.isFinite(arrivedMs(cue)) && Number.isFinite(msLeft(cue));
+}
+
 function addCue(cue) {
+  if (!usable(cue)) {
+    console.warn("ignored a cue without an id or readable times");
+    return;
+  }
   const known = cards.get(cue.cue_id);
   if (known) {
     setStale(known, false); // replays repeat cues: one card each, and a repeat confirms it is still live
@@ -161,6 +170,7 @@ function showBanner() {
 }
 
 function onAvailability(device, body) {
+  if (body !== "online" && body !== "offline") return;
   const online = body === "online";
   const before = kiosks.get(device);
   if (!before || before.online !== online) kiosks.set(device, { online, since: Date.now() });

@@ -27,7 +27,8 @@ export class QueueLine {
   }
 
   update(snapshot) {
-    if (typeof snapshot.queue_length !== "number" || typeof snapshot.estimated_wait_s !== "number") return;
+    const numbers = [snapshot.at, snapshot.queue_length, snapshot.estimated_wait_s];
+    if (!numbers.every((value) => typeof value === "number" && Number.isFinite(value) && value >= 0)) return;
     if (this.snapshot && snapshot.at > this.snapshot.at) this.intervalMs = (snapshot.at - this.snapshot.at) * 1000;
     this.snapshot = snapshot;
     this.receivedAt = Date.now();

@@ -5,6 +5,7 @@ customer checked in, an undo for "Not this customer", and the page in English or
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from pathlib import Path
@@ -264,3 +265,28 @@ def test_the_page_speaks_the_screens_language_or_the_one_asked_for(
         asked = open_screen(english_screen, dashboard, "lang=zh-Hans")
         asked.wait_for_selector("html[lang=zh-Hans]", timeout=WAIT_MS)
         assert asked.inner_text("h1") == "到店客户"
+
+
+def test_a_cue_the_page_cannot_count_with_makes_no_card(
+    tmp_path: Path, ws_broker: MosquittoBroker, dashboard: DashboardServer
+) -> None:
+    # Without readable times a card showed "NaN:NaN left" and re-armed its expiry timer at once,
+    # forever: a page spinning on one bad message.
+    mqtt = kiosk_mqtt(tmp_path, ws_broker.port)
+    with kiosk(tmp_path, mqtt, cues=CUES, expiry_s=600, branch=BRANCH) as k, chromium() as browser:
+        page = open_screen(browser, dashboard)
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        sign_in(page)
+        timeless = {
+            "schema": "branchdoor/cue/2",
+            "cue_id": "c-1",
+            "visit_id": "v-1",
+            "greeting_name": "Nobody",
+        }
+        k.link.publish_json(k.topics.cues, json.dumps(timeless).encode(), 1, 60)
+        k.link.publish_json(k.topics.availability, b"rebooting", 1, 60)  # neither online nor offline
+        k.arrive(GRACE)
+        page.wait_for_selector(".card >> text=Please greet Grace", timeout=WAIT_MS)
+        assert greeted(page) == ["Please greet Grace"] and "NaN" not in page.inner_text("body")
+        assert page.locator("#offline").is_hidden() and errors == []
