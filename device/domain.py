@@ -15,6 +15,9 @@ from datetime import UTC, datetime
 from typing import Literal
 
 ScoreBand = Literal["high", "medium"]
+# How a customer checked in: recognised by the door camera, or their check-in token (QR code or card)
+# under the scanner. A token matches exactly: its score band is no recognition confidence.
+CheckinChannel = Literal["face", "token"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +63,7 @@ class CheckIn:
     at: float
     score_band: ScoreBand
     profile: Profile = field(compare=False)
+    channel: CheckinChannel = "face"
 
 
 @dataclass(frozen=True, slots=True)

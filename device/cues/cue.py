@@ -65,7 +65,8 @@ class Cue:
             "service_hints": list(profile.service_hints),
             "visit_count": history.count if history else None,
             "last_visit": iso_utc(history.last_at) if history and history.last_at else None,
-            "confidence": self.checkin.score_band,
+            # A token matched exactly: a recognition confidence on it would mislead the teller.
+            "confidence": self.checkin.score_band if self.checkin.channel == "face" else None,
         }
         return CuePayload(
             cue_id=self.cue_id,
@@ -73,6 +74,7 @@ class Cue:
             branch_id=self.checkin.branch_id,
             device_id=self.checkin.device_id,
             zone=self.zone,
+            checkin_channel=self.checkin.channel,
             issued_at=iso_utc(self.issued_at),
             expires_at=iso_utc(self.expires_at),
             **{name: value for name, value in optional.items() if name in self.fields},

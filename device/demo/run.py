@@ -103,9 +103,11 @@ class TellerScreen:
             cue = json.loads(message.payload)
             self.cues.append(cue)
             extras = ", ".join(cue["interests"] + cue["service_hints"]) or "no preferences on file"
+            # A token check-in (QR code or card) carries no recognition confidence.
+            how = "card/QR" if cue["checkin_channel"] == "token" else f"face, {cue['confidence']} confidence"
             print(
                 f"  [teller screen] CUE  Please greet {cue['greeting_name']} "
-                f"(ref {cue['customer_ref']}, {cue['confidence']} confidence, language {cue['language']}) "
+                f"(ref {cue['customer_ref']}, {how}, language {cue['language']}) "
                 f"- {extras}; expires {cue['expires_at']}",
                 flush=True,
             )

@@ -19,7 +19,7 @@ def test_demo_greets_the_customer_and_not_the_stranger(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=180, env=env,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "CUE  Please greet Grace" in done.stdout
+    assert "CUE  Please greet Grace (ref CUST-1001, face, " in done.stdout  # how she checked in
     assert "greet Eileen" not in done.stdout
     summary = done.stdout.split("\nsummary\n", 1)[1]
     assert "  cues received by the teller screen: 1 (1 for Grace)\n" in summary

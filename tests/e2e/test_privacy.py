@@ -215,7 +215,8 @@ def test_a_customer_without_a_face_checks_in_with_a_qr_code_and_the_teller_gets_
             screen.close()
     assert code == 0
     [cue] = [json.loads(m.payload) for m in screen.messages]
-    assert cue["schema"] == "branchdoor/cue/1" and cue["customer_ref"] == "CUST-LIN"
+    assert cue["schema"] == "branchdoor/cue/2" and cue["customer_ref"] == "CUST-LIN"
+    assert cue["checkin_channel"] == "token" and "confidence" not in cue  # no camera was involved
     assert cue["greeting_name"] == "Lin" and cue["service_hints"] == ["prefers Mandarin"]
     assert token not in daemon.log_text()  # a bearer credential is never logged
     counted = dict(re.findall(r'branchdoor_scanner_codes_total\{outcome="(\w+)"\} (\d+)', metrics))

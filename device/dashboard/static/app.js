@@ -1,27 +1,33 @@
 // The reference teller dashboard: live cue cards over MQTT-over-WebSockets (contract:
-// device/contract/asyncapi.json). Text goes into the page only through textContent.
-"use strict";
+// device/mqtt/contract/asyncapi.json). Text goes into the page only through textContent.
+import { arrivedMs, el, msLeft, renderCard, updateCard } from "./cards.js";
+import { QueueLine } from "./queue.js";
+import { Chime } from "./sound.js";
+import { pickLanguage, translator } from "./strings.js";
 
 // The kiosk ends every cue and says so (a withdrawal): it is the authority. A cue's expiry is also
 // the page's own deadline, for when that word never comes (kiosk or broker gone): a card never
 // outlives its cue, and never goes before it either, whichever of the two arrives first.
-const cards = new Map(); // cue_id -> {cue, element, timer}
+const CUE_SCHEMAS = ["branchdoor/cue/2", "branchdoor/cue/1"]; // 1: a kiosk not yet upgraded
+const UNDO_MS = 5000; // "Not this customer" waits this long for an Undo before it is sent
+const FRESH_MS = 20_000; // a new card is marked new this long
+const cards = new Map(); // cue_id -> {cue, element, timer, undo: {timer, deadline} | null}
+const kiosks = new Map(); // device id -> {online, since}
 let settings = null;
 let client = null;
+let brokerLost = false;
 let screenId = "";
 let zone = "";
 let account = "";
+const params = new URLSearchParams(location.search);
+const language = pickLanguage(params.get("lang"), navigator.languages || [navigator.language]);
+const t = translator(language);
+let chime = null;
+let queue = null;
 // The broker holds one connection per account (config/mosquitto/) and drops the older one. Tabs of
 // one browser say when they connect, so an older tab stops instead of taking the session back at
 // its next reconnect, which would knock the newer one off in turn, every 2 s.
 const tabs = "BroadcastChannel" in window ? new BroadcastChannel("branchdoor-teller") : null;
-
-function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 
 function base() {
   return `${settings.topic_prefix}/${settings.branch_id}`;
@@ -33,64 +39,89 @@ function setStatus(state, text) {
   status.textContent = text;
 }
 
-function msLeft(cue) {
-  return Date.parse(cue.expires_at) - Date.now();
-}
-
-function secondsLeft(cue) {
-  return Math.max(0, Math.ceil(msLeft(cue) / 1000)); // "0:01 left" until the last moment
-}
-
-function render(cue) {
-  const card = el("article", `card ${cue.confidence || ""}`);
-  card.dataset.cueId = cue.cue_id;
-  card.append(el("h2", "greeting", `Please greet ${cue.greeting_name || "the customer"}`));
-  const meta = [];
-  if (cue.customer_ref) meta.push(`ref ${cue.customer_ref}`);
-  if (cue.language) meta.push(`speaks ${cue.language}`);
-  if (cue.visit_count) meta.push(cue.visit_count === 1 ? "first visit" : `visit ${cue.visit_count}`);
-  if (cue.last_visit) meta.push(`last ${new Date(cue.last_visit).toLocaleDateString()}`);
-  if (cue.confidence) meta.push(`${cue.confidence} confidence`);
-  card.append(el("div", "meta", meta.join(" · ")));
-  for (const [field, title] of [["interests", "Interested in"], ["service_hints", "Please note"]]) {
-    if (cue[field] && cue[field].length) {
-      const list = el("ul", field === "service_hints" ? "hints" : "interests");
-      list.setAttribute("aria-label", title);
-      for (const item of cue[field]) list.append(el("li", "", item));
-      card.append(el("div", "label", title), list);
-    }
-  }
-  card.append(el("div", "left"));
-  const actions = el("div", "actions");
-  actions.append(button("served", "Served", cue), button("wrong", "Not this customer", cue));
-  card.append(actions);
-  return card;
-}
-
-function button(className, label, cue) {
-  const node = el("button", className, label);
-  node.type = "button";
-  node.addEventListener("click", () => sendFeedback(cue, className === "served" ? "served" : "not_this_customer"));
-  return node;
-}
-
 function sendFeedback(cue, verdict) {
   const entry = cards.get(cue.cue_id);
   if (entry) entry.element.classList.add("sending");
   const body = { schema: "branchdoor/cue-feedback/1", cue_id: cue.cue_id, visit_id: cue.visit_id,
     screen_id: screenId, verdict, at: new Date().toISOString() };
-  client.publish(`${base()}/screen/${screenId}/feedback`, JSON.stringify(body), { qos: 1 });
+  if (client) client.publish(`${base()}/screen/${screenId}/feedback`, JSON.stringify(body), { qos: 1 });
 }
 
-function addCue(cue) {
-  if (cards.has(cue.cue_id) || msLeft(cue) <= 0) return; // replays repeat cues: one card each
-  const element = render(cue);
-  cards.set(cue.cue_id, { cue, element, timer: expireAt(cue) });
-  document.getElementById("cards").prepend(element);
+// "Not this customer" withdraws the card from every screen and counts against the recognition: a
+// slip of the finger gets a few seconds to take it back before anything is sent.
+function markWrong(cue) {
+  const entry = cards.get(cue.cue_id);
+  if (!entry || entry.undo) return;
+  entry.undo = { deadline: Date.now() + UNDO_MS, timer: setTimeout(() => commitWrong(cue.cue_id), UNDO_MS) };
+  entry.element.classList.add("undoable");
   tick();
 }
 
-// At the deadline itself, not at the next one-second tick.
+function commitWrong(cueId) {
+  const entry = cards.get(cueId);
+  if (!entry || !entry.undo) return;
+  clearTimeout(entry.undo.timer);
+  entry.undo = null;
+  entry.element.classList.remove("undoable");
+  sendFeedback(entry.cue, "not_this_customer");
+}
+
+function undoWrong(cueId) {
+  const entry = cards.get(cueId);
+  if (!entry || !entry.undo) return;
+  clearTimeout(entry.undo.timer);
+  entry.undo = null;
+  entry.element.classList.remove("undoable");
+}
+
+function setStale(entry, stale) {
+  entry.element.classList.toggle("stale", stale);
+}
+
+// Oldest arrival first: the customer who has waited longest is the next to greet.
+function place(element, cue) {
+  const container = document.getElementById("cards");
+  const key = [arrivedMs(cue), cue.cue_id];
+  const later = [...container.children].find((node) => {
+    const other = cards.get(node.dataset.cueId);
+    if (!other) return false;
+    const otherKey = [arrivedMs(other.cue), other.cue.cue_id];
+    return otherKey[0] > key[0] || (otherKey[0] === key[0] && otherKey[1] > key[1]);
+  });
+  container.insertBefore(element, later || null);
+}
+
+// What the page relies on: an id, and two times it can count with. Anything else is no card.
+function usable(cue) {
+  return typeof cue.cue_id === "string" && Number.isFinite(arrivedMs(cue)) && Number.isFinite(msLeft(cue));
+}
+
+function addCue(cue) {
+  if (!usable(cue)) {
+    console.warn("ignored a cue without an id or readable times");
+    return;
+  }
+  const known = cards.get(cue.cue_id);
+  if (known) {
+    setStale(known, false); // replays repeat cues: one card each, and a repeat confirms it is still live
+    return;
+  }
+  if (msLeft(cue) <= 0) return;
+  const actions = {
+    served: () => sendFeedback(cue, "served"),
+    wrong: () => markWrong(cue),
+    undo: () => undoWrong(cue.cue_id),
+  };
+  const element = renderCard(cue, t, language, actions);
+  cards.set(cue.cue_id, { cue, element, timer: expireAt(cue), undo: null });
+  place(element, cue);
+  element.classList.add("fresh");
+  setTimeout(() => element.classList.remove("fresh"), FRESH_MS);
+  chime.play();
+  tick();
+}
+
+// At the deadline itself, not at the next tick.
 function expireAt(cue) {
   return setTimeout(() => {
     if (msLeft(cue) <= 0) removeCue(cue.cue_id);
@@ -101,6 +132,7 @@ function expireAt(cue) {
 function removeCue(cueId) {
   const entry = cards.get(cueId);
   if (!entry) return;
+  commitWrong(cueId); // the card ended inside its undo time: the teller's verdict stands
   clearTimeout(entry.timer);
   entry.element.remove();
   cards.delete(cueId);
@@ -108,17 +140,50 @@ function removeCue(cueId) {
 }
 
 function tick() {
-  for (const [cueId, { cue, element }] of cards) {
+  for (const [cueId, { cue, element, undo }] of cards) {
     if (msLeft(cue) <= 0) {
       removeCue(cueId);
       continue;
     }
-    const left = secondsLeft(cue);
-    const minutes = Math.floor(left / 60);
-    element.querySelector(".left").textContent =
-      `${minutes}:${String(left % 60).padStart(2, "0")} left`;
+    updateCard(element, cue, t, undo ? undo.deadline : null);
   }
   document.getElementById("empty").hidden = cards.size > 0;
+  const fresh = document.querySelectorAll(".card.fresh").length;
+  document.title = fresh ? `(${fresh}) ${t("title")}` : t("title");
+  if (queue) queue.tick();
+}
+
+// A kiosk offline (its Last Will, or a clean stop) or this screen's own connection lost: say so at
+// the top, and mark the cards that can no longer be withdrawn. A card is confirmed again when the
+// kiosk, back, replays it; one it no longer holds stays marked until its own expiry.
+function showBanner() {
+  const banner = document.getElementById("offline");
+  banner.replaceChildren();
+  const timeFormat = new Intl.DateTimeFormat(language, { timeStyle: "medium" });
+  for (const [device, { online, since }] of kiosks) {
+    if (!online) banner.append(el("p", "", t("bannerKiosk", { device, time: timeFormat.format(since) })));
+  }
+  if (brokerLost) banner.append(el("p", "", t("bannerBroker")));
+  banner.hidden = banner.childElementCount === 0;
+  const states = [...kiosks].map(([device, { online }]) => t(online ? "kioskOnline" : "kioskOffline", { device }));
+  document.getElementById("kiosks").textContent = states.join(" · ");
+}
+
+function onAvailability(device, body) {
+  if (body !== "online" && body !== "offline") return;
+  const online = body === "online";
+  const before = kiosks.get(device);
+  if (!before || before.online !== online) kiosks.set(device, { online, since: Date.now() });
+  if (!online) for (const entry of cards.values()) if (entry.cue.device_id === device) setStale(entry, true);
+  showBanner();
+  if (online) sayHello(); // the kiosk listens now: it replays the cues still alive
+}
+
+function onBrokerLost() {
+  brokerLost = true;
+  for (const entry of cards.values()) setStale(entry, true);
+  showBanner();
+  setStatus("offline", t("brokerLost"));
 }
 
 function onMessage(topic, payload) {
@@ -126,8 +191,7 @@ function onMessage(topic, payload) {
   try {
     body = payload.toString();
     if (topic.endsWith("/availability")) {
-      document.getElementById("kiosks").textContent = `kiosk ${topic.split("/").at(-2)} ${body}`;
-      if (body === "online") sayHello(); // the kiosk listens now: it replays the cues still alive
+      onAvailability(topic.split("/").at(-2), body);
       return;
     }
     body = JSON.parse(body);
@@ -135,7 +199,8 @@ function onMessage(topic, payload) {
     console.warn("ignored a malformed message on", topic);
     return;
   }
-  if (body.schema === "branchdoor/cue/1") addCue(body);
+  if (topic === `${base()}/floor`) queue.update(body);
+  else if (CUE_SCHEMAS.includes(body.schema)) addCue(body);
   else if (body.schema === "branchdoor/cue-withdrawal/1") removeCue(body.cue_id);
 }
 
@@ -156,11 +221,12 @@ function stepAside(event) {
   client = null;
   for (const cueId of [...cards.keys()]) removeCue(cueId); // no withdrawal would reach them now
   document.getElementById("login").classList.remove("signed-in");
-  setStatus("replaced", "signed in on another tab: this one stopped (Connect takes it back)");
+  setStatus("replaced", t("replaced"));
 }
 
 function connect(event) {
   event.preventDefault();
+  chime.unlock(); // inside the click: browsers allow sound from here on
   const value = (id) => document.getElementById(id).value.trim();
   screenId = value("screen");
   zone = value("zone");
@@ -172,7 +238,7 @@ function connect(event) {
     options.password = document.getElementById("password").value;
   }
   if (client) client.end(true);
-  setStatus("connecting", "connecting…");
+  setStatus("connecting", t("connecting"));
   const mine = mqtt.connect(settings.broker_ws_url, options);
   client = mine;
   // A client ended (signed in again, or stepped aside) still reports its closing: not this page's state.
@@ -184,25 +250,39 @@ function connect(event) {
     if (zone) topics.push(`${base()}/zone/${zone}/cues`);
     mine.subscribe(topics, { qos: 1 }, current((err) => {
       if (err) {
-        setStatus("error", `cannot subscribe: ${err.message}`);
+        setStatus("error", t("cannotSubscribe", { error: err.message }));
         return;
       }
+      brokerLost = false;
+      showBanner();
       document.getElementById("login").classList.add("signed-in");
-      setStatus("connected", `screen ${screenId}${zone ? " · " + zone : ""}`);
+      setStatus("connected", zone ? t("connectedZone", { screen: screenId, zone }) : t("connected", { screen: screenId }));
+    }));
+    // Apart: a broker whose ACL predates the queue line refuses it, and the cards must still come.
+    mine.subscribe(`${base()}/floor`, { qos: 0 }, current((err, granted) => {
+      if (err || (granted || []).some((grant) => grant.qos >= 128)) queue.unavailable();
     }));
   }));
   mine.on("message", current(onMessage));
-  mine.on("offline", current(() => setStatus("offline", "broker unreachable, retrying…")));
+  mine.on("offline", current(onBrokerLost));
   mine.on("error", current((err) => setStatus("error", err.message)));
 }
 
+function translatePage() {
+  document.documentElement.lang = language;
+  for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
+  setStatus("signed-out", t("signedOut"));
+}
+
 async function main() {
+  translatePage();
+  chime = new Chime(document.getElementById("sound"), t);
+  queue = new QueueLine(document.getElementById("queue"), t, language);
   settings = await (await fetch("config.json")).json();
-  const params = new URLSearchParams(location.search);
   for (const id of ["screen", "zone", "username"]) document.getElementById(id).value = params.get(id) || "";
   document.getElementById("login").addEventListener("submit", connect);
   if (tabs) tabs.onmessage = stepAside;
-  setInterval(tick, 1000);
+  setInterval(tick, 500);
   tick();
 }
 

@@ -128,7 +128,8 @@ def document(prefix: str = "branchdoor") -> dict[str, Any]:
         "asyncapi": "3.0.0",
         "info": {
             "title": "branchdoor teller contract",
-            "version": "1.0.0",
+            # 2.0.0: a cue (branchdoor/cue/2) carries its check-in channel.
+            "version": "2.0.0",
             "description": "What a branchdoor kiosk publishes to the branch's teller screens and what it "
             "accepts from them, over MQTT 5. Topics start with `mqtt.topic_prefix` (default "
             "`branchdoor`). Payloads carry no ID or account numbers, balances or images: every JSON "

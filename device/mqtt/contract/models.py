@@ -10,7 +10,9 @@ from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-CUE_SCHEMA: Final = "branchdoor/cue/1"
+from device.domain import CheckinChannel
+
+CUE_SCHEMA: Final = "branchdoor/cue/2"
 WITHDRAWAL_SCHEMA: Final = "branchdoor/cue-withdrawal/1"
 VISIT_SCHEMA: Final = "branchdoor/visit/1"
 HELLO_SCHEMA: Final = "branchdoor/screen-hello/1"
@@ -38,10 +40,13 @@ class Payload(BaseModel):
 
 
 class CuePayload(Payload):
-    """A teller cue. Only `schema`, ids, `zone` and times are always present; the branch's
-    `[cues] fields` decides which of the others a cue may carry."""
+    """A teller cue. Only `schema`, ids, `zone`, the check-in channel and times are always present; the
+    branch's `[cues] fields` decides which of the others a cue may carry.
 
-    kind: Literal["branchdoor/cue/1"] = Field(CUE_SCHEMA, alias="schema")
+    Version 2 added `checkin_channel` (a teller screen says how the customer checked in) and leaves
+    `confidence` off a token check-in."""
+
+    kind: Literal["branchdoor/cue/2"] = Field(CUE_SCHEMA, alias="schema")
     cue_id: Id
     visit_id: Id
     branch_id: Id
@@ -59,8 +64,18 @@ class CuePayload(Payload):
         "(privacy.checkin_retention_days), this one included.",
     )
     last_visit: Timestamp | None = Field(None, description="The previous visit in that time, if any.")
-    confidence: Literal["high", "medium"] | None = None
-    issued_at: Timestamp
+    confidence: Literal["high", "medium"] | None = Field(
+        None, description="How sure the face recognition is; absent on a token check-in."
+    )
+    checkin_channel: CheckinChannel = Field(
+        description="`face`: recognised by the door camera. `token`: the customer's QR code or card under "
+        "the scanner (an exact match, so no `confidence`)."
+    )
+    issued_at: Timestamp = Field(
+        description="When the customer checked in at the door (seen by the camera, or the token scanned): "
+        "the cue's life runs from then, so a check-in recorded late gets only what is left of it. Screens "
+        "show the wait since then and list the longest-waiting customer first. UTC, ISO 8601 with ms."
+    )
     expires_at: Timestamp = Field(description="Screens drop the card then; MQTT message expiry agrees.")
 
 

@@ -26,7 +26,7 @@ def test_first_sighting_is_a_check_in_with_the_profile(tmp_path: Path) -> None:
     checkin = desk.admit(seen(), at=1000.0)
     assert checkin is not None
     assert checkin.profile.greeting_name == "Grace" and checkin.branch_id == "b1"
-    assert checkin.score_band == "high"
+    assert checkin.score_band == "high" and checkin.channel == "face"
     assert [row[1] for row in store.checkins.all()] == ["C1"]
 
 

@@ -32,6 +32,7 @@ def test_a_token_checks_its_customer_in_with_the_same_check_in_a_face_would_make
     [checkin] = cues
     assert checkin.customer_ref == "C7" and checkin.profile.greeting_name == "Lin"
     assert checkin.profile.service_hints == ("hard of hearing",)
+    assert checkin.channel == "token"  # the teller's card says so, not "high confidence"
     assert [(r[1], r[2]) for r in store.checkins.all()] == [("C7", 1000.0)]
     events = [r["event"] for r in store.outbox.records() if r.get("event")]
     assert events.count("scanner_checkin") == 1

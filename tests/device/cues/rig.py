@@ -11,7 +11,7 @@ from pathlib import Path
 
 from device.cues.board import CueBoard
 from device.cues.config import CuesConfig
-from device.domain import CheckIn, Profile
+from device.domain import CheckIn, CheckinChannel, Profile, ScoreBand
 from device.mqtt.config import MqttConfig
 from device.mqtt.link import MqttLink
 from device.mqtt.topics import Topics
@@ -35,6 +35,22 @@ class Kiosk:
         )
         self.store.checkins.record(checkin)
         self.board.issue(checkin)
+        return checkin
+
+    def arrive(
+        self,
+        profile: Profile = GRACE,
+        seconds_ago: float = 0.0,
+        channel: CheckinChannel = "face",
+        band: ScoreBand = "high",
+    ) -> CheckIn:
+        """A check-in as the daemon makes it: the cue's life runs from when the customer was seen."""
+        checkin = CheckIn(
+            str(uuid.uuid4()), profile.customer_ref, self.branch, "door-1", time.time() - seconds_ago, band,
+            profile, channel,
+        )  # fmt: skip
+        self.store.checkins.record(checkin)
+        self.board.issue(checkin, seen_at=checkin.at)
         return checkin
 
     def feedback_audits(self) -> list[dict[str, object]]:

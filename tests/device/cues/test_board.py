@@ -31,8 +31,8 @@ def test_a_cue_carries_only_the_fields_the_branch_allows(tmp_path: Path, broker:
         assert screen.wait_for(lambda: len(screen.messages) == 2)
     second = json.loads(screen.messages[1].payload)
     assert set(second) == {
-        "schema", "cue_id", "visit_id", "branch_id", "device_id", "issued_at", "expires_at",
-        "greeting_name", "service_hints", "visit_count",
+        "schema", "cue_id", "visit_id", "branch_id", "device_id", "checkin_channel", "issued_at",
+        "expires_at", "greeting_name", "service_hints", "visit_count",
     }  # fmt: skip
     assert second["visit_count"] == 2 and second["service_hints"] == ["prefers a seat"]
     screen.close()
@@ -62,8 +62,8 @@ def test_a_check_in_recorded_late_gets_only_what_is_left_of_its_cue_life(
 def test_the_contract_has_no_place_for_account_data() -> None:
     with pytest.raises(ValidationError, match="extra"):
         CuePayload.model_validate(
-            {"cue_id": "c", "visit_id": "v", "branch_id": "b", "device_id": "d", "issued_at": "t",
-             "expires_at": "t", "account_number": "DE89370400440532013000"}
+            {"cue_id": "c", "visit_id": "v", "branch_id": "b", "device_id": "d", "checkin_channel": "face",
+             "issued_at": "t", "expires_at": "t", "account_number": "DE89370400440532013000"}
         )  # fmt: skip
 
 

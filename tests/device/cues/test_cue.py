@@ -5,17 +5,17 @@ from __future__ import annotations
 import json
 
 from device.cues.cue import CUE_SCHEMA, Cue, iso_utc
-from device.domain import CheckIn, Profile
+from device.domain import CheckIn, CheckinChannel, Profile
 
 ALLOWED_KEYS = {
     "schema", "cue_id", "visit_id", "branch_id", "device_id", "customer_ref", "greeting_name",
-    "language", "interests", "service_hints", "confidence", "issued_at", "expires_at",
+    "language", "interests", "service_hints", "confidence", "checkin_channel", "issued_at", "expires_at",
 }  # fmt: skip
 
 
-def make_cue(expiry_s: int = 180) -> Cue:
+def make_cue(expiry_s: int = 180, channel: CheckinChannel = "face") -> Cue:
     profile = Profile("CUST-1", "Grace", "en", ("mortgage advice",), ("prefers a seat",))
-    checkin = CheckIn("visit-1", "CUST-1", "b1", "door-1", 1_800_000_000.0, "high", profile)
+    checkin = CheckIn("visit-1", "CUST-1", "b1", "door-1", 1_800_000_000.0, "high", profile, channel)
     return Cue.for_checkin(checkin, issued_at=1_800_000_000.0, expiry_s=expiry_s)
 
 
@@ -34,6 +34,13 @@ def test_expiry_is_stated_and_counts_down() -> None:
     assert payload["expires_at"] == "2027-01-15T08:02:00.000Z"
     assert cue.remaining_s(1_800_000_000.0 + 30) == 90
     assert cue.remaining_s(1_800_000_000.0 + 500) == 0
+
+
+def test_a_card_check_in_says_so_and_claims_no_recognition_confidence() -> None:
+    # A teller reading "high confidence" on a card check-in would think the camera recognised them.
+    face, token = make_cue().payload(), make_cue(channel="token").payload()
+    assert face["checkin_channel"] == "face" and face["confidence"] == "high"
+    assert token["checkin_channel"] == "token" and "confidence" not in token
 
 
 def test_iso_utc() -> None:

@@ -5,31 +5,22 @@ and a click sends feedback that the daemon records in its audit trail."""
 from __future__ import annotations
 
 import json
-import os
 import time
 import urllib.request
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-from device.cues.config import CuesConfig
 from device.cues.cue import Cue
 from device.dashboard.config import DashboardConfig
-from device.dashboard.server import DashboardServer
-from device.demo.broker import MosquittoBroker, free_port
-from device.domain import Profile
-from device.mqtt.config import MqttConfig
+from device.dashboard.server import FILES, DashboardServer
+from device.demo.broker import MosquittoBroker
 from tests.browser import chromium
 from tests.device.cues.rig import GRACE, kiosk
+from tests.device.dashboard.screen import ADA, BRANCH, CUES, SCREEN_QUERY, WAIT_MS, kiosk_mqtt
 from tests.waiting import eventually
 
-BRANCH = "0427"
-ADA = Profile("CUST-2002", "Ada", "fr", ("savings account", "pension review"), ("needs a document ready",))
-# Set to a path to refresh the README's screenshot from this test.
-SCREENSHOT_ENV = "BRANCHDOOR_DASHBOARD_SCREENSHOT"
-WAIT_MS = 30_000  # for what the page, the broker and the kiosk do; a loaded machine is slow
 # When each card left the page (cue id -> the page's clock, ms), to compare with the cue's expiry.
 RECORD_REMOVALS = """() => {
   window.removedAt = {};
@@ -41,27 +32,6 @@ RECORD_REMOVALS = """() => {
 }"""
 
 
-@pytest.fixture(scope="module")
-def ws_broker() -> Iterator[MosquittoBroker]:
-    users = {"kiosk-0427-door-1": "kiosk-pw", "screen-0427-counter-1": "screen-pw"}
-    # As the shipped config/mosquitto/ does: on the websockets listener (the last one, where the extra
-    # line lands) the client id is the account, so one account holds one connection.
-    bind = "use_username_as_clientid true\n"
-    with MosquittoBroker(users=users, websockets_port=free_port(), extra_config=bind) as broker:
-        yield broker
-
-
-@pytest.fixture
-def dashboard(ws_broker: MosquittoBroker) -> Iterator[DashboardServer]:
-    settings = DashboardConfig(
-        enabled=True, port=0, broker_ws_url=f"ws://127.0.0.1:{ws_broker.websockets_port}"
-    )
-    server = DashboardServer(settings, BRANCH, "branchdoor")
-    server.start()
-    yield server
-    server.stop()
-
-
 @pytest.mark.subprocess
 def test_the_page_and_its_files_are_served_with_nothing_fetched_elsewhere(dashboard: DashboardServer) -> None:
     page = urllib.request.urlopen(dashboard.url).read().decode()  # noqa: S310 (loopback)
@@ -70,7 +40,11 @@ def test_the_page_and_its_files_are_served_with_nothing_fetched_elsewhere(dashbo
     )
     settings = json.loads(urllib.request.urlopen(dashboard.url + "config.json").read())  # noqa: S310
     assert settings["branch_id"] == BRANCH and settings["broker_ws_url"].startswith("ws://127.0.0.1:")
-    assert urllib.request.urlopen(dashboard.url + "favicon.ico").status == 200  # noqa: S310
+    for path in FILES:  # the page's modules too: a browser refuses a module served as anything but JS
+        reply = urllib.request.urlopen(dashboard.url + path.lstrip("/"))  # noqa: S310
+        assert reply.status == 200 and (
+            not path.endswith(".js") or reply.headers["Content-Type"] == "text/javascript"
+        )
 
 
 def test_with_a_wss_broker_the_page_may_not_connect_to_a_plain_websocket() -> None:
@@ -95,17 +69,13 @@ def test_with_a_wss_broker_the_page_may_not_connect_to_a_plain_websocket() -> No
 def test_cards_appear_expire_and_take_feedback(
     tmp_path: Path, ws_broker: MosquittoBroker, dashboard: DashboardServer
 ) -> None:
-    password = tmp_path / "kiosk-password"
-    password.write_text("kiosk-pw\n")
-    password.chmod(0o600)
-    mqtt = MqttConfig(port=ws_broker.port, username="kiosk-0427-door-1", password_file=password)
-    cues = CuesConfig(screens={"counter-1": "counters"})
-    with kiosk(tmp_path, mqtt, cues=cues, expiry_s=8, branch=BRANCH) as k, chromium() as browser:
+    mqtt = kiosk_mqtt(tmp_path, ws_broker.port)
+    with kiosk(tmp_path, mqtt, cues=CUES, expiry_s=8, branch=BRANCH) as k, chromium() as browser:
         page = browser.new_page(viewport={"width": 1000, "height": 520})
         problems: list[str] = []
         page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: problems.append(str(e)))
-        page.goto(f"{dashboard.url}?screen=counter-1&zone=counters&username=screen-0427-counter-1")
+        page.goto(f"{dashboard.url}?{SCREEN_QUERY}")
         page.evaluate(RECORD_REMOVALS)
         page.fill("#password", "screen-pw")
         early = k.check_in(ADA)  # before the screen connects: it comes by replay after its hello
@@ -124,8 +94,6 @@ def test_cards_appear_expire_and_take_feedback(
         card = page.locator(".card", has_text="Grace")
         assert "prefers a seat" in card.inner_text() and "mortgage advice" in card.inner_text()
         assert "left" in card.locator(".left").inner_text()
-        if os.environ.get(SCREENSHOT_ENV):
-            page.screenshot(path=os.environ[SCREENSHOT_ENV])
 
         # Ada's cue runs out: her card goes, not before its expiry, and the kiosk withdraws the cue
         # (either may come first); Grace's stays.
@@ -151,10 +119,7 @@ def test_a_second_tab_of_one_screen_account_takes_over_and_the_first_stops(
 ) -> None:
     """The broker keeps one connection per account and drops the older one. Left alone, the older tab
     would reconnect and take the session back, and the two would knock each other off every 2 s."""
-    password = tmp_path / "kiosk-password"
-    password.write_text("kiosk-pw\n")
-    password.chmod(0o600)
-    mqtt = MqttConfig(port=ws_broker.port, username="kiosk-0427-door-1", password_file=password)
+    mqtt = kiosk_mqtt(tmp_path, ws_broker.port)
     screen_logins = ws_broker.log_path.read_text().count("u'screen-0427-counter-1'")
     with kiosk(tmp_path, mqtt, branch=BRANCH) as k, chromium() as browser:
         tabs = browser.new_context()  # one browser profile: its tabs can hear each other

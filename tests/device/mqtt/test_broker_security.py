@@ -125,6 +125,13 @@ def test_a_screen_of_one_branch_receives_nothing_published_for_another(
         # A positive control on A's side: its own branch's cue does arrive.
         a.check_in()
         assert screen_a.wait_for(lambda: len(screen_a.on("/cues")) == 1)
+        # The anonymous floor counts feed the dashboard's queue line: each screen reads its own branch's.
+        floor = {"at": time.time(), "occupancy": 2, "zones": {}, "lines": {}, "queue_length": 1,
+                 "estimated_wait_s": 240.0}  # fmt: skip
+        for each in (kiosk_b, a):
+            each.link.publish_floor(floor, 30)
+        assert screen_a.wait_for(lambda: screen_a.on("/floor") != [])
+        assert screen_b.wait_for(lambda: screen_b.on("/floor") != [])
         time.sleep(1.0)
         assert all(m.topic.startswith("branchdoor/0427/") for m in screen_a.messages), screen_a.messages
         assert all(m.topic.startswith("branchdoor/0815/") for m in screen_b.messages), screen_b.messages

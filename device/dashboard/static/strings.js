@@ -1,0 +1,128 @@
+// Every text the teller screen shows, in each language it speaks: one table, one key per text.
+// `{name}` marks a value filled in when the text is used. A language missing a key shows the English.
+export const STRINGS = {
+  en: {
+    title: "branchdoor · teller screen",
+    heading: "Customers arriving",
+    screenLabel: "Screen",
+    zoneLabel: "Zone / counter",
+    userLabel: "User",
+    passwordLabel: "Password",
+    connect: "Connect",
+    empty: "No customer cues right now.",
+    signedOut: "signed out",
+    connecting: "connecting…",
+    connected: "screen {screen}",
+    connectedZone: "screen {screen} · {zone}",
+    brokerLost: "broker unreachable, retrying…",
+    cannotSubscribe: "cannot subscribe: {error}",
+    replaced: "signed in on another tab: this one stopped (Connect takes it back)",
+    kioskOnline: "kiosk {device} online",
+    kioskOffline: "kiosk {device} offline",
+    bannerKiosk: "Kiosk {device} has been offline since {time}: new customers will not appear, and the cards shown may be out of date.",
+    bannerBroker: "This screen lost its connection to the branch broker and is reconnecting: the cards shown may be out of date.",
+    soundOn: "♪ Sound on",
+    soundOff: "♪ Sound off",
+    soundHelp: "A chime when a customer card arrives. Click to switch; this screen remembers it.",
+    queueUnknown: "Queue: no floor data yet",
+    queueUnavailable: "Queue: floor data not available to this screen",
+    queueStale: "Queue: no floor data since {time}",
+    queueEmpty: "Queue: nobody waiting",
+    queue: "Queue: {count} waiting · estimated wait {wait}",
+    waitUnderMinute: "under a minute",
+    waitMinutes: "about {minutes} min",
+    queueHow: "People in the queue area now, from the floor sensors. The wait is an estimate: people in the queue × the average service time ÷ the counters busy.",
+    greet: "Please greet {name}",
+    theCustomer: "the customer",
+    waiting: "waiting {time}",
+    left: "{time} left",
+    fresh: "New",
+    stale: "may be out of date",
+    channelFace: "Face check-in",
+    channelToken: "Card / QR check-in",
+    confidenceHigh: "high confidence",
+    confidenceMedium: "medium confidence: check the name",
+    ref: "ref {ref}",
+    speaks: "speaks {language}",
+    firstVisit: "first visit",
+    visit: "visit {count}",
+    lastVisit: "last {date}",
+    interests: "Interested in",
+    hints: "Please note",
+    served: "Served",
+    notThisCustomer: "Not this customer",
+    pendingWrong: "Marked “not this customer”: sent in {seconds} s.",
+    undo: "Undo",
+  },
+  "zh-Hans": {
+    title: "branchdoor · 柜员屏",
+    heading: "到店客户",
+    screenLabel: "屏幕",
+    zoneLabel: "区域 / 柜台",
+    userLabel: "用户名",
+    passwordLabel: "密码",
+    connect: "连接",
+    empty: "目前没有待接待的客户。",
+    signedOut: "未登录",
+    connecting: "正在连接…",
+    connected: "屏幕 {screen}",
+    connectedZone: "屏幕 {screen} · {zone}",
+    brokerLost: "无法连接消息服务器，正在重试…",
+    cannotSubscribe: "无法订阅：{error}",
+    replaced: "已在另一个标签页登录：本页已停止（点击“连接”可收回）",
+    kioskOnline: "门口终端 {device} 在线",
+    kioskOffline: "门口终端 {device} 离线",
+    bannerKiosk: "门口终端 {device} 自 {time} 起离线：新到的客户不会显示，已显示的卡片可能已过时。",
+    bannerBroker: "本屏幕与网点消息服务器的连接已中断，正在重连：已显示的卡片可能已过时。",
+    soundOn: "♪ 提示音：开",
+    soundOff: "♪ 提示音：关",
+    soundHelp: "客户卡片到达时响铃。点击切换；本屏幕会记住您的选择。",
+    queueUnknown: "排队：暂无客流数据",
+    queueUnavailable: "排队：本屏幕无权读取客流数据",
+    queueStale: "排队：自 {time} 起无客流数据",
+    queueEmpty: "排队：无人等候",
+    queue: "排队：{count} 人 · 预计等候 {wait}",
+    waitUnderMinute: "不到 1 分钟",
+    waitMinutes: "约 {minutes} 分钟",
+    queueHow: "当前排队区人数，来自客流传感器。等候时间为估算：排队人数 × 平均办理时间 ÷ 正在服务的柜台数。",
+    greet: "请接待 {name}",
+    theCustomer: "这位客户",
+    waiting: "已等候 {time}",
+    left: "卡片剩余 {time}",
+    fresh: "新到",
+    stale: "可能已过时",
+    channelFace: "刷脸签到",
+    channelToken: "卡片 / 二维码签到",
+    confidenceHigh: "匹配度高",
+    confidenceMedium: "匹配度中等：请核对姓名",
+    ref: "编号 {ref}",
+    speaks: "语言：{language}",
+    firstVisit: "首次到访",
+    visit: "第 {count} 次到访",
+    lastVisit: "上次 {date}",
+    interests: "感兴趣的业务",
+    hints: "请注意",
+    served: "已接待",
+    notThisCustomer: "不是这位客户",
+    pendingWrong: "已标记为“不是这位客户”：{seconds} 秒后发送。",
+    undo: "撤销",
+  },
+};
+
+export const LANGUAGES = Object.keys(STRINGS);
+
+// `?lang=` first, then the screen's own language settings; any Chinese reads the Simplified table.
+export function pickLanguage(asked, preferred) {
+  for (const tag of [asked, ...preferred]) {
+    const lower = (tag || "").toLowerCase();
+    if (lower === "zh" || lower.startsWith("zh-")) return "zh-Hans";
+    if (lower === "en" || lower.startsWith("en-")) return "en";
+  }
+  return "en";
+}
+
+export function translator(language) {
+  const table = STRINGS[language] || STRINGS.en;
+  return (key, values = {}) =>
+    (table[key] ?? STRINGS.en[key] ?? key).replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? ""));
+}
