@@ -26,12 +26,23 @@ from types import TracebackType
 
 class PtyPort:
     def __init__(self, name: str = "ttyUSB0", directory: Path | None = None) -> None:
+        self.name = name
         self._own_directory = directory is None
-        self.directory = directory or Path(tempfile.mkdtemp(prefix="branchdoor-pty-"))
-        self.path = str(self.directory / name)
+        self._directory = directory
         self.pts_path: str | None = None
         self._master: int | None = None
         self._lock = threading.Lock()
+
+    @property
+    def directory(self) -> Path:
+        """Made when first needed: an emulator built and never started leaves no folder behind."""
+        if self._directory is None:
+            self._directory = Path(tempfile.mkdtemp(prefix="branchdoor-pty-"))
+        return self._directory
+
+    @property
+    def path(self) -> str:
+        return str(self.directory / self.name)
 
     @property
     def plugged(self) -> bool:
@@ -57,7 +68,8 @@ class PtyPort:
 
     def unplug(self) -> None:
         with self._lock:
-            Path(self.path).unlink(missing_ok=True)
+            if self._directory is not None:
+                Path(self.path).unlink(missing_ok=True)
             if self._master is not None:
                 os.close(self._master)
             self._master = None
@@ -99,8 +111,8 @@ class PtyPort:
 
     def close(self) -> None:
         self.unplug()
-        if self._own_directory:
-            shutil.rmtree(self.directory, ignore_errors=True)
+        if self._own_directory and self._directory is not None:
+            shutil.rmtree(self._directory, ignore_errors=True)
 
     def __enter__(self) -> PtyPort:
         self.plug()

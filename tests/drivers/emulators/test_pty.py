@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
 import serial
 
 from common.backoff import Backoff
@@ -31,6 +32,19 @@ def test_the_link_points_at_a_real_pts_device() -> None:
             assert port.read() == b"ping"
     assert not Path(port.path).exists()
     assert not port.directory.exists()
+
+
+def test_an_emulator_built_and_never_started_leaves_no_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    Ld2450Emulator(Scenario((), 1.0), Placement(0.0, 0.0, 0.0))
+    started = Ld2450Emulator(Scenario((), 1.0), Placement(0.0, 0.0, 0.0))
+    started.start()
+    assert len(list(tmp_path.glob("branchdoor-pty-*"))) == 1
+    started.stop()
+    started.stop()  # twice, as a test's finally and a fixture may both do
+    assert list(tmp_path.glob("branchdoor-pty-*")) == []
 
 
 def test_unplug_removes_the_link_and_replug_brings_a_fresh_device() -> None:
