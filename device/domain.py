@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from typing import Literal
 
 ScoreBand = Literal["high", "medium"]
+# How a customer checked in: seen by the camera, or a check-in token (QR code or card) scanned.
+CheckinChannel = Literal["face", "token"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +62,7 @@ class CheckIn:
     at: float
     score_band: ScoreBand
     profile: Profile = field(compare=False)
+    channel: CheckinChannel = "face"
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 
-from device.domain import AuditRecord, CheckIn, Identification, ScoreBand
+from device.domain import AuditRecord, CheckIn, CheckinChannel, Identification, ScoreBand
 from device.state.store import Store
 
 SCANNER_RULE = "check-in token (QR/card scanner)"
@@ -27,14 +27,16 @@ class CheckinDesk:
     def admit(self, identification: Identification, at: float) -> CheckIn | None:
         """A new visit, or None when this customer already checked in within the dedup window."""
         return self._admit(
-            identification.customer_ref, identification.score_band, at, "identification", self._rule
+            identification.customer_ref, identification.score_band, at, "identification", self._rule, "face"
         )
 
     def admit_token(self, customer_ref: str, at: float) -> CheckIn | None:
         """The same check-in, and so the same cue, for a customer who showed their token instead."""
-        return self._admit(customer_ref, "high", at, "scanner_checkin", SCANNER_RULE)
+        return self._admit(customer_ref, "high", at, "scanner_checkin", SCANNER_RULE, "token")
 
-    def _admit(self, customer_ref: str, band: ScoreBand, at: float, event: str, rule: str) -> CheckIn | None:
+    def _admit(
+        self, customer_ref: str, band: ScoreBand, at: float, event: str, rule: str, channel: CheckinChannel
+    ) -> CheckIn | None:
         # The profile is read at the last moment: a customer deleted mid-track has none, and gets no cue.
         profile = self._store.profile(customer_ref)
         if profile is None:
@@ -55,6 +57,7 @@ class CheckinDesk:
             at=at,
             score_band=band,
             profile=profile,
+            channel=channel,
         )
         audit = AuditRecord(
             event=event, customer_ref=customer_ref, score_band=band, rule=f"{rule}; new visit"
