@@ -45,25 +45,34 @@ def midnight(day: date) -> float:
     return datetime.combine(day, datetime.min.time()).timestamp()
 
 
-def _floor_png(config: Config, since: float, until: float) -> tuple[bytes | None, list[FloorBin], str]:
+def _floor_png(
+    config: Config, since: float, until: float, now: datetime
+) -> tuple[bytes | None, list[FloorBin], str]:
+    """The period's heat map, its bins, and what is missing from it (why there is none, or "")."""
     from device.floor.bins_store import FloorBinStore
-    from device.floor.render import render_heatmap
+    from device.floor.coverage import why_empty
+    from device.floor.render import MapCaption, render_heatmap
+    from device.floor.totals import FloorTotals
 
     if config.floor is None:
         return None, [], "No floor sensors are configured at this branch."
     store = FloorBinStore(config.storage.database)
     try:
-        grid = store.summed_grid(since, until)
         bins = store.bins(since, until)
+        around = store.around(since, until)
     finally:
         store.close()
-    if grid is None:
-        return None, [], "The floor sensors recorded nothing this month."
+    try:
+        totals = FloorTotals.of(bins, config.floor.grid_shape)
+    except ValueError as exc:
+        return None, bins, f"No heat map: {exc}."
+    if totals.observed_s <= 0:
+        reason = why_empty(since, until, now.timestamp(), config.floor.bin_s, totals, around)
+        return None, bins, f"No floor data for these days: {reason}."
+    caption = MapCaption(config.branch.id, datetime.fromtimestamp(since), datetime.fromtimestamp(until), now)
     with tempfile.TemporaryDirectory() as scratch:
-        path = render_heatmap(
-            config.floor, grid, config.floor.zones, config.floor.door_lines, Path(scratch) / "floor.png"
-        )
-        return path.read_bytes(), list(bins), ""
+        path = render_heatmap(config.floor, totals, caption, Path(scratch) / "floor.png")
+        return path.read_bytes(), bins, ""
 
 
 def build_report(config: Config, month: str, now: datetime | None = None) -> str:
@@ -86,7 +95,7 @@ def build_report(config: Config, month: str, now: datetime | None = None) -> str
         history = reads.hourly_history(min(until, now.timestamp() // HOUR_S * HOUR_S), settings.history_days)
     finally:
         store.close()
-    floor_png, floor_bins, floor_note = _floor_png(config, since, until)
+    floor_png, floor_bins, floor_note = _floor_png(config, since, until, now)
     zone_kinds = {zone.name: zone.kind for zone in config.floor.zones} if config.floor else {}
     stats = visit_stats(first_day, last_day, bins, visitors, floor_bins, zone_kinds, k=settings.k_anonymity)
     forecast, note = forecast_from(history, settings)
