@@ -75,35 +75,61 @@ def _floor_png(
         return path.read_bytes(), bins, ""
 
 
+def _records_from(config: Config, first_visit_at: float | None) -> date | None:
+    """The first day the kiosk holds anything for: a visit, or a floor bin."""
+    from device.floor.bins_store import FloorBinStore
+
+    starts = [first_visit_at]
+    if config.floor is not None:
+        store = FloorBinStore(config.storage.database)
+        try:
+            starts.append(store.around(0.0, 0.0).first_start)
+        finally:
+            store.close()
+    known = [start for start in starts if start is not None]
+    return datetime.fromtimestamp(min(known)).date() if known else None
+
+
 def build_report(config: Config, month: str, now: datetime | None = None) -> str:
     from device.analytics.data import AnalyticsData
+    from device.analytics.period import report_period
     from device.analytics.report import ReportInput, forecast_from, render_report
     from device.analytics.stats import visit_stats
     from device.state.store import Store
 
     now = now or datetime.now()
     first_day, last_day = parse_month(month)
-    since, until = midnight(first_day), midnight(last_day + timedelta(days=1))
     settings = config.analytics
     store = Store(config.storage.database)
     try:
         reads = AnalyticsData.of(store)
+        period = report_period(first_day, last_day, now.date(), _records_from(config, reads.first_visit_at()))
+        since, until = midnight(period.first_day), midnight(period.last_day + timedelta(days=1))
         bins = reads.visit_bins(since, until)
         visitors = reads.visitors(since, until)
         retired = reads.retired_checkins(since, until)
-        # A month still running: learn from what has happened, forecast from now.
-        history = reads.hourly_history(min(until, now.timestamp() // HOUR_S * HOUR_S), settings.history_days)
+        # Learn from everything that has happened up to now; forecast from now.
+        month_end = midnight(last_day + timedelta(days=1))
+        history = reads.hourly_history(
+            min(month_end, now.timestamp() // HOUR_S * HOUR_S), settings.history_days
+        )
     finally:
         store.close()
     floor_png, floor_bins, floor_note = _floor_png(config, since, until, now)
-    zone_kinds = {zone.name: zone.kind for zone in config.floor.zones} if config.floor else {}
-    stats = visit_stats(first_day, last_day, bins, visitors, floor_bins, zone_kinds, k=settings.k_anonymity)
+    floor = config.floor
+    zone_kinds = {zone.name: zone.kind for zone in floor.zones} if floor else {}
+    door_lines = [line.name for line in floor.door_lines] if floor else []
+    stats = visit_stats(
+        period.first_day, period.last_day, bins, visitors, floor_bins, zone_kinds, settings.k_anonymity,
+        door_lines,
+    )  # fmt: skip
     forecast, note = forecast_from(history, settings)
     recent = history.split(7 * 24)[1] if history is not None and len(history.starts) > 7 * 24 else None
     return render_report(
         ReportInput(
             branch_id=config.branch.id,
             month=month,
+            period=period,
             stats=stats,
             forecast=forecast,
             forecast_note=note,
