@@ -15,7 +15,8 @@ from datetime import UTC, datetime
 from typing import Literal
 
 ScoreBand = Literal["high", "medium"]
-# How a customer checked in: seen by the camera, or a check-in token (QR code or card) scanned.
+# How a customer checked in: recognised by the door camera, or their check-in token (QR code or card)
+# under the scanner. A token matches exactly: its score band is no recognition confidence.
 CheckinChannel = Literal["face", "token"]
 
 
