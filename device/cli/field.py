@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from datetime import datetime
 from pathlib import Path
 
@@ -81,6 +80,8 @@ def _when(text: str) -> float:
 
 
 def heatmap_command(config: Config, since: str, until: str, out: Path, now: float | None = None) -> int:
+    import time
+
     from device.cli.floor_map import draw_heatmap
     from device.state.backups import Backups
     from device.state.check import require_usable
