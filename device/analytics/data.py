@@ -24,12 +24,18 @@ UNIDENTIFIED_BIN_S = 900
 @dataclass(frozen=True, slots=True)
 class VisitBin:
     start: float
-    identified: int
+    identified: int  # consented customers' check-ins, by face or by token
     unidentified: int
+    by_token: int = 0  # of `identified`: a QR code or card scanned, no face involved
+    channel_unknown: int = 0  # of `identified`: recorded before the kiosk noted the channel
 
     @property
     def visits(self) -> int:
         return self.identified + self.unidentified
+
+    @property
+    def by_face(self) -> int:
+        return self.identified - self.by_token - self.channel_unknown
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,9 +67,12 @@ class AnalyticsData(StorePart):
         with self._lock:
             # Check-ins past retention are held only as counts; they still happened.
             identified = self._db.execute(
-                "SELECT CAST(t / ? AS INTEGER) * ? AS bin, SUM(n) FROM ("
-                "SELECT at AS t, 1 AS n FROM checkins UNION ALL "
-                "SELECT bin_start, visits FROM retired_checkin_counts) WHERE t >= ? AND t < ? GROUP BY bin",
+                "SELECT CAST(t / ? AS INTEGER) * ? AS bin, SUM(n), SUM(token), SUM(unknown) FROM ("
+                "SELECT at AS t, 1 AS n, channel IS 'token' AS token, channel IS NULL AS unknown "
+                "FROM checkins UNION ALL "
+                "SELECT bin_start, visits, COALESCE(token_visits, 0), "
+                "visits - COALESCE(face_visits, 0) - COALESCE(token_visits, 0) FROM retired_checkin_counts"
+                ") WHERE t >= ? AND t < ? GROUP BY bin",
                 [bin_s, bin_s, since, until],
             ).fetchall()
             unidentified = self._db.execute(
@@ -71,12 +80,13 @@ class AnalyticsData(StorePart):
                 "WHERE bin_start >= ? AND bin_start < ? GROUP BY bin",
                 [bin_s, bin_s, since, until],
             ).fetchall()
-        known = {float(start): int(count) for start, count in identified}
+        known = {float(row[0]): tuple(int(n) for n in row[1:]) for row in identified}
         unknown = {float(start): int(count) for start, count in unidentified}
-        return [
-            VisitBin(start, known.get(start, 0), unknown.get(start, 0))
-            for start in sorted(set(known) | set(unknown))
-        ]
+        bins = []
+        for start in sorted(set(known) | set(unknown)):
+            checkins, by_token, channel_unknown = known.get(start, (0, 0, 0))
+            bins.append(VisitBin(start, checkins, unknown.get(start, 0), by_token, channel_unknown))
+        return bins
 
     def first_visit_at(self) -> float | None:
         """When the local history starts: the oldest check-in or unidentified visit held."""

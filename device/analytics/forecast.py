@@ -10,6 +10,7 @@ fit. A year of hourly data fits in well under a second on one core (bench/foreca
 
 from __future__ import annotations
 
+import math
 import time
 import warnings
 from collections.abc import Collection
@@ -63,7 +64,9 @@ def fit_forecast(
     """Fit on `history` and forecast the `horizon_h` hours that follow it."""
     started = time.perf_counter()
     if history.days < MIN_HISTORY_DAYS:
-        raise NotEnoughHistory(f"{history.days:.0f} days of history; a forecast needs {MIN_HISTORY_DAYS}")
+        # Whole days only: 13.6 days rounded would read "14 so far" beside "needs 14".
+        so_far = "less than a day" if history.days < 1 else f"{math.floor(history.days)}"
+        raise NotEnoughHistory(f"a forecast needs {MIN_HISTORY_DAYS} days of history; {so_far} so far")
     holidays = frozenset(holidays)
     past = _Calendar.of(history.starts, holidays)
     future_starts = history.starts[-1] + HOUR_S * np.arange(1, horizon_h + 1, dtype=np.float64)

@@ -8,12 +8,13 @@ from __future__ import annotations
 import base64
 import html
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 
 from device.analytics import plots
 from device.analytics.config import AnalyticsConfig
+from device.analytics.period import ReportPeriod
 from device.analytics.privacy import Group
 from device.analytics.series import Forecast, HourlyHistory
 from device.analytics.stats import WEEKDAYS, Durations, VisitStats
@@ -23,6 +24,7 @@ body { font-family: "DejaVu Sans", Arial, sans-serif; margin: 2rem auto; max-wid
        line-height: 1.45; padding: 0 1rem; }
 h1 { margin-bottom: 0.2rem; } h2 { margin-top: 2.2rem; border-bottom: 2px solid #1f5fa8; }
 .period { color: #52606d; margin-top: 0; }
+.partial { background: #fff4e5; border-left: 4px solid #d9822b; padding: 0.4rem 0.8rem; }
 .numbers { display: flex; flex-wrap: wrap; gap: 1rem; }
 .number { background: #f0f4f8; border-radius: 6px; padding: 0.7rem 1rem; min-width: 9rem; }
 .number b { display: block; font-size: 1.6rem; color: #1f5fa8; }
@@ -38,6 +40,7 @@ th:first-child, td:first-child { text-align: left; }
 class ReportInput:
     branch_id: str
     month: str  # e.g. "2026-11"
+    period: ReportPeriod  # the days covered: those of the month that have ended
     stats: VisitStats
     forecast: Forecast | None
     forecast_note: str  # why there is no forecast, or how it was made
@@ -71,8 +74,9 @@ def render_report(data: ReportInput) -> str:
         '<link rel="icon" href="data:,">',  # no favicon request: the file is opened on its own
         f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>",
         f"<h1>{html.escape(title)}</h1>",
-        f'<p class="period">{stats.first_day:%A %d %B %Y} to {stats.last_day:%A %d %B %Y}, local time. '
+        f'<p class="period">{html.escape(data.period.label())}, local time. '
         f"Generated {data.generated_at:%Y-%m-%d %H:%M}.</p>",
+        *(f'<p class="partial">{html.escape(note)}</p>' for note in data.period.notes),
         _summary(stats),
         _visits(stats),
         _people(stats, data.retired_checkins, data.checkin_retention_days),
@@ -90,13 +94,22 @@ def render_report(data: ReportInput) -> str:
 def _summary(stats: VisitStats) -> str:
     busiest = stats.busiest[0].label() if stats.busiest else "-"
     per_open_day = stats.visits / stats.open_days if stats.open_days else 0.0
+    days = "1 day" if stats.days == 1 else f"{stats.days} days"
     numbers = [
-        _number(f"{stats.visits:,}", "visits this month"),
-        _number(f"{per_open_day:.0f}", f"visits per open day ({stats.open_days} days open)"),
-        _number(f"{stats.identified_share:.0%}", "checked in by face (consented customers)"),
+        _number(f"{stats.visits:,}", f"visits {_span(stats)}"),
+        _number(f"{per_open_day:.0f}", f"visits per open day ({stats.open_days} of {days} open)"),
+        _number(f"{stats.face_share:.0%}", "checked in by face (consented customers)"),
+        _number(f"{stats.by_token:,}", "checked in with a QR code or card"),
         _number(busiest, "busiest hour of the week"),
     ]
     return '<h2>The month in numbers</h2><div class="numbers">' + "".join(numbers) + "</div>"
+
+
+def _span(stats: VisitStats) -> str:
+    """ "this month", or the days of a month still running (or of a kiosk newer than the month)."""
+    if stats.first_day.day == 1 and (stats.last_day + timedelta(days=1)).day == 1:
+        return "this month"
+    return "that day" if stats.days == 1 else f"in these {stats.days} days"
 
 
 def _visits(stats: VisitStats) -> str:
@@ -118,9 +131,23 @@ def _visits(stats: VisitStats) -> str:
             "visits per day",
         )
         + f"<table><tr><th>weekday</th><th>visits per day</th></tr>{rows}</table>"
-        + f'<p class="note">{stats.identified:,} visits were consented face check-ins and '
-        f"{stats.unidentified:,} were other visitors, counted but not identified.</p>"
+        + f'<p class="note">{_channels(stats)}</p>'
     )
+
+
+def _channels(stats: VisitStats) -> str:
+    """How the visits came in: a card or QR code at the scanner is a check-in, but not by face."""
+    text = (
+        f"{stats.by_face:,} visits were consented face check-ins, {stats.by_token:,} were check-ins with a "
+        f"QR code or card (no face involved), and {stats.unidentified:,} were other visitors, counted but "
+        "not identified."
+    )
+    if stats.channel_unknown:
+        text += (
+            f" {stats.channel_unknown:,} more check-ins were recorded before the kiosk noted whether they "
+            "were by face or by token; they are in neither number."
+        )
+    return html.escape(text)
 
 
 def _groups_table(groups: tuple[Group, ...], k: int) -> str:
@@ -147,40 +174,63 @@ def _people(stats: VisitStats, retired: int, retention_days: float) -> str:
         # Check-ins name a customer, so they are deleted after the retention; the visit stays counted.
         scope = (
             f'<p class="note">Check-ins naming a customer are kept {retention_days:g} days '
-            f"(privacy.checkin_retention_days): of this month's {stats.identified:,} consented check-ins, "
-            f"{retired:,} remain only as counts. Ages, interests and repeat visits below describe the "
-            f"{held:,} still held; the totals above cover the whole month.</p>"
+            f"(privacy.checkin_retention_days): of the {stats.identified:,} consented check-ins "
+            f"{_span(stats)}, {retired:,} remain only as counts. Ages, interests and repeat visits below "
+            f"describe the {held:,} still held; the totals above count every visit.</p>"
         )
     if not stats.age_groups:
         none = (
-            "No check-in naming a customer is held for this month any more."
+            f"No check-in naming a customer is held for {_span(stats).removeprefix('in ')} any more."
             if retired
-            else ("No consented customer checked in this month.")
+            else f"No consented customer checked in {_span(stats)}."
         )
         return f"<h2>Who comes in</h2><p>{none}</p>{scope}"
     repeat = "; ".join(f"{g.label}: {g.shown(k)} customers" for g in stats.repeat_groups)
     who = f"{stats.customers}" if stats.customers >= k else f"Fewer than {k}"
-    when = "in the check-ins held" if retired else "this month"
+    when = "in the check-ins held" if retired else _span(stats)
     return (
         "<h2>Who comes in</h2>"
         f"<p>{who} consented customers checked in {held:,} times {when}. "
         f"How often they came: {html.escape(repeat)}.</p>"
         + scope
         + "<h3>Age</h3><p>Customers by age, from the birth-year band in their bank profile.</p>"
-        + _img(plots.groups_bar(stats.age_groups, "customers", k), "customers by age band")
-        + _groups_table(stats.age_groups, k)
-        + _merged_note(stats.age_groups, k)
+        + _groups(
+            stats.age_groups, k, "customers by age band",
+            f"Fewer than {k} customers checked in: too few to show by age without singling someone out.",
+        )
         + "<h3>Product interest</h3><p>Products these customers told the bank they are interested in "
         "(a customer may name several).</p>"
-        + _img(plots.groups_bar(stats.interest_groups, "customers", k), "customers by product interest")
-        + _groups_table(stats.interest_groups, k)
-        + _merged_note(stats.interest_groups, k)
+        + _groups(
+            stats.interest_groups, k, "customers by product interest",
+            f"Fewer than {k} of these customers named a product interest: too few to show without singling "
+            "someone out.",
+            none="None of these customers has told the bank of a product interest.",
+        )
+    )  # fmt: skip
+
+
+def _groups(groups: tuple[Group, ...], k: int, alt: str, too_few: str, none: str = "") -> str:
+    """The chart and table of the groups that have a number; a sentence where there is nothing to draw
+    (empty axes would read as "nobody"). A merged group too small to count is named, not drawn empty."""
+    counted = tuple(group for group in groups if group.people is not None)
+    if not counted:
+        return f"<p>{html.escape(none if not groups and none else too_few)}</p>"
+    hidden = "".join(
+        f'<p class="note">{html.escape(group.label)}: fewer than {k} customers, so not drawn.</p>'
+        for group in groups
+        if group.people is None
+    )
+    return (
+        _img(plots.groups_bar(counted, "customers", k), alt)
+        + _groups_table(groups, k)
+        + _merged_note(groups, k)
+        + hidden
     )
 
 
-def _durations(durations: Durations | None, what: str, title: str) -> str:
+def _durations(durations: Durations | None, what: str, title: str, span: str) -> str:
     if durations is None:
-        return f"<p>No {what} measured this month.</p>"
+        return f"<p>No {what} measured {span}.</p>"
     return (
         f"<p>{what.capitalize()}: half of {durations.visits:,} visits took under "
         f"{_minutes(durations.median_s)}, nine in ten under {_minutes(durations.p90_s)}.</p>"
@@ -193,14 +243,40 @@ def _floor(stats: VisitStats, floor_png: bytes | None, floor_note: str) -> str:
     if floor_png is None:
         return section + f"<p>{html.escape(floor_note)}</p>"
     return (
-        section
-        + "<p>Where people spent their time this month (floor sensors, anonymous). Red is where people "
-        "stood longest.</p>"
+        section + "<p>Where people spent their time (floor sensors, anonymous). Yellow is where people stood "
+        "longest; the colour bar gives the time.</p>"
         + _img(floor_png, "floor heat map")
+        + _doors(stats)
         + '<p class="note">Times below are from the sensors\' 15-minute averages, so the longest single '
         "waits are smoothed out.</p>"
-        + _durations(stats.queue_wait, "queue wait", "time in the queue")
-        + _durations(stats.dwell, "time spent in the other zones", "time in a zone")
+        + _durations(stats.queue_wait, "queue wait", "time in the queue", _span(stats))
+        + _durations(stats.dwell, "time spent in the other zones", "time in a zone", _span(stats))
+    )
+
+
+def _doors(stats: VisitStats) -> str:
+    """People in and out through the door lines, day by day, beside the door camera's visits."""
+    if not stats.doors:
+        return ""
+    visits = dict(stats.per_day)
+    rows = []
+    for door in stats.doors:
+        day = f"{door.day:%a} {door.day.day} {door.day:%b}"
+        if door.observed_s <= 0:
+            counts = '<td colspan="2">no floor sensor reported</td>'
+        else:
+            counts = f"<td>{door.ins:,}</td><td>{door.outs:,}</td>"
+        rows.append(f"<tr><td>{day}</td>{counts}<td>{visits.get(door.day, 0):,}</td></tr>")
+    total_in, total_out = sum(d.ins for d in stats.doors), sum(d.outs for d in stats.doors)
+    rows.append(
+        f"<tr><th>total</th><th>{total_in:,}</th><th>{total_out:,}</th><th>{stats.visits:,}</th></tr>"
+    )
+    return (
+        "<h3>Door counts per day</h3><p>People crossing the door lines (floor sensors), beside the visits "
+        "the door camera counted.</p>"
+        '<table class="doors"><tr><th>day</th><th>came in</th><th>went out</th><th>visits (camera)</th></tr>'
+        + "".join(rows)
+        + "</table>"
     )
 
 
@@ -239,7 +315,11 @@ def forecast_from(history: HourlyHistory | None, settings: AnalyticsConfig) -> t
     try:
         forecast = fit_forecast(history, settings.holidays, settings.horizon_days * 24)
     except NotEnoughHistory as exc:
-        return None, f"No forecast yet: {exc}."
+        first = datetime.fromtimestamp(float(history.starts[0]))
+        return (
+            None,
+            f"No forecast yet: {exc} (the first visit held is on {first:%A} {first.day} {first:%B %Y}).",
+        )
     trend = (
         "too little history for a trend (under 8 weeks)"
         if forecast.trend_per_year is None

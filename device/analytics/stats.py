@@ -45,12 +45,32 @@ class Durations:
 
 
 @dataclass(frozen=True, slots=True)
+class DoorDay:
+    """One day's door-line crossings from the floor bins; observed_s 0: no sensor reported that day."""
+
+    day: date
+    line_in: Mapping[str, int]
+    line_out: Mapping[str, int]
+    observed_s: float
+
+    @property
+    def ins(self) -> int:
+        return sum(self.line_in.values())
+
+    @property
+    def outs(self) -> int:
+        return sum(self.line_out.values())
+
+
+@dataclass(frozen=True, slots=True)
 class VisitStats:
     first_day: date
     last_day: date
     visits: int
-    identified: int
+    identified: int  # consented customers' check-ins, by face or by token
     unidentified: int
+    by_token: int  # of `identified`: a QR code or card scanned, no face involved
+    channel_unknown: int  # of `identified`: recorded before the kiosk noted the channel
     per_day: tuple[tuple[date, int], ...]
     hour_weekday: npt.NDArray[np.float64]  # 7 x 24 mean visits per hour, Monday first
     weekday_mean: tuple[float, ...]  # mean visits per weekday (days of that weekday in the period)
@@ -62,11 +82,20 @@ class VisitStats:
     interest_groups: tuple[Group, ...]
     dwell: Durations | None
     queue_wait: Durations | None
+    doors: tuple[DoorDay, ...]  # every day of the period, when the floor has door lines
     k: int
 
     @property
-    def identified_share(self) -> float:
-        return self.identified / self.visits if self.visits else 0.0
+    def by_face(self) -> int:
+        return self.identified - self.by_token - self.channel_unknown
+
+    @property
+    def face_share(self) -> float:
+        return self.by_face / self.visits if self.visits else 0.0
+
+    @property
+    def days(self) -> int:
+        return (self.last_day - self.first_day).days + 1
 
     @property
     def open_days(self) -> int:
@@ -85,6 +114,7 @@ def visit_stats(
     floor_bins: Sequence[FloorBin] = (),
     zone_kinds: Mapping[str, str] | None = None,
     k: int = K,
+    door_lines: Sequence[str] = (),
 ) -> VisitStats:
     """Statistics of the days first_day..last_day; `bins` are 15-minute visit bins of those days."""
     days = _days(first_day, last_day)
@@ -106,8 +136,9 @@ def visit_stats(
         ((hour_weekday[d, h], d, h) for d in range(7) for h in range(24) if hour_weekday[d, h] > 0),
         reverse=True,
     )
-    identified = sum(b.identified for b in bins if datetime.fromtimestamp(b.start).date() in per_day)
-    unidentified = sum(b.unidentified for b in bins if datetime.fromtimestamp(b.start).date() in per_day)
+    held = [b for b in bins if datetime.fromtimestamp(b.start).date() in per_day]
+    identified = sum(b.identified for b in held)
+    unidentified = sum(b.unidentified for b in held)
     kinds = zone_kinds or {}
     return VisitStats(
         first_day=first_day,
@@ -115,6 +146,8 @@ def visit_stats(
         visits=identified + unidentified,
         identified=identified,
         unidentified=unidentified,
+        by_token=sum(b.by_token for b in held),
+        channel_unknown=sum(b.channel_unknown for b in held),
         per_day=tuple(per_day.items()),
         hour_weekday=hour_weekday,
         weekday_mean=weekday_mean,
@@ -126,8 +159,26 @@ def visit_stats(
         interest_groups=tuple(_interest_groups(visitors, k)),
         dwell=_durations(floor_bins, [name for name, kind in kinds.items() if kind != "queue"]),
         queue_wait=_durations(floor_bins, [name for name, kind in kinds.items() if kind == "queue"]),
+        doors=_door_days(days, floor_bins, door_lines) if door_lines else (),
         k=k,
     )
+
+
+def _door_days(
+    days: Sequence[date], floor_bins: Sequence[FloorBin], lines: Sequence[str]
+) -> tuple[DoorDay, ...]:
+    ins = {day: dict.fromkeys(lines, 0) for day in days}
+    outs = {day: dict.fromkeys(lines, 0) for day in days}
+    observed = dict.fromkeys(days, 0.0)
+    for floor_bin in floor_bins:
+        day = datetime.fromtimestamp(floor_bin.start).date()
+        if day not in observed:
+            continue
+        observed[day] += floor_bin.observed_s
+        for line in lines:
+            ins[day][line] += floor_bin.line_in.get(line, 0)
+            outs[day][line] += floor_bin.line_out.get(line, 0)
+    return tuple(DoorDay(day, ins[day], outs[day], observed[day]) for day in days)
 
 
 def _repeat_groups(visitors: Sequence[Visitor], k: int) -> list[Group]:

@@ -100,9 +100,10 @@ def _when(text: str) -> float:
     return datetime.fromisoformat(text).timestamp()  # naive = the kiosk's local time
 
 
-def heatmap_command(config: Config, since: str, until: str, out: Path) -> int:
-    from device.floor.bins_store import FloorBinStore
-    from device.floor.render import render_heatmap
+def heatmap_command(config: Config, since: str, until: str, out: Path, now: float | None = None) -> int:
+    import time
+
+    from device.cli.floor_map import draw_heatmap
     from device.state.backups import Backups
     from device.state.check import require_usable
     from device.state.files import prepare_state_dir
@@ -117,14 +118,4 @@ def heatmap_command(config: Config, since: str, until: str, out: Path) -> int:
         return 2
     prepare_state_dir(config.storage.state_dir)  # the floor's tables share the store's file and its checks
     require_usable(config.storage.database, Backups(config.storage.database).newest())
-    store = FloorBinStore(config.storage.database)
-    try:
-        grid = store.summed_grid(start, end)
-    finally:
-        store.close()
-    if grid is None:
-        print(f"no floor data between {since} and {until}", file=sys.stderr)
-        return 1
-    render_heatmap(config.floor, grid, config.floor.zones, config.floor.door_lines, out)
-    print(f"wrote {out} ({since} to {until})")
-    return 0
+    return draw_heatmap(config, config.floor, start, end, out, time.time() if now is None else now)

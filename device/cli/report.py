@@ -45,56 +45,91 @@ def midnight(day: date) -> float:
     return datetime.combine(day, datetime.min.time()).timestamp()
 
 
-def _floor_png(config: Config, since: float, until: float) -> tuple[bytes | None, list[FloorBin], str]:
+def _floor_png(
+    config: Config, since: float, until: float, now: datetime
+) -> tuple[bytes | None, list[FloorBin], str]:
+    """The period's heat map, its bins, and what is missing from it (why there is none, or "")."""
     from device.floor.bins_store import FloorBinStore
-    from device.floor.render import render_heatmap
+    from device.floor.coverage import why_empty
+    from device.floor.render import MapCaption, render_heatmap
+    from device.floor.totals import FloorTotals
 
     if config.floor is None:
         return None, [], "No floor sensors are configured at this branch."
     store = FloorBinStore(config.storage.database)
     try:
-        grid = store.summed_grid(since, until)
         bins = store.bins(since, until)
+        around = store.around(since, until)
     finally:
         store.close()
-    if grid is None:
-        return None, [], "The floor sensors recorded nothing this month."
+    try:
+        totals = FloorTotals.of(bins, config.floor.grid_shape)
+    except ValueError as exc:
+        return None, bins, f"No heat map: {exc}."
+    if totals.observed_s <= 0:
+        reason = why_empty(since, until, now.timestamp(), config.floor.bin_s, totals, around)
+        return None, bins, f"No floor data for these days: {reason}."
+    caption = MapCaption(config.branch.id, datetime.fromtimestamp(since), datetime.fromtimestamp(until), now)
     with tempfile.TemporaryDirectory() as scratch:
-        path = render_heatmap(
-            config.floor, grid, config.floor.zones, config.floor.door_lines, Path(scratch) / "floor.png"
-        )
-        return path.read_bytes(), list(bins), ""
+        path = render_heatmap(config.floor, totals, caption, Path(scratch) / "floor.png")
+        return path.read_bytes(), bins, ""
+
+
+def _records_from(config: Config, first_visit_at: float | None) -> date | None:
+    """The first day the kiosk holds anything for: a visit, or a floor bin."""
+    from device.floor.bins_store import FloorBinStore
+
+    starts = [first_visit_at]
+    if config.floor is not None:
+        store = FloorBinStore(config.storage.database)
+        try:
+            starts.append(store.around(0.0, 0.0).first_start)
+        finally:
+            store.close()
+    known = [start for start in starts if start is not None]
+    return datetime.fromtimestamp(min(known)).date() if known else None
 
 
 def build_report(config: Config, month: str, now: datetime | None = None) -> str:
     from device.analytics.data import AnalyticsData
+    from device.analytics.period import report_period
     from device.analytics.report import ReportInput, forecast_from, render_report
     from device.analytics.stats import visit_stats
     from device.state.store import Store
 
     now = now or datetime.now()
     first_day, last_day = parse_month(month)
-    since, until = midnight(first_day), midnight(last_day + timedelta(days=1))
     settings = config.analytics
     store = Store(config.storage.database)
     try:
         reads = AnalyticsData.of(store)
+        period = report_period(first_day, last_day, now.date(), _records_from(config, reads.first_visit_at()))
+        since, until = midnight(period.first_day), midnight(period.last_day + timedelta(days=1))
         bins = reads.visit_bins(since, until)
         visitors = reads.visitors(since, until)
         retired = reads.retired_checkins(since, until)
-        # A month still running: learn from what has happened, forecast from now.
-        history = reads.hourly_history(min(until, now.timestamp() // HOUR_S * HOUR_S), settings.history_days)
+        # Learn from everything that has happened up to now; forecast from now.
+        month_end = midnight(last_day + timedelta(days=1))
+        history = reads.hourly_history(
+            min(month_end, now.timestamp() // HOUR_S * HOUR_S), settings.history_days
+        )
     finally:
         store.close()
-    floor_png, floor_bins, floor_note = _floor_png(config, since, until)
-    zone_kinds = {zone.name: zone.kind for zone in config.floor.zones} if config.floor else {}
-    stats = visit_stats(first_day, last_day, bins, visitors, floor_bins, zone_kinds, k=settings.k_anonymity)
+    floor_png, floor_bins, floor_note = _floor_png(config, since, until, now)
+    floor = config.floor
+    zone_kinds = {zone.name: zone.kind for zone in floor.zones} if floor else {}
+    door_lines = [line.name for line in floor.door_lines] if floor else []
+    stats = visit_stats(
+        period.first_day, period.last_day, bins, visitors, floor_bins, zone_kinds, settings.k_anonymity,
+        door_lines,
+    )  # fmt: skip
     forecast, note = forecast_from(history, settings)
     recent = history.split(7 * 24)[1] if history is not None and len(history.starts) > 7 * 24 else None
     return render_report(
         ReportInput(
             branch_id=config.branch.id,
             month=month,
+            period=period,
             stats=stats,
             forecast=forecast,
             forecast_note=note,

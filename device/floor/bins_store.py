@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from device.floor.coverage import StoredAround
 from device.floor.records import FloorBin, Grid
 
 _SCHEMA = """
@@ -113,6 +114,20 @@ class FloorBinStore:
                 [since, until],
             ).fetchall()
         return [_from_row(row) for row in rows]
+
+    def around(self, since: float, until: float) -> StoredAround:
+        """What is stored before, after and besides [since, until): to say why it holds nothing."""
+        with self._lock:
+            first, last_end, observed_end = self._db.execute(
+                "SELECT MIN(bin_start), MAX(CASE WHEN bin_start < ? THEN bin_start + bin_s END), "
+                "MAX(CASE WHEN bin_start < ? AND observed_s > 0 THEN bin_start + bin_s END) FROM floor_bins",
+                [until, until],
+            ).fetchone()
+            (following,) = self._db.execute(
+                "SELECT MIN(bin_start) FROM floor_bins WHERE bin_start >= ?", [until]
+            ).fetchone()
+            (kept_open,) = self._db.execute("SELECT MIN(bin_start) FROM floor_open_bins").fetchone()
+        return StoredAround(first, last_end, observed_end, following, kept_open)
 
     def summed_grid(self, since: float, until: float) -> Grid | None:
         """Occupancy-seconds per cell over bins starting in [since, until); None when nothing is stored."""

@@ -151,7 +151,10 @@ class FloorService:
         """One tick of the model, a snapshot and a save when due; the seconds to the next tick."""
         now_m, now = time.monotonic(), time.time()
         self._next_tick = max(self._next_tick + TICK_S, now_m - 1.0)  # after a failure: no catching up
-        self.model.ingest(now, merge(self._fresh_observations(now_m), now), TICK_S)
+        fresh = self._fresh_observations(now_m)
+        # A tick no sensor spoke in observed nothing: the bin's observed_s says how long the floor was
+        # watched, so an empty map can tell "nobody came" from "no sensor reported".
+        self.model.ingest(now, merge(fresh, now), TICK_S if fresh else 0.0)
         if now_m >= self._next_snapshot:
             self._next_snapshot += self._floor.snapshot_interval_s
             self._publish(self.model.snapshot(now))

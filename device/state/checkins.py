@@ -6,8 +6,9 @@ check-ins into anonymous counts (`visit_counts.py`); a forget deletes a customer
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from typing import ClassVar
 
 from device.domain import AuditRecord, CheckIn
 from device.state.outbox import Outbox
@@ -20,7 +21,8 @@ CREATE TABLE IF NOT EXISTS checkins (
     branch_id TEXT NOT NULL,
     device_id TEXT NOT NULL,
     at REAL NOT NULL,
-    score_band TEXT NOT NULL
+    score_band TEXT NOT NULL,
+    channel TEXT               -- "face" or "token"; NULL: recorded before the channel was
 );
 CREATE INDEX IF NOT EXISTS checkins_by_customer ON checkins(customer_ref, at);
 """
@@ -28,6 +30,7 @@ CREATE INDEX IF NOT EXISTS checkins_by_customer ON checkins(customer_ref, at);
 
 class Checkins(StorePart):
     SCHEMA = SCHEMA
+    ADDED_COLUMNS: ClassVar[Mapping[str, Mapping[str, type]]] = {"checkins": {"channel": str}}
 
     def __init__(self, shared: SharedConnection, outbox: Outbox) -> None:
         super().__init__(shared)
@@ -71,9 +74,10 @@ class Checkins(StorePart):
                 self._outbox.enqueue_audit(audit, checkin.at)
             who = (checkin.visit_id, checkin.customer_ref, checkin.branch_id, checkin.device_id)
             self._db.execute(
-                "INSERT INTO checkins (visit_id, customer_ref, branch_id, device_id, at, score_band) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                [*who, checkin.at, checkin.score_band],
+                "INSERT INTO checkins "
+                "(visit_id, customer_ref, branch_id, device_id, at, score_band, channel) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [*who, checkin.at, checkin.score_band, checkin.channel],
             )
         return True
 

@@ -7,12 +7,20 @@ store's connection, lock and transactions (see `Store.visit_counts`), as the out
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import ClassVar
+
 from device.state.part import StorePart
 
 BIN_S = 900
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS unidentified_counts (bin_start REAL PRIMARY KEY, visits INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS retired_checkin_counts (bin_start REAL PRIMARY KEY, visits INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS retired_checkin_counts (
+    bin_start REAL PRIMARY KEY,
+    visits INTEGER NOT NULL,
+    face_visits INTEGER,   -- of `visits`, by channel; the rest were recorded before the channel was
+    token_visits INTEGER
+);
 """
 _COUNT_TABLES = ("unidentified_counts", "retired_checkin_counts")
 # Check-ins retention may delete: old enough, and no longer waiting in the outbox for upload.
@@ -22,6 +30,9 @@ _BY_CUSTOMER = "customer_ref = ?"
 
 class VisitCounts(StorePart):
     SCHEMA = SCHEMA
+    ADDED_COLUMNS: ClassVar[Mapping[str, Mapping[str, type]]] = {
+        "retired_checkin_counts": {"face_visits": int, "token_visits": int}
+    }
 
     def count_unidentified(self, at: float) -> None:
         with self._transaction():
@@ -44,10 +55,14 @@ class VisitCounts(StorePart):
     def _fold(self, where: str, value: object) -> None:
         """Add the check-ins matching `where` (one of the constant conditions above) to their bins'
         nameless counts. Inside the caller's transaction, just before those check-ins are deleted."""
+        # How they checked in (face or token) names no one either, and keeps the report's split honest.
         self._db.execute(
-            "INSERT INTO retired_checkin_counts (bin_start, visits) "  # noqa: S608 - constant condition
-            f"SELECT at - at % ? AS bin, COUNT(*) FROM checkins WHERE {where} GROUP BY bin "
-            "ON CONFLICT(bin_start) DO UPDATE SET visits = visits + excluded.visits",
+            "INSERT INTO retired_checkin_counts (bin_start, visits, face_visits, token_visits) "  # noqa: S608
+            "SELECT at - at % ? AS bin, COUNT(*), SUM(channel IS 'face'), SUM(channel IS 'token') "
+            f"FROM checkins WHERE {where} GROUP BY bin "
+            "ON CONFLICT(bin_start) DO UPDATE SET visits = visits + excluded.visits, "
+            "face_visits = COALESCE(face_visits, 0) + excluded.face_visits, "
+            "token_visits = COALESCE(token_visits, 0) + excluded.token_visits",
             [BIN_S, value],
         )
 

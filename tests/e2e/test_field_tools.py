@@ -76,4 +76,8 @@ def test_heatmap_renders_stored_bins(tmp_path: Path) -> None:
         "--out",
         str(out),
     )
-    assert empty.returncode == 1 and "no floor data" in empty.stderr
+    assert (
+        empty.returncode == 1
+        and "the floor's records start" in empty.stderr
+        and "Traceback" not in empty.stderr
+    )

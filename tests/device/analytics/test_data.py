@@ -146,3 +146,53 @@ def test_forecast_fields_belong_to_forecast_records_only() -> None:
         )
     with pytest.raises(ValidationError, match="belong to forecast_visits only"):
         AggregateRecord.model_validate(base | {"metric": "door_in", "value": 3, "low80": 1})
+
+
+def test_face_and_token_check_ins_are_counted_apart_even_after_retention(tmp_path: Path) -> None:
+    """A QR code or card scanned at the kiosk is a check-in, but not a face check-in."""
+    from device.checkin.desk import CheckinDesk
+    from device.domain import Identification
+
+    store = Store(tmp_path / "s.db", CIPHER)
+    enroll(store, "C1", "1980-1989")
+    enroll(store, "C2", None)
+    desk = CheckinDesk(store, "b1", "door-1", dedup_window_s=600)
+    assert desk.admit(Identification("C1", 0.3, 0.8, track_id=1), at=T0 + 10) is not None
+    assert desk.admit_token("C2", at=T0 + 20) is not None
+    assert desk.admit_token("C1", at=T0 + 3600) is not None
+    expected = [VisitBin(T0, 2, 0, by_token=1), VisitBin(T0 + 3600, 1, 0, by_token=1)]
+    assert AnalyticsData.of(store).visit_bins(T0, T0 + 7200, bin_s=3600) == expected
+    assert [b.by_face for b in expected] == [1, 0]
+    while (batch := store.outbox.next_batch("checkin", 500)) is not None:
+        store.outbox.acknowledged(batch)  # uploaded: retention may fold them into counts
+    assert store.visit_counts.retire_checkins(before=T0 + 7200, counts_before=0) == (3, 0)
+    assert store.checkins.all() == []
+    assert AnalyticsData.of(store).visit_bins(T0, T0 + 7200, bin_s=3600) == expected
+
+
+def test_check_ins_an_older_kiosk_recorded_say_their_channel_is_unknown(tmp_path: Path) -> None:
+    """A database from before the channel was recorded gets the column at the next start; its check-ins
+    are neither face nor token, and stay so when retention folds them into counts."""
+    path = tmp_path / "s.db"
+    store = Store(path, CIPHER)
+    ada = enroll(store, "C1", None)
+    store.close()
+    with sqlite3.connect(path) as old:  # the tables as the previous release made them
+        old.execute("ALTER TABLE checkins DROP COLUMN channel")
+        old.execute("ALTER TABLE retired_checkin_counts DROP COLUMN face_visits")
+        old.execute("ALTER TABLE retired_checkin_counts DROP COLUMN token_visits")
+        old.execute("INSERT INTO checkins VALUES ('v0', 'C1', 'b1', 'door-1', ?, 'high')", [T0])
+        old.execute("INSERT INTO retired_checkin_counts VALUES (?, 2)", [T0 - 3600])
+    old.close()
+    store = Store(path, CIPHER)
+    visit(store, ada, T0 + 1800, "v1")
+    assert AnalyticsData.of(store).visit_bins(T0 - 3600, T0 + 3600, bin_s=3600) == [
+        VisitBin(T0 - 3600, 2, 0, channel_unknown=2),
+        VisitBin(T0, 2, 0, channel_unknown=1),
+    ]
+    while (batch := store.outbox.next_batch("checkin", 500)) is not None:
+        store.outbox.acknowledged(batch)
+    store.visit_counts.retire_checkins(before=T0 + 3600, counts_before=0)
+    assert AnalyticsData.of(store).visit_bins(T0, T0 + 3600, bin_s=3600) == [
+        VisitBin(T0, 2, 0, channel_unknown=1)
+    ]

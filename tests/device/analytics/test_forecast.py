@@ -60,8 +60,18 @@ def test_each_published_hour_holds_its_point_forecast_inside_its_band(backtest) 
 
 def test_two_weeks_of_history_are_needed() -> None:
     branch = synthetic_branch(date(2026, 11, 2), 10, seed=1)
-    with pytest.raises(NotEnoughHistory, match="10 days of history; a forecast needs 14"):
+    with pytest.raises(NotEnoughHistory, match="a forecast needs 14 days of history; 10 so far"):
         fit_forecast(branch.history)
+
+
+def test_the_history_a_forecast_waits_for_is_counted_in_whole_days() -> None:
+    """13.6 days is not yet 14: rounded, it would read "needs 14 days; 14 so far"."""
+    history = synthetic_branch(date(2026, 11, 2), 14, seed=1).history
+    almost = HourlyHistory(history.starts[:-10], history.counts[:-10])
+    with pytest.raises(NotEnoughHistory, match="needs 14 days of history; 13 so far"):
+        fit_forecast(almost)
+    with pytest.raises(NotEnoughHistory, match="needs 14 days of history; less than a day so far"):
+        fit_forecast(HourlyHistory(history.starts[:5], history.counts[:5]))
 
 
 def test_a_history_without_visits_cannot_be_forecast() -> None:

@@ -32,7 +32,7 @@ def test_visits_by_hour_weekday_day_and_quarter_hour() -> None:
     ]
     stats = visit_stats(FIRST, LAST, bins, [])
     assert (stats.visits, stats.identified, stats.unidentified) == (11, 3, 8)
-    assert abs(stats.identified_share - 3 / 11) < 1e-9
+    assert abs(stats.face_share - 3 / 11) < 1e-9
     # Five Mondays in November 2026: 10 visits in Monday 10:00-11:00 hours make 2 an hour.
     assert stats.hour_weekday[0, 10] == 2.0
     assert stats.hour_weekday[2, 14] == 1 / 4  # four Wednesdays

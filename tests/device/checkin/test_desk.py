@@ -83,3 +83,14 @@ def test_face_and_scanner_racing_for_one_customer_make_one_visit(tmp_path: Path)
     results = [desk.admit(seen(), at=1000.0), late_reader.admit_token("C1", at=1001.0)]
     assert sum(r is not None for r in results) == 1
     assert len(store.checkins.all()) == 1
+
+
+def test_a_check_in_keeps_whether_it_was_a_face_or_a_scanned_token(tmp_path: Path) -> None:
+    """The report counts face check-ins apart from QR code or card ones: the channel is recorded."""
+    desk, store = desk_with_customer(tmp_path, window_s=600)
+    by_face = desk.admit(seen(), at=1000.0)
+    by_token = desk.admit_token("C1", at=2000.0)
+    assert by_face is not None and by_face.channel == "face"
+    assert by_token is not None and by_token.channel == "token"
+    rows = store.shared.db.execute("SELECT channel FROM checkins ORDER BY at").fetchall()
+    assert [channel for (channel,) in rows] == ["face", "token"]

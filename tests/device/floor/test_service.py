@@ -172,3 +172,25 @@ def test_a_sensor_whose_reading_fails_is_read_again(tmp_path: Path) -> None:
 
 def door_counts(snapshot: FloorSnapshot) -> tuple[int, int]:
     return snapshot.ins_today.get("main", 0), snapshot.outs_today.get("main", 0)
+
+
+@pytest.mark.slow
+def test_time_no_sensor_reported_in_is_not_counted_as_observed(tmp_path: Path) -> None:
+    """A bin's observed_s is how long the floor was watched: a daemon whose sensors are silent (all
+    unplugged, or none configured) keeps its bins, each saying it watched nothing."""
+    floor = FloorConfig.model_validate({**BRANCH.model_dump(), "snapshot_interval_s": 0.5})
+    snapshots: list[FloorSnapshot] = []
+    store = FloorBinStore(tmp_path / "b.db")
+    service = FloorService(floor, [], store, snapshots.append)
+    service.start()
+    try:
+        assert eventually(lambda: len(snapshots) >= 2, 60)  # the floor thread has ticked for a second
+    finally:
+        service.stop()
+    kept = FloorBinStore(tmp_path / "b.db")
+    try:
+        bins = kept.take_open() + kept.bins(0, time.time() + 900)
+    finally:
+        kept.close()
+    assert bins, "the running quarter hour is kept at stop"
+    assert [floor_bin.observed_s for floor_bin in bins] == [0.0] * len(bins)
