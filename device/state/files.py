@@ -43,6 +43,26 @@ def prepare_state_dir(folder: Path) -> None:
         raise _not_ours(folder)
 
 
+def state_dir_problem(folder: Path) -> str | None:
+    """What `prepare_state_dir` would refuse, found without creating anything (for `config check`)."""
+    try:
+        if folder.exists():
+            if not folder.is_dir():
+                return str(_a_file(folder))
+            return None if os.access(folder, os.R_OK | os.W_OK | os.X_OK) else str(_not_ours(folder))
+        above = next((parent for parent in folder.parents if parent.exists()), folder.parent)
+    except PermissionError:  # a folder above it is out of this user's reach
+        return str(_not_ours(folder))
+    if not above.is_dir():
+        return f"state directory {folder}: cannot create it: {above} is a file, not a directory"
+    if not os.access(above, os.W_OK | os.X_OK):
+        return (
+            f"state directory {folder}: {_user()} cannot create it in {above}: create it for them "
+            f"(systemd's StateDirectory= does), or point [storage] state_dir elsewhere"
+        )
+    return None
+
+
 def keep_private(database: Path) -> None:
     """The database and its -wal and -shm: owner only (SQLite makes them 0644 less the umask; it gives
     -wal and -shm files it makes later the database's own mode)."""
