@@ -29,6 +29,10 @@ from drivers.serial.registry import SensorConfig
 from drivers.serial.scanner import ScannerConfig
 
 DEFAULT_CONFIG_PATH = Path("/etc/branchdoor/branchdoor.toml")
+# The branch id config/branchdoor.toml ships with: valid, so the file can be checked and read as an
+# example, but `run` and `config check` refuse it (device/runtime/preflight.py). No bank numbers a
+# branch this way, unlike "0001".
+PLACEHOLDER_BRANCH_ID = "CHANGE-ME"
 
 
 class BranchConfig(Section):

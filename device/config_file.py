@@ -93,6 +93,16 @@ def _read_toml(text: str, path: Path) -> dict[str, Any]:
         raise ConfigError(path, [_phrase(path, 1, "nested too deeply to read")]) from exc
 
 
+def located(path: Path, text: str, problems: Sequence[tuple[Loc, str]]) -> list[str]:
+    """`file:line: key: message` for problems found after the file was read (device/runtime/preflight.py),
+    each at the line setting its key, else its table's; in the file's order, as validation errors are."""
+    lines = []
+    for loc, message in problems:
+        key = ".".join(str(part) for part in loc)
+        lines.append((find_line(text, loc) or 1, f"{key}: {message}" if key else message))
+    return [_phrase(path, line, message) for line, message in sorted(lines, key=lambda item: item[0])]
+
+
 def _phrase(path: Path, line: int, message: str) -> str:
     """One line per problem, whatever the file holds: control characters in keys or values are shown
     escaped, never written to the terminal or the journal as they are."""

@@ -7,7 +7,7 @@ import sys
 import threading
 
 from device.cli.args import Subcommands, command, load
-from device.config_file import config_path, load_config
+from device.config_file import config_path, load_config, located
 from device.runtime import logs
 
 
@@ -15,13 +15,32 @@ def register(commands: Subcommands, common: argparse.ArgumentParser) -> None:
     command(commands, "run", _run, "run the daemon (what systemd starts)", [common])
     config = commands.add_parser("config", help="configuration tools")
     actions = config.add_subparsers(dest="config_command", required=True, metavar="ACTION")
-    check = command(actions, "check", _check, "validate a config file", [common])
+    check = command(
+        actions,
+        "check",
+        _check,
+        "check a config file and what `run` needs of this machine: keys, secrets, state, files",
+        [common],
+    )
     check.add_argument("file", nargs="?", help="file to check (default: as for --config)")
+    check.add_argument(
+        "--file-only",
+        action="store_true",
+        help="check the file alone, not the files and keys it names (a config written for another machine)",
+    )
 
 
 def _check(args: argparse.Namespace) -> int:
+    from device.runtime.preflight import problems
+
     path = config_path(args.file or args.config)
     config = load_config(path)
+    found = [] if args.file_only else problems(config)
+    if found:
+        text = path.read_text(encoding="utf-8")  # load_config has read it as UTF-8 already
+        for line in located(path, text, [(problem.key, problem.what) for problem in found]):
+            print(line, file=sys.stderr)
+        return 1
     branch = config.branch
     print(f"{path}: OK (branch {branch.id}, device {branch.device_id}, camera {config.camera.type})")
     return 0
@@ -31,10 +50,15 @@ def _run(args: argparse.Namespace) -> int:
     from common.secret_files import CredentialError
     from device.runtime.daemon import install_signal_handlers, run  # heavy imports (dlib) only when running
     from device.runtime.instance_lock import AlreadyRunning, InstanceLock
+    from device.runtime.preflight import branch_problem
     from device.state.files import StateError
     from device.state.sealing import TemplateKeyError
 
     config = load(args)
+    placeholder = branch_problem(config)
+    if placeholder is not None:  # the only refusal of preflight.py that nothing below would make
+        print(f"branchdoor: refusing to start: branch.id: {placeholder.what}", file=sys.stderr)
+        return 1
     logs.configure(config.logging.level, config.logging.format)
     stop = threading.Event()
     install_signal_handlers(stop)

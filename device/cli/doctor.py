@@ -1,12 +1,16 @@
 """`branchdoor doctor`: one PASS or FAIL line per part of a kiosk, each FAIL with the fix to try.
 
-For a field engineer at the branch, with the kiosk's own config: camera, serial sensors, broker
-(reachable, credentials accepted), central service (reachable, signature accepted), disk, clock.
+For a field engineer at the branch, with the kiosk's own config, live: camera (frames arrive), serial
+sensors and scanner (their ports open), broker (reachable, credentials accepted), central service
+(reachable, signature accepted), the listening ports of health and dashboard (free, or the running
+daemon's), disk, clock. What can be told from files alone is `config check`'s (device/runtime/
+preflight.py). A check that fails in a way nobody foresaw is a FAIL line naming it, never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import shutil
 import threading
@@ -14,6 +18,8 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,14 +28,19 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
-from common.secret_files import CredentialError
+from common.http_server import BoundedHTTPServer, QuietHandler
+from common.secret_files import CredentialError, credential_source
 from device.cli.args import Subcommands, command, load
 from device.config import Config
 from device.mqtt.credentials import read_password, tls_context
 from device.runtime.instance_lock import held
+from device.runtime.preflight import is_video_file
 from drivers.camera import open_camera
+from drivers.camera.opencv_source import OpenCVCameraConfig
 from drivers.serial.field import read_sensor
+from drivers.serial.port import open_pyserial
 from drivers.serial.registry import AnySensorConfig
+from drivers.serial.scanner import ScannerConfig
 from sync.client import CentralClient, CentralError
 from sync.credentials import read_device_secret
 
@@ -47,8 +58,19 @@ class Check:
         return f"{'PASS' if self.passed else 'FAIL'}  {self.name}: {self.detail}"
 
 
+def camera_name(config: Config) -> str:
+    return f"camera {getattr(config.camera, 'source', getattr(config.camera, 'script', ''))}"
+
+
 def check_camera(config: Config, timeout_s: float = 8.0) -> Check:
-    name = f"camera {getattr(config.camera, 'source', getattr(config.camera, 'script', ''))}"
+    name = camera_name(config)
+    camera_config = config.camera
+    if (
+        isinstance(camera_config, OpenCVCameraConfig)
+        and is_video_file(camera_config.source)
+        and not Path(str(camera_config.source)).is_file()
+    ):
+        return Check(name, False, "no such file; check camera.source")
     try:
         camera = open_camera(config.camera)
     except (OSError, ValueError) as exc:
@@ -71,9 +93,15 @@ def check_camera(config: Config, timeout_s: float = 8.0) -> Check:
     return Check(name, True, f"frames arrive ({frame.width}x{frame.height})")
 
 
+def sensor_name(sensor: AnySensorConfig) -> str:
+    return f"sensor {sensor.id} ({sensor.type} on {sensor.port})"
+
+
 def check_sensor(sensor: AnySensorConfig, timeout_s: float = 5.0) -> Check:
+    name = sensor_name(sensor)
+    if not Path(sensor.port).exists():
+        return Check(name, False, f"no such device; {_find_serial_port()}")
     readings = list(read_sensor(sensor, count=3, timeout_s=timeout_s))
-    name = f"sensor {sensor.id} ({sensor.type} on {sensor.port})"
     if not readings:
         return Check(
             name,
@@ -85,20 +113,46 @@ def check_sensor(sensor: AnySensorConfig, timeout_s: float = 5.0) -> Check:
     return Check(name, True, f"{len(readings)} valid readings")
 
 
+def scanner_name(scanner: ScannerConfig) -> str:
+    return f"scanner ({scanner.type} on {scanner.port})"
+
+
+def check_scanner(scanner: ScannerConfig) -> Check:
+    """The port opens. Whether codes arrive takes a person at the kiosk: show it a token's QR code."""
+    name = scanner_name(scanner)
+    if not Path(scanner.port).exists():
+        return Check(name, False, f"no such device; {_find_serial_port()}")
+    try:
+        open_pyserial(scanner.port, scanner.baud).close()
+    except (OSError, ValueError) as exc:  # pyserial's SerialException is an OSError
+        return Check(
+            name, False, f"cannot be opened ({exc}); the branchdoor user must be in the dialout group"
+        )
+    return Check(name, True, "the port opens; scan a check-in token at the kiosk to see codes arrive")
+
+
+def _find_serial_port() -> str:
+    return "check the cable and the port in the config: `ls -l /dev/serial/by-id/ /dev/ttyUSB* /dev/ttyACM*`"
+
+
 def running_daemon_health(config: Config) -> dict[str, Any] | None:
     """The /healthz of the daemon running on this config's state directory, or None."""
     settings = config.observability
     if not settings.enabled or not held(config.storage.state_dir):
         return None
-    # Listening on every address means listening on loopback too.
-    anywhere = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}  # noqa: S104 (to ask, not to bind)
-    host = anywhere.get(settings.host, settings.host)
-    authority = f"[{host}]" if ":" in host else host
     try:
-        body = httpx.get(f"http://{authority}:{settings.port}/healthz", timeout=2.0).json()  # 503 too
+        body = httpx.get(f"http://{_loopback_for(settings.host)}:{settings.port}/healthz", timeout=2.0).json()
     except (httpx.HTTPError, ValueError):
         return None
     return body if isinstance(body, dict) and isinstance(body.get("problems"), list) else None
+
+
+def _loopback_for(host: str) -> str:
+    """The URL authority to reach a server listening on `host` from this machine."""
+    # Listening on every address means listening on loopback too.
+    anywhere = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}  # noqa: S104 (to ask, not to bind)
+    host = anywhere.get(host, host)
+    return f"[{host}]" if ":" in host else host
 
 
 def check_broker(config: Config, timeout_s: float = 5.0) -> Check:
@@ -155,13 +209,13 @@ def check_broker(config: Config, timeout_s: float = 5.0) -> Check:
     return Check(name, True, "connected, credentials accepted")
 
 
-def check_central(config: Config) -> Check | None:
-    if config.central is None:
-        return None
+def check_central(config: Config) -> Check:
     central = config.central
+    if central is None:
+        raise ValueError("no [central] section to check")  # planned only for a config with one
     name = f"central service {central.url}"
     try:
-        secret = read_device_secret(central.device_secret_file)
+        secret = read_device_secret(credential_source(central.device_secret_file))
     except CredentialError as exc:
         return Check(name, False, str(exc))
     device_id = central.device_id or f"{config.branch.id}-{config.branch.device_id}"
@@ -180,9 +234,36 @@ def check_central(config: Config) -> Check | None:
     return Check(name, True, "reachable, signature accepted")
 
 
+def check_listener(name: str, host: str, port: int, section: str, daemon_serves: Callable[[], bool]) -> Check:
+    """The address is this machine's and the port free, as the daemon needs them at start (taken, it
+    starts without that server); or the running daemon already listens there."""
+    if port == 0:
+        return Check(name, True, "a free port is picked at start")
+    try:
+        BoundedHTTPServer((host, port), QuietHandler).server_close()  # as the daemon binds it
+    except OSError as exc:
+        if exc.errno == errno.EADDRNOTAVAIL:
+            return Check(
+                name,
+                False,
+                f"{host} is not an address of this machine (`ip -brief address`); change {section}.host",
+            )
+        if daemon_serves():
+            return Check(name, True, "the running daemon listens here")
+        return Check(
+            name,
+            False,
+            f"cannot listen ({exc.strerror or exc}); stop what uses it (`ss -ltnp 'sport = :{port}'`) "
+            f"or change {section}.host / {section}.port",
+        )
+    return Check(name, True, "free")
+
+
 def check_disk(config: Config) -> Check:
     folder = config.storage.state_dir
-    probe = folder if folder.exists() else folder.parent
+    # The daemon creates the state directory and any folder above it that is missing: measure the
+    # file system they will be made on.
+    probe = next((path for path in (folder, *folder.parents) if path.is_dir()), Path("/"))
     free_mb = shutil.disk_usage(probe).free / 2**20
     passed = free_mb >= MIN_FREE_MB
     detail = f"{free_mb:,.0f} MB free in {probe}"
@@ -196,16 +277,63 @@ def check_clock(now: Callable[[], float] = time.time) -> Check:
     return Check("clock", True, f"{current:%Y-%m-%d %H:%M} UTC")
 
 
-def run_checks(config: Config) -> Iterator[Check]:
-    yield check_camera(config)
-    for sensor in config.sensors:
-        yield check_sensor(sensor)
-    yield check_broker(config)
-    central = check_central(config)
-    if central is not None:
-        yield central
-    yield check_disk(config)
-    yield check_clock()
+# (the name a check goes by if it fails unforeseen, the check)
+Planned = tuple[str, Callable[[], Check]]
+
+
+def planned_checks(config: Config) -> list[Planned]:
+    """Every check for this config, in the order they are printed."""
+    planned: list[Planned] = [(camera_name(config), partial(check_camera, config))]
+    planned += [(sensor_name(sensor), partial(check_sensor, sensor)) for sensor in config.sensors]
+    if config.scanner is not None:
+        planned.append((scanner_name(config.scanner), partial(check_scanner, config.scanner)))
+    planned.append((f"broker {config.mqtt.host}:{config.mqtt.port}", partial(check_broker, config)))
+    if config.central is not None:
+        planned.append((f"central service {config.central.url}", partial(check_central, config)))
+    planned += listener_checks(config)
+    planned += [("disk", partial(check_disk, config)), ("clock", check_clock)]
+    return planned
+
+
+def listener_checks(config: Config) -> list[Planned]:
+    planned: list[Planned] = []
+    health, dashboard = config.observability, config.dashboard
+    if health.enabled:
+        name = f"health and metrics {health.host}:{health.port}"
+        serves = partial(_daemon_serves_health, config)
+        planned.append(
+            (name, partial(check_listener, name, health.host, health.port, "observability", serves))
+        )
+    if dashboard.enabled:
+        name = f"dashboard {dashboard.host}:{dashboard.port}"
+        serves = partial(_daemon_serves_http, config, dashboard.host, dashboard.port)
+        planned.append(
+            (name, partial(check_listener, name, dashboard.host, dashboard.port, "dashboard", serves))
+        )
+    return planned
+
+
+def _daemon_serves_health(config: Config) -> bool:
+    return running_daemon_health(config) is not None
+
+
+def _daemon_serves_http(config: Config, host: str, port: int) -> bool:
+    if not held(config.storage.state_dir):
+        return False
+    try:
+        httpx.get(f"http://{_loopback_for(host)}:{port}/", timeout=2.0)
+    except httpx.HTTPError:
+        return False
+    return True
+
+
+def run_checks(config: Config, planned: list[Planned] | None = None) -> Iterator[Check]:
+    for name, check in planned_checks(config) if planned is None else planned:
+        try:
+            result = check()
+        except Exception as exc:  # a failure nobody foresaw is a FAIL of that check, not a traceback
+            result = Check(name, False, f"the check failed: {type(exc).__name__}: {exc}")
+        yield result
 
 
 def register(commands: Subcommands, common: argparse.ArgumentParser) -> None:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from types import FrameType
 
 from common.faults import Faults
+from common.secret_files import credential_source
 from device.analytics.service import ForecastService
 from device.central.service import CentralSync
 from device.checkin.desk import CheckinDesk
@@ -225,8 +226,9 @@ def _central_sync(config: Config, store: Store, faults: Faults) -> CentralSync |
     if config.central is None:
         return None
     central = config.central
-    # A secret file others can read is refused here, at start, rather than used.
-    secret = read_device_secret(central.device_secret_file)
+    # A secret file others can read is refused here, at start, rather than used. Started by hand as
+    # root, the systemd credential's path is read from the file the unit loads it from.
+    secret = read_device_secret(credential_source(central.device_secret_file))
     device_id = central.device_id or f"{config.branch.id}-{config.branch.device_id}"
     client = CentralClient(central.url, device_id, secret, timeout_s=central.timeout_s)
     budget = int(config.storage.outbox_budget_mb * 1024 * 1024)

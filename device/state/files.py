@@ -20,21 +20,67 @@ class StateError(Exception):
     """The state cannot be used as it is: one line, naming the path and the way forward."""
 
 
+# The state directory and the database hold customers: owner only, whatever the umask of whoever makes
+# them (systemd's UMask=0077 for the daemon, but a root shell's 022 for `sudo branchdoor enroll`).
+STATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+
+
 def prepare_state_dir(folder: Path) -> None:
-    """Create the state directory if needed; refuse, in one line, a path that cannot be one."""
+    """Create the state directory if needed (mode 0700); refuse, in one line, a path that cannot be one."""
     try:
+        existed = folder.is_dir()
         folder.mkdir(parents=True, exist_ok=True)
     except FileExistsError:
-        raise StateError(
-            f"state directory {folder} is a file, not a directory: move that file away "
-            "(or point [storage] state_dir elsewhere)"
-        ) from None
+        raise _a_file(folder) from None
     except PermissionError:  # it, or a folder above it, is out of this user's reach
         raise _not_ours(folder) from None
     except OSError as exc:
         raise StateError(f"state directory {folder}: cannot create it: {exc.strerror}") from None
+    if not existed:
+        folder.chmod(STATE_DIR_MODE)  # mkdir's mode is filtered through the umask; this is not
     if not os.access(folder, os.R_OK | os.W_OK | os.X_OK):
         raise _not_ours(folder)
+
+
+def state_dir_problem(folder: Path) -> str | None:
+    """What `prepare_state_dir` would refuse, found without creating anything (for `config check`)."""
+    try:
+        if folder.exists():
+            if not folder.is_dir():
+                return str(_a_file(folder))
+            return None if os.access(folder, os.R_OK | os.W_OK | os.X_OK) else str(_not_ours(folder))
+        above = next((parent for parent in folder.parents if parent.exists()), folder.parent)
+    except PermissionError:  # a folder above it is out of this user's reach
+        return str(_not_ours(folder))
+    if not above.is_dir():
+        return f"state directory {folder}: cannot create it: {above} is a file, not a directory"
+    if not os.access(above, os.W_OK | os.X_OK):
+        return (
+            f"state directory {folder}: {_user()} cannot create it in {above}: create it for them "
+            f"(systemd's StateDirectory= does), or point [storage] state_dir elsewhere"
+        )
+    return None
+
+
+def keep_private(database: Path) -> None:
+    """The database and its -wal and -shm: owner only (SQLite makes them 0644 less the umask; it gives
+    -wal and -shm files it makes later the database's own mode)."""
+    for path in (database, *(database.with_name(database.name + end) for end in ("-wal", "-shm"))):
+        try:
+            if path.stat().st_mode & 0o077:
+                path.chmod(PRIVATE_FILE_MODE)
+        except FileNotFoundError:
+            continue
+        except PermissionError:  # another user's file (root's, under sudo): its folder is 0700 still
+            continue
+
+
+def _a_file(folder: Path) -> StateError:
+    return StateError(
+        f"state directory {folder} is a file, not a directory: move that file away "
+        "(or point [storage] state_dir elsewhere)"
+    )
 
 
 def _not_ours(folder: Path) -> StateError:

@@ -21,7 +21,7 @@ from device.domain import AuditRecord, Consent, Profile
 from device.state.backups import BackupError, Backups
 from device.state.check import require_usable
 from device.state.checkins import Checkins
-from device.state.files import prepare_state_dir
+from device.state.files import keep_private, prepare_state_dir
 from device.state.outbox import Outbox
 from device.state.part import SharedConnection, add_missing_columns
 from device.state.roster import Roster
@@ -67,7 +67,8 @@ class Store:
         connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=5.0)
         self._db = sqlite_utils.Database(connection)
         self._lock = threading.RLock()
-        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA journal_mode=WAL")  # creates the file, if new, and its -wal and -shm
+        keep_private(path)
         # NORMAL with WAL survives power loss up to the last checkpointed transaction; FULL loses nothing.
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA foreign_keys=ON")

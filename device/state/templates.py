@@ -4,9 +4,12 @@ way the outbox does; nothing else reads or writes template rows."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import numpy.typing as npt
 
+from device.state.check import connect
 from device.state.part import SharedConnection, StorePart
 from device.state.sealing import MAGIC, TemplateCipher, TemplateKeyError, is_sealed
 
@@ -23,6 +26,20 @@ CREATE TABLE IF NOT EXISTS encodings (
 );
 CREATE INDEX IF NOT EXISTS encodings_by_customer ON encodings(customer_ref);
 """
+
+
+def sealed_with(database: Path) -> str | None:
+    """The id of the key the database's templates are sealed with, without opening the store (for
+    `config check`): None before a key was ever used with it. Raises sqlite3.Error on a damaged file."""
+    db = connect(database)
+    try:
+        tables = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'")
+        if tables.fetchone() is None:
+            return None
+        row = db.execute("SELECT value FROM meta WHERE key = ?", [KEY_ID_META]).fetchone()
+        return None if row is None else str(row[0])
+    finally:
+        db.close()
 
 
 class TemplateVault(StorePart):

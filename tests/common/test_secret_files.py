@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from common.secret_files import CredentialError, read_secret_file
+from common.secret_files import CredentialError, credential_source, read_secret_file
 
 
 def test_a_private_file_is_read_without_surrounding_whitespace(tmp_path: Path) -> None:
@@ -36,3 +36,27 @@ def test_a_short_secret_is_refused(tmp_path: Path) -> None:
     path.chmod(0o400)
     with pytest.raises(CredentialError, match="at least 16 bytes"):
         read_secret_file(path, "test secret", 16)
+
+
+UNIT = "[Service]\nLoadCredential=device-secret:/etc/branchdoor/device-secret\nLoadCredential=other:/x\n"
+CREDENTIAL = Path("/run/credentials/branchdoor.service/device-secret")
+
+
+def test_a_systemd_credential_outside_its_unit_is_read_where_the_unit_loads_it_from(tmp_path: Path) -> None:
+    (tmp_path / "branchdoor.service").write_text(UNIT)
+    found = credential_source(CREDENTIAL, {"SYSTEMD_UNIT_PATH": str(tmp_path)})
+    assert found == Path("/etc/branchdoor/device-secret")
+
+
+def test_the_first_unit_file_on_the_path_is_the_unit_as_for_systemd(tmp_path: Path) -> None:
+    (tmp_path / "first").mkdir()
+    (tmp_path / "second").mkdir()
+    (tmp_path / "first" / "branchdoor.service").write_text("[Service]\n")  # loads no such credential
+    (tmp_path / "second" / "branchdoor.service").write_text(UNIT)
+    unit_path = f"{tmp_path / 'first'}:{tmp_path / 'second'}"
+    assert credential_source(CREDENTIAL, {"SYSTEMD_UNIT_PATH": unit_path}) == CREDENTIAL
+
+
+def test_any_other_path_or_an_unknown_unit_is_itself(tmp_path: Path) -> None:
+    assert credential_source(tmp_path / "secret", {}) == tmp_path / "secret"
+    assert credential_source(CREDENTIAL, {"SYSTEMD_UNIT_PATH": str(tmp_path)}) == CREDENTIAL

@@ -41,6 +41,7 @@ def test_missing_camera_and_wrong_broker_password(tmp_path: Path) -> None:
             "reconnect_min_s = 0.5\nreconnect_max_s = 1.0\n"
             f'[mqtt]\nport = {broker.port}\nusername = "kiosk-0001"\npassword_file = "{password}"\n'
             f'[storage]\nstate_dir = "{tmp_path / "state"}"\n'
+            "[observability]\nport = 0\n"  # picked at start: a fixed port may be another test's
         )
         done = doctor(config)
     assert done.returncode == 1
@@ -64,6 +65,7 @@ def test_a_healthy_kiosk_passes_every_check(tmp_path: Path, grace_photo: Path) -
             config.write_text(
                 f'[branch]\nid = "0001"\n[camera]\ntype = "scene"\nscript = "{scene}"\n'
                 f'[mqtt]\nport = {broker.port}\n[storage]\nstate_dir = "{tmp_path / "state"}"\n'
+                "[observability]\nport = 0\n"
                 f'[[sensors]]\nid = "radar"\ntype = "ld2450"\nport = "{port}"\n'
                 "[floor]\nwidth_m = 6.0\ndepth_m = 6.0\n[floor.placements.radar]\nx_m = 3.0\ny_m = 0.0\n"
             )
@@ -71,7 +73,7 @@ def test_a_healthy_kiosk_passes_every_check(tmp_path: Path, grace_photo: Path) -
     finally:
         radar.stop()
     assert done.returncode == 0, done.stdout + done.stderr
-    assert [line.split()[0] for line in done.stdout.splitlines()] == ["PASS"] * 5, done.stdout
+    assert [line.split()[0] for line in done.stdout.splitlines()] == ["PASS"] * 6, done.stdout
 
 
 def test_doctor_on_a_running_kiosk_does_not_knock_it_off_the_broker(tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ def test_a_host_named_like_this_machine_is_a_network_host_for_config_check(
         "configure [mqtt.tls] (or allow_plaintext = true on a lab network)\n"
     )
     path.write_text('[branch]\nid = "0427"\n[mqtt]\nhost = "127.evil.example"\n' + TLS)
-    assert main(["config", "check", str(path)]) == 0
+    assert main(["config", "check", "--file-only", str(path)]) == 0  # TLS files of another machine
 
 
 @pytest.mark.parametrize(
