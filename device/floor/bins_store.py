@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from common.private_files import keep_private, make_private_dir
 from device.floor.coverage import StoredAround
 from device.floor.records import FloorBin, Grid
 
@@ -42,7 +43,7 @@ _COLUMNS = (
 
 class FloorBinStore:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(path.parent)
         self.path = path
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=5.0)
         self._lock = threading.Lock()
@@ -50,6 +51,7 @@ class FloorBinStore:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(_SCHEMA)
+        keep_private(path)
 
     def close(self) -> None:
         with self._lock:

@@ -10,6 +10,8 @@ import pwd
 import time
 from pathlib import Path
 
+from common.private_files import OWNER_ONLY_DIR
+
 # Bytes written per call while a file is overwritten with zeros before it is removed.
 _ZEROS = bytes(1 << 20)
 # Files set aside by `branchdoor state restore` / `start-empty` end in this, then a UTC time.
@@ -18,12 +20,6 @@ ASIDE_MARK = ".aside-"
 
 class StateError(Exception):
     """The state cannot be used as it is: one line, naming the path and the way forward."""
-
-
-# The state directory and the database hold customers: owner only, whatever the umask of whoever makes
-# them (systemd's UMask=0077 for the daemon, but a root shell's 022 for `sudo branchdoor enroll`).
-STATE_DIR_MODE = 0o700
-PRIVATE_FILE_MODE = 0o600
 
 
 def prepare_state_dir(folder: Path) -> None:
@@ -38,7 +34,7 @@ def prepare_state_dir(folder: Path) -> None:
     except OSError as exc:
         raise StateError(f"state directory {folder}: cannot create it: {exc.strerror}") from None
     if not existed:
-        folder.chmod(STATE_DIR_MODE)  # mkdir's mode is filtered through the umask; this is not
+        folder.chmod(OWNER_ONLY_DIR)  # mkdir's mode is filtered through the umask; this is not
     if not os.access(folder, os.R_OK | os.W_OK | os.X_OK):
         raise _not_ours(folder)
 
@@ -61,19 +57,6 @@ def state_dir_problem(folder: Path) -> str | None:
             f"(systemd's StateDirectory= does), or point [storage] state_dir elsewhere"
         )
     return None
-
-
-def keep_private(database: Path) -> None:
-    """The database and its -wal and -shm: owner only (SQLite makes them 0644 less the umask; it gives
-    -wal and -shm files it makes later the database's own mode)."""
-    for path in (database, *(database.with_name(database.name + end) for end in ("-wal", "-shm"))):
-        try:
-            if path.stat().st_mode & 0o077:
-                path.chmod(PRIVATE_FILE_MODE)
-        except FileNotFoundError:
-            continue
-        except PermissionError:  # another user's file (root's, under sudo): its folder is 0700 still
-            continue
 
 
 def _a_file(folder: Path) -> StateError:

@@ -17,11 +17,12 @@ from pathlib import Path
 import numpy as np
 import sqlite_utils
 
+from common.private_files import keep_private
 from device.domain import AuditRecord, Consent, Profile
 from device.state.backups import BackupError, Backups
 from device.state.check import require_usable
 from device.state.checkins import Checkins
-from device.state.files import keep_private, prepare_state_dir
+from device.state.files import prepare_state_dir
 from device.state.outbox import Outbox
 from device.state.part import SharedConnection, add_missing_columns
 from device.state.roster import Roster

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
+import subprocess
+import sys
 from contextlib import closing
 from pathlib import Path
 
@@ -12,6 +15,7 @@ import pytest
 from device.floor.bins_store import FloorBinStore
 from device.floor.model import FloorModel
 from device.floor.records import FloorBin
+from tests.conftest import REPO
 from tests.device.floor.plan import BRANCH, T0
 from tests.device.floor.test_footfall import MORNING
 from tests.device.floor.walkers import frames
@@ -154,3 +158,27 @@ def test_a_save_a_full_disk_refuses_says_so_and_succeeds_once_there_is_room(tmp_
             assert store.save(big) == 10
         finally:
             store.close()
+
+
+BINS_UNDER_UMASK_022 = """
+import json, os, stat, sys
+from pathlib import Path
+os.umask(0o022)
+from device.floor.bins_store import FloorBinStore
+state = Path(sys.argv[1])
+FloorBinStore(state / "branchdoor.db").close()
+print(json.dumps({str(p): stat.S_IMODE(p.stat().st_mode) for p in [state, *state.rglob("*")]}))
+"""
+
+
+@pytest.mark.subprocess  # the umask is the whole process's
+def test_the_floor_store_made_first_under_umask_022_is_owner_only(tmp_path: Path) -> None:
+    """`sudo branchdoor heatmap` on a new kiosk makes the database before anything else does."""
+    state = tmp_path / "state"
+    done = subprocess.run(
+        [sys.executable, "-c", BINS_UNDER_UMASK_022, str(state)], cwd=REPO, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    modes = json.loads(done.stdout)
+    assert modes.pop(str(state)) == 0o700
+    assert modes and all(mode == 0o600 for mode in modes.values()), modes
