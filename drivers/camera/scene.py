@@ -138,6 +138,7 @@ class SceneRenderer:
 
 class SceneCamera:
     waiting_for_source = False  # a script is always there
+    problem: str | None = None  # one that cannot be read fails at open instead
 
     def __init__(
         self,
