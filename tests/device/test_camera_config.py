@@ -117,5 +117,5 @@ def test_the_readme_scene_script_renders_and_the_shipped_config_runs_it(
     assert (code, err) == (0, ""), err
     camera = load_config(path).camera
     assert isinstance(camera, SceneCameraConfig)
-    played = list(open_camera(camera.model_copy(update={"realtime": False})).frames(threading.Event()))
-    assert len(played) == 135
+    frames = open_camera(camera.model_copy(update={"realtime": False})).frames(threading.Event())
+    assert next(frames).image.shape == (480, 640, 3)
