@@ -55,6 +55,7 @@ class TimedScene:
     """The scene camera, with the CPU it spends rendering counted apart from the pipeline's."""
 
     waiting_for_source = False
+    problem = None
 
     def __init__(self, doorset: DoorSet) -> None:
         config = SceneCameraConfig(script=Path("bench.toml"), realtime=True)

@@ -90,6 +90,11 @@ class Pipeline:
         return self._camera.waiting_for_source or self._capture_done.is_set()
 
     @property
+    def camera_problem(self) -> str | None:
+        """Why the camera gives no frames, as its driver tells it (a missing file, a missing device)."""
+        return self._camera.problem
+
+    @property
     def recognizer(self) -> Recognizer:
         return self._recognizer
 

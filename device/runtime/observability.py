@@ -78,7 +78,8 @@ def health(parts: Parts, now: float | None = None) -> dict[str, Any]:
     problems: list[str] = []
     last_frame = parts.pipeline.stats.last_frame_at
     if last_frame is None or now - last_frame > FRAMES_STALE_S:
-        problems.append("camera: no frames")
+        why = parts.pipeline.camera_problem
+        problems.append(f"camera: no frames ({why})" if why else "camera: no frames")
     if now - parts.pipeline.worker_heartbeat > WORKER_STALE_S:
         problems.append("recognition: worker stuck")
     if not parts.link.connected:

@@ -46,3 +46,9 @@ class Camera(Protocol):
     def waiting_for_source(self) -> bool:
         """True while the driver waits to reconnect a lost source: silence then is not a stuck read."""
         ...
+
+    @property
+    def problem(self) -> str | None:
+        """Why no frames come right now, in a field engineer's words ("no such file: PATH"), for
+        health; None while frames come or when the driver cannot tell."""
+        ...

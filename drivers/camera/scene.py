@@ -72,7 +72,7 @@ class SceneScript(Section):
 
 class SceneCameraConfig(Section):
     type: Literal["scene"] = "scene"
-    script: Path = Field(description="TOML scene script (see drivers/camera/scene.py).")
+    script: Path = Field(description='TOML scene script (its format: README, "The scene camera\'s script").')
     realtime: bool = Field(True, description="Pace frames at the script's fps, as a live camera would.")
     loop: bool = Field(False, description="Start over when the script ends instead of ending the stream.")
 
@@ -138,6 +138,7 @@ class SceneRenderer:
 
 class SceneCamera:
     waiting_for_source = False  # a script is always there
+    problem: str | None = None  # one that cannot be read fails at open instead
 
     def __init__(
         self,

@@ -69,8 +69,9 @@ def test_every_problem_is_reported_at_once() -> None:
 def test_camera_type_selects_the_driver_model() -> None:
     config = parse_config(MINIMAL + '[camera]\ntype = "scene"\nscript = "door.toml"\n', Path("k.toml"))
     assert isinstance(config.camera, SceneCameraConfig)
-    [problem] = problems(MINIMAL + '[camera]\ntype = "scene"\nscript = "d.toml"\nwidth = 640\n')
-    assert "camera.width: unknown key" in problem
+    # A key of the opencv camera is ignored (tests/device/test_camera_config.py); one of no camera is not.
+    [problem] = problems(MINIMAL + '[camera]\ntype = "scene"\nscript = "d.toml"\nwidth = 640\nzoom = 2\n')
+    assert "camera.zoom: unknown key" in problem
     assert "expected one of: type, script, realtime, loop" in problem
 
 

@@ -31,6 +31,7 @@ pytestmark = pytest.mark.slow
 
 class SteadyCamera:
     waiting_for_source = False
+    problem = None
 
     def describe(self) -> str:
         return "steady"
