@@ -53,6 +53,7 @@ def _run(args: argparse.Namespace) -> int:
     from device.runtime.preflight import branch_problem
     from device.state.files import StateError
     from device.state.sealing import TemplateKeyError
+    from drivers.camera.scene import SceneScriptError
 
     config = load(args)
     placeholder = branch_problem(config)
@@ -65,6 +66,6 @@ def _run(args: argparse.Namespace) -> int:
     try:
         with InstanceLock(config.storage.state_dir, "branchdoor run"):
             return run(config, stop)
-    except (CredentialError, TemplateKeyError, AlreadyRunning, StateError) as exc:
+    except (CredentialError, TemplateKeyError, AlreadyRunning, StateError, SceneScriptError) as exc:
         print(f"branchdoor: refusing to start: {exc}", file=sys.stderr)
         return 1

@@ -66,9 +66,9 @@ def run(config: Config, stop: threading.Event) -> int:
     topics = Topics(config.mqtt.topic_prefix, config.branch.id, config.branch.device_id)
     # A missing, unsafe or wrong template key refuses the start here, before anything else opens; so
     # does a damaged, emptied or vanished database (a StateError, device/state/check.py).
+    camera = open_camera(config.camera)  # a scene script that cannot be played refuses the start first
     store = Store(config.storage.database, load_cipher(config.privacy))
     backups = BackupSchedule(store.backups, config.storage.backup_interval_s, config.storage.backup_copies)
-    camera = open_camera(config.camera)
     link = MqttLink(config.mqtt, topics, client_id=mqtt_client_id(config), faults=faults)
     rec = config.recognition
     rule = f"open-set: tolerance {rec.tolerance}, margin {rec.margin}, {rec.min_votes} votes"

@@ -27,6 +27,7 @@ from device.state.files import StateError, refusal, state_dir_problem
 from device.state.sealing import TemplateKeyError
 from device.state.templates import sealed_with
 from drivers.camera.opencv_source import OpenCVCameraConfig
+from drivers.camera.scene import SceneCameraConfig, SceneRenderer, SceneScript, SceneScriptError
 from sync.credentials import read_device_secret
 
 Key = tuple[str, ...]
@@ -127,9 +128,14 @@ def camera_problem(config: Config, _environ: Mapping[str, str] = os.environ) -> 
         path, key = Path(str(camera.source)), ("camera", "source")
     else:
         path, key = camera.script, ("camera", "script")
-    if path.is_file():
-        return None
-    return Problem(key, f"{path}: {'not a file' if path.exists() else 'no such file'}")
+    if not path.is_file():
+        return Problem(key, f"{path}: {'not a file' if path.exists() else 'no such file'}")
+    if isinstance(camera, SceneCameraConfig):
+        try:  # its photos too: what opening the camera at start reads
+            SceneRenderer(SceneScript.from_toml(path))
+        except SceneScriptError as exc:
+            return Problem(key, str(exc))
+    return None
 
 
 def is_video_file(source: str | int) -> bool:

@@ -16,7 +16,7 @@ from typing import Literal
 
 import cv2
 import numpy as np
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from common.sections import Section
 from drivers.camera.base import Frame, Image
@@ -61,13 +61,33 @@ class SceneScript(Section):
 
     @classmethod
     def from_toml(cls, path: Path) -> SceneScript:
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
+        """The script at `path`; a `SceneScriptError` (one line) when it cannot be one."""
+        try:
+            with path.open("rb") as handle:
+                data = tomllib.load(handle)
+        except OSError as exc:
+            raise SceneScriptError(f"scene script {path}: {_os_reason(exc)}") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise SceneScriptError(f"scene script {path}: not valid TOML ({exc})") from None
         base = path.parent
         for actor in data.get("actors", []):
-            if "photo" in actor and not Path(actor["photo"]).is_absolute():
-                actor["photo"] = str(base / actor["photo"])
-        return cls.model_validate(data)
+            if isinstance(actor, dict) and "photo" in actor and not Path(str(actor["photo"])).is_absolute():
+                actor["photo"] = str(base / str(actor["photo"]))
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first["loc"]) or "(top level)"
+            more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+            raise SceneScriptError(f"scene script {path}: {where}: {first['msg']}{more}") from None
+
+
+class SceneScriptError(ValueError):
+    """A scene script that cannot be played: one line naming the file and what is wrong."""
+
+
+def _os_reason(exc: OSError) -> str:
+    return "no such file" if isinstance(exc, FileNotFoundError) else (exc.strerror or str(exc))
 
 
 class SceneCameraConfig(Section):
@@ -78,9 +98,11 @@ class SceneCameraConfig(Section):
 
 
 def _load_photo(actor: Actor) -> Image:
+    if not actor.photo.is_file():  # asked first: OpenCV would print its own warning on the way
+        raise SceneScriptError(f"scene photo {actor.photo}: no such file")
     image = cv2.imread(str(actor.photo), cv2.IMREAD_COLOR)
     if image is None:
-        raise FileNotFoundError(f"scene photo cannot be read: {actor.photo}")
+        raise SceneScriptError(f"scene photo {actor.photo}: not an image OpenCV can read")
     if actor.crop is not None:
         left, top, right, bottom = actor.crop
         image = image[top:bottom, left:right]

@@ -246,6 +246,18 @@ def test_a_scene_script_that_is_not_there(tmp_path: Path) -> None:
     refused(config, f"{config}:9: camera.script: {script}: no such file")
 
 
+def test_a_scene_script_whose_photo_is_not_there_is_refused_by_check_and_by_run(tmp_path: Path) -> None:
+    script = tmp_path / "scene.toml"
+    photo = tmp_path / "faces" / "grace.jpg"
+    script.write_text('duration_s = 3\n[[actors]]\nphoto = "faces/grace.jpg"\nenter_s = 0\nleave_s = 2\n')
+    config = kiosk(tmp_path, f'[camera]\ntype = "scene"\nscript = "{script}"\n')
+    why = f"scene photo {photo}: no such file"
+    refused(config, f"{config}:9: camera.script: {why}")
+    run = branchdoor("run", "--config", str(config))
+    assert (run.returncode, run.stderr) == (1, f"branchdoor: refusing to start: {why}\n")
+    assert not (tmp_path / "state" / "branchdoor.db").exists(), "run made its database before the camera"
+
+
 def test_a_camera_device_that_is_not_there_is_left_to_doctor(tmp_path: Path) -> None:
     """Unplugged at boot, a camera is waited for: the kiosk starts, its sensors and sync go on."""
     config = kiosk(tmp_path, '[camera]\ntype = "opencv"\nsource = "/dev/video-unplugged"\n')

@@ -11,7 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from drivers.camera import open_camera
-from drivers.camera.scene import Actor, SceneCameraConfig, SceneRenderer, SceneScript
+from drivers.camera.scene import Actor, SceneCameraConfig, SceneRenderer, SceneScript, SceneScriptError
 
 
 def write_script(tmp_path: Path, photo: Path, **extra: object) -> Path:
@@ -78,9 +78,25 @@ def test_relative_photo_paths_resolve_beside_the_script(grace_photo: Path, tmp_p
     assert SceneScript.from_toml(script).actors[0].photo == tmp_path / "faces" / "p.jpg"
 
 
-def test_a_missing_photo_fails_at_open(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="scene photo cannot be read"):
+def test_a_missing_photo_fails_at_open_in_one_line(tmp_path: Path) -> None:
+    with pytest.raises(SceneScriptError, match=r"scene photo .*nope.jpg: no such file$"):
         open_camera(SceneCameraConfig(script=write_script(tmp_path, tmp_path / "nope.jpg")))
+
+
+def test_a_script_that_cannot_be_played_is_one_line_naming_it(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.toml"
+    with pytest.raises(SceneScriptError) as refused:
+        SceneScript.from_toml(missing)
+    assert str(refused.value) == f"scene script {missing}: no such file"
+    broken = tmp_path / "broken.toml"
+    broken.write_text("fps = 15\nduration_s = = 3\n")
+    with pytest.raises(SceneScriptError, match=r"broken.toml: not valid TOML \(.*line 2"):
+        SceneScript.from_toml(broken)
+    wrong = tmp_path / "wrong.toml"
+    wrong.write_text("duration_s = -1\n")
+    with pytest.raises(SceneScriptError) as refused:
+        SceneScript.from_toml(wrong)
+    assert str(refused.value) == f"scene script {wrong}: duration_s: Input should be greater than 0"
 
 
 def test_an_actor_must_leave_after_entering(grace_photo: Path) -> None:
