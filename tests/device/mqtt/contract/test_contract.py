@@ -86,4 +86,5 @@ class _Pipeline:
 
     worker_heartbeat = time.monotonic()
     dropped_frames = 0
+    camera_problem = None
     gallery: tuple[()] = ()
