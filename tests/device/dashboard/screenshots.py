@@ -82,9 +82,9 @@ def photograph(
     return path
 
 
-def make_pictures(out: Path) -> list[Path]:
+def make_pictures(out: Path, langs: tuple[str, ...] = tuple(PICTURES)) -> list[Path]:
     with teller_broker() as broker, dashboard_for(broker) as dashboard, chromium() as browser:
-        return [photograph(browser, broker, dashboard, lang, out) for lang in PICTURES]
+        return [photograph(browser, broker, dashboard, lang, out) for lang in langs]
 
 
 def has_cjk_font() -> bool:

@@ -25,7 +25,7 @@ def test_the_committed_pictures_are_small_pngs_the_readme_shows() -> None:
 @pytest.mark.subprocess
 @pytest.mark.slow
 def test_the_pictures_can_be_made_again(tmp_path: Path) -> None:
-    made = make_pictures(tmp_path)
-    assert sorted(path.name for path in made) == sorted(name for _, name in PICTURES.values())
-    for path in made:
-        assert path.read_bytes().startswith(PNG) and 10_000 < path.stat().st_size < MAX_BYTES, path
+    # One language is enough to know the script works (the two differ only in `?lang=`), at half the time.
+    made = make_pictures(tmp_path, langs=("zh-Hans",))
+    assert [path.name for path in made] == [PICTURES["zh-Hans"][1]]
+    assert made[0].read_bytes().startswith(PNG) and 10_000 < made[0].stat().st_size < MAX_BYTES
