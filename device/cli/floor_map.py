@@ -13,7 +13,7 @@ from device.floor.config import FloorConfig
 
 def draw_heatmap(config: Config, floor: FloorConfig, start: float, end: float, out: Path, now: float) -> int:
     """Exit status: 0 drawn, 1 nothing to draw (and why), 2 a period that is not one."""
-    from device.floor.bins_store import FloorBinStore
+    from device.floor.bins_store import read_period
     from device.floor.coverage import partial_notes, whole_bins, why_empty
     from device.floor.render import MapCaption, period_label, render_heatmap
     from device.floor.totals import FloorTotals
@@ -22,12 +22,7 @@ def draw_heatmap(config: Config, floor: FloorConfig, start: float, end: float, o
         print("--until must come after --since", file=sys.stderr)
         return 2
     since, until = whole_bins(start, end, floor.bin_s)
-    store = FloorBinStore(config.storage.database)
-    try:
-        bins = store.bins(since, until)
-        around = store.around(since, until)
-    finally:
-        store.close()
+    bins, around = read_period(config.storage.database, since, until)
     label = period_label(datetime.fromtimestamp(since), datetime.fromtimestamp(until))
     try:
         totals = FloorTotals.of(bins, floor.grid_shape)

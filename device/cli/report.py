@@ -49,19 +49,14 @@ def _floor_png(
     config: Config, since: float, until: float, now: datetime
 ) -> tuple[bytes | None, list[FloorBin], str]:
     """The period's heat map, its bins, and what is missing from it (why there is none, or "")."""
-    from device.floor.bins_store import FloorBinStore
+    from device.floor.bins_store import read_period
     from device.floor.coverage import why_empty
     from device.floor.render import MapCaption, render_heatmap
     from device.floor.totals import FloorTotals
 
     if config.floor is None:
         return None, [], "No floor sensors are configured at this branch."
-    store = FloorBinStore(config.storage.database)
-    try:
-        bins = store.bins(since, until)
-        around = store.around(since, until)
-    finally:
-        store.close()
+    bins, around = read_period(config.storage.database, since, until)
     try:
         totals = FloorTotals.of(bins, config.floor.grid_shape)
     except ValueError as exc:
@@ -77,15 +72,11 @@ def _floor_png(
 
 def _records_from(config: Config, first_visit_at: float | None) -> date | None:
     """The first day the kiosk holds anything for: a visit, or a floor bin."""
-    from device.floor.bins_store import FloorBinStore
+    from device.floor.bins_store import read_period
 
     starts = [first_visit_at]
     if config.floor is not None:
-        store = FloorBinStore(config.storage.database)
-        try:
-            starts.append(store.around(0.0, 0.0).first_start)
-        finally:
-            store.close()
+        starts.append(read_period(config.storage.database, 0.0, 0.0)[1].first_start)
     known = [start for start in starts if start is not None]
     return datetime.fromtimestamp(min(known)).date() if known else None
 

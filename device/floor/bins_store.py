@@ -154,6 +154,15 @@ class FloorBinStore:
         return total
 
 
+def read_period(database: Path, since: float, until: float) -> tuple[list[FloorBin], StoredAround]:
+    """A period's finished bins and what is stored around it (for saying why some are missing)."""
+    store = FloorBinStore(database)
+    try:
+        return store.bins(since, until), store.around(since, until)
+    finally:
+        store.close()
+
+
 def _row(floor_bin: FloorBin) -> list[Any]:
     lines = {
         name: {"in": floor_bin.line_in[name], "out": floor_bin.line_out[name]} for name in floor_bin.line_in
