@@ -96,6 +96,10 @@ def _issue(args: argparse.Namespace) -> int:
     if args.qr is not None and not args.qr.parent.is_dir():  # known before a token is issued for nothing
         print(f"branchdoor: --qr {args.qr}: no such directory {args.qr.parent}", file=sys.stderr)
         return 1
+    if args.qr is not None and os.path.lexists(args.qr):  # another's file or a link: never write through it
+        taken = f"branchdoor: --qr {args.qr}: already exists; delete it first or name a new file"
+        print(taken, file=sys.stderr)
+        return 1
     profile, consent = customer_from(args)
     store = Store(config.storage.database)
     try:
@@ -123,8 +127,10 @@ def write_qr(token: str, path: Path) -> str:
     import segno
 
     code = segno.make(token, error="m")  # 15 % of a worn or smudged card may be lost
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(descriptor, 0o600)  # a file that was already there keeps its mode otherwise
+    # A new file only, not through a link: one already there (another user's, in a shared print folder)
+    # would keep its owner and hand them the token.
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    os.fchmod(descriptor, 0o600)  # O_CREAT's mode is filtered through the umask
     with os.fdopen(descriptor, "wb") as out:
         # 4 modules of quiet zone, as ISO/IEC 18004 asks; 10 pixels a module keep edges sharp scaled to print.
         code.save(out, kind=QR_KINDS[path.suffix.lower()], scale=10, border=4)

@@ -47,8 +47,6 @@ def test_the_png_decodes_to_the_token_printed(tmp_path: Path, capsys: pytest.Cap
 
 def test_the_svg_is_segnos_encoding_of_the_token(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     card = tmp_path / "card.SVG"
-    card.write_text("an older card")
-    card.chmod(0o644)
     code, out, err = issue(kiosk_config(tmp_path), capsys, "--qr", str(card))
     assert code == 0, err
     expected = io.BytesIO()
@@ -74,3 +72,20 @@ def test_another_kind_of_file_is_refused_before_a_token_is_issued(
         assert store.customer_count() == 0, "a token was issued that nobody can print"
     finally:
         store.close()
+
+
+def test_a_file_or_link_already_there_is_never_written_through(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """In a shared print folder, another user's `card.png` would keep its owner and hand them the token."""
+    config = kiosk_config(tmp_path)
+    theirs = tmp_path / "card.png"
+    theirs.write_bytes(b"someone else's picture")
+    theirs.chmod(0o644)
+    link = tmp_path / "link.png"
+    link.symlink_to(tmp_path / "elsewhere.png")
+    for target in (theirs, link):
+        code, out, err = issue(config, capsys, "--qr", str(target))
+        assert (code, out) == (1, ""), err
+        assert f"--qr {target}: already exists; delete it first" in err
+    assert theirs.read_bytes() == b"someone else's picture" and not (tmp_path / "elsewhere.png").exists()
