@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import errno
 import logging
+import os
 import shutil
 import threading
 import time
@@ -34,10 +35,10 @@ from device.cli.args import Subcommands, command, load
 from device.config import Config
 from device.mqtt.credentials import read_password, tls_context
 from device.runtime.instance_lock import held
-from device.runtime.preflight import is_video_file
 from drivers.camera import open_camera
 from drivers.camera.opencv_source import OpenCVCameraConfig
-from drivers.serial.field import read_sensor
+from drivers.camera.recording import file_problem
+from drivers.serial.field import port_problem, read_sensor
 from drivers.serial.port import open_pyserial
 from drivers.serial.registry import AnySensorConfig
 from drivers.serial.scanner import ScannerConfig
@@ -65,12 +66,10 @@ def camera_name(config: Config) -> str:
 def check_camera(config: Config, timeout_s: float = 8.0) -> Check:
     name = camera_name(config)
     camera_config = config.camera
-    if (
-        isinstance(camera_config, OpenCVCameraConfig)
-        and is_video_file(camera_config.source)
-        and not Path(str(camera_config.source)).is_file()
-    ):
-        return Check(name, False, "no such file; check camera.source")
+    if isinstance(camera_config, OpenCVCameraConfig) and camera_config.video_file is not None:
+        problem = file_problem(camera_config.video_file)
+        if problem is not None:
+            return Check(name, False, f"{problem}; check camera.source")
     try:
         camera = open_camera(config.camera)
     except (OSError, ValueError) as exc:
@@ -99,8 +98,8 @@ def sensor_name(sensor: AnySensorConfig) -> str:
 
 def check_sensor(sensor: AnySensorConfig, timeout_s: float = 5.0) -> Check:
     name = sensor_name(sensor)
-    if not Path(sensor.port).exists():
-        return Check(name, False, f"no such device; {_find_serial_port()}")
+    if (problem := _port_problem(sensor.port)) is not None:
+        return Check(name, False, problem)
     readings = list(read_sensor(sensor, count=3, timeout_s=timeout_s))
     if not readings:
         return Check(
@@ -120,8 +119,8 @@ def scanner_name(scanner: ScannerConfig) -> str:
 def check_scanner(scanner: ScannerConfig) -> Check:
     """The port opens. Whether codes arrive takes a person at the kiosk: show it a token's QR code."""
     name = scanner_name(scanner)
-    if not Path(scanner.port).exists():
-        return Check(name, False, f"no such device; {_find_serial_port()}")
+    if (problem := _port_problem(scanner.port)) is not None:
+        return Check(name, False, problem)
     try:
         open_pyserial(scanner.port, scanner.baud).close()
     except (OSError, ValueError) as exc:  # pyserial's SerialException is an OSError
@@ -129,6 +128,13 @@ def check_scanner(scanner: ScannerConfig) -> Check:
             name, False, f"cannot be opened ({exc}); the branchdoor user must be in the dialout group"
         )
     return Check(name, True, "the port opens; scan a check-in token at the kiosk to see codes arrive")
+
+
+def _port_problem(port: str) -> str | None:
+    """Known at once, without waiting out a silent port: missing, not a serial port, no permission."""
+    if not os.path.lexists(port):
+        return f"no such device; {_find_serial_port()}"
+    return port_problem(port)
 
 
 def _find_serial_port() -> str:

@@ -15,7 +15,6 @@ import os
 import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 from common.secret_files import CredentialError, credential_source
 from device.config import PLACEHOLDER_BRANCH_ID, Config
@@ -27,6 +26,7 @@ from device.state.files import StateError, refusal, state_dir_problem
 from device.state.sealing import TemplateKeyError
 from device.state.templates import sealed_with
 from drivers.camera.opencv_source import OpenCVCameraConfig
+from drivers.camera.recording import file_problem
 from drivers.camera.scene import SceneCameraConfig, SceneRenderer, SceneScript, SceneScriptError
 from sync.credentials import read_device_secret
 
@@ -123,26 +123,20 @@ def camera_problem(config: Config, _environ: Mapping[str, str] = os.environ) -> 
     /dev/video* is left to `doctor`: the daemon starts without it and waits for it)."""
     camera = config.camera
     if isinstance(camera, OpenCVCameraConfig):
-        if not is_video_file(camera.source):
+        if camera.video_file is None:
             return None
-        path, key = Path(str(camera.source)), ("camera", "source")
+        path, key = camera.video_file, ("camera", "source")
     else:
         path, key = camera.script, ("camera", "script")
-    if not path.is_file():
-        return Problem(key, f"{path}: {'not a file' if path.exists() else 'no such file'}")
+    problem = file_problem(path)  # in the words the camera itself uses in the log and /healthz
+    if problem is not None:
+        return Problem(key, problem)
     if isinstance(camera, SceneCameraConfig):
         try:  # its photos too: what opening the camera at start reads
             SceneRenderer(SceneScript.from_toml(path))
         except SceneScriptError as exc:
             return Problem(key, str(exc))
     return None
-
-
-def is_video_file(source: str | int) -> bool:
-    """A camera `source` that names a file: not an index, a /dev/ node or a URL."""
-    if not isinstance(source, str):
-        return False
-    return not source.isdigit() and "://" not in source and not source.startswith("/dev/")
 
 
 # In the order `config check` reports them (each setting's line follows from its key).

@@ -69,10 +69,10 @@ class SceneScript(Section):
             raise SceneScriptError(f"scene script {path}: {_os_reason(exc)}") from None
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise SceneScriptError(f"scene script {path}: not valid TOML ({exc})") from None
-        base = path.parent
-        for actor in data.get("actors", []):
+        actors = data.get("actors")
+        for actor in actors if isinstance(actors, list) else []:  # anything else: the model says what
             if isinstance(actor, dict) and "photo" in actor and not Path(str(actor["photo"])).is_absolute():
-                actor["photo"] = str(base / str(actor["photo"]))
+                actor["photo"] = str(path.parent / str(actor["photo"]))
         try:
             return cls.model_validate(data)
         except ValidationError as exc:

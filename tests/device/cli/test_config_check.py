@@ -237,13 +237,13 @@ def test_a_systemd_credential_is_checked_at_its_source_outside_the_unit(tmp_path
 def test_a_video_file_that_is_not_there(tmp_path: Path) -> None:
     video = tmp_path / "door.mp4"
     config = kiosk(tmp_path, f'[camera]\ntype = "opencv"\nsource = "{video}"\n')
-    refused(config, f"{config}:9: camera.source: {video}: no such file")
+    refused(config, f"{config}:9: camera.source: no such file: {video}")
 
 
 def test_a_scene_script_that_is_not_there(tmp_path: Path) -> None:
     script = tmp_path / "scene.toml"
     config = kiosk(tmp_path, f'[camera]\ntype = "scene"\nscript = "{script}"\n')
-    refused(config, f"{config}:9: camera.script: {script}: no such file")
+    refused(config, f"{config}:9: camera.script: no such file: {script}")
 
 
 def test_a_scene_script_whose_photo_is_not_there_is_refused_by_check_and_by_run(tmp_path: Path) -> None:

@@ -166,6 +166,24 @@ def test_a_sensor_port_that_does_not_exist(tmp_path: Path, broker: MosquittoBrok
 
 
 @pytest.mark.subprocess
+def test_a_sensor_port_that_is_not_a_serial_port_fails_at_once_saying_so(
+    tmp_path: Path, broker: MosquittoBroker
+) -> None:
+    """A typo naming a log file, say: the answer is what is wrong with it, not advice about TX/RX wiring."""
+    port = tmp_path / "ttyUSB0"
+    port.write_text("")
+    sensor = (
+        f'[[sensors]]\nid = "radar"\ntype = "ld2450"\nport = "{port}"\n'
+        "[floor]\nwidth_m = 6.0\ndepth_m = 6.0\n[floor.placements.radar]\nx_m = 3.0\ny_m = 0.0\n"
+    )
+    done = doctor(tmp_path, broker, sensor)
+    assert done.returncode == 1
+    assert line_of(done, f"sensor radar (ld2450 on {port})") == (
+        f"FAIL  sensor radar (ld2450 on {port}): not a serial port (not a character device): {port}"
+    )
+
+
+@pytest.mark.subprocess
 def test_a_video_file_that_does_not_exist(tmp_path: Path, broker: MosquittoBroker) -> None:
     config = tmp_path / "branchdoor.toml"
     video = tmp_path / "door.mp4"
@@ -179,7 +197,7 @@ def test_a_video_file_that_does_not_exist(tmp_path: Path, broker: MosquittoBroke
         cwd=REPO, capture_output=True, text=True, timeout=180, start_new_session=True,
     )  # fmt: skip
     assert done.returncode == 1
-    assert done.stdout.splitlines()[0] == f"FAIL  camera {video}: no such file; check camera.source"
+    assert done.stdout.splitlines()[0] == f"FAIL  camera {video}: no such file: {video}; check camera.source"
 
 
 def test_a_check_that_fails_unforeseen_is_one_fail_line_naming_it_and_the_rest_still_run() -> None:

@@ -31,15 +31,6 @@ def test_a_check_that_fails_unforeseen_is_a_problem_naming_it(monkeypatch: pytes
     ]  # fmt: skip
 
 
-@pytest.mark.parametrize(
-    ("source", "is_file"),
-    [("/dev/video0", False), (0, False), ("0", False), ("rtsp://10.1.2.3/s", False), ("door.mp4", True),
-     ("/srv/door.mp4", True)],
-)  # fmt: skip
-def test_which_camera_sources_are_files(source: str | int, is_file: bool) -> None:
-    assert preflight.is_video_file(source) is is_file
-
-
 @pytest.mark.subprocess  # each look is made by a forked process of another user
 def test_a_state_directory_the_daemon_user_may_not_use_is_refused_in_run_s_words(tmp_path: Path) -> None:
     state = tmp_path / "state"

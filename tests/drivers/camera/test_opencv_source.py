@@ -186,3 +186,12 @@ def test_stop_interrupts_the_backoff(tmp_path: Path) -> None:
     started = time.monotonic()
     assert list(camera.frames(stop)) == []
     assert time.monotonic() - started < 5.0  # far from the 30 s an uninterrupted backoff would take
+
+
+@pytest.mark.parametrize(
+    ("source", "is_file"),
+    [("/dev/video0", False), (0, False), ("0", False), ("rtsp://10.1.2.3/s", False), ("door.mp4", True),
+     ("/srv/door.mp4", True)],
+)  # fmt: skip
+def test_which_camera_sources_are_files(source: str | int, is_file: bool) -> None:
+    assert (OpenCVCameraConfig(source=source).video_file is not None) is is_file

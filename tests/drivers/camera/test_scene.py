@@ -97,6 +97,10 @@ def test_a_script_that_cannot_be_played_is_one_line_naming_it(tmp_path: Path) ->
     with pytest.raises(SceneScriptError) as refused:
         SceneScript.from_toml(wrong)
     assert str(refused.value) == f"scene script {wrong}: duration_s: Input should be greater than 0"
+    wrong.write_text("duration_s = 3\nactors = 3\n")
+    with pytest.raises(SceneScriptError) as refused:
+        SceneScript.from_toml(wrong)
+    assert str(refused.value) == f"scene script {wrong}: actors: Input should be a valid list"
 
 
 def test_an_actor_must_leave_after_entering(grace_photo: Path) -> None:
