@@ -99,7 +99,7 @@ def header_lines(config: FloorConfig, totals: FloorTotals, caption: MapCaption) 
     else:
         lines.append(f"No door line in the floor plan, so nobody is counted in or out; {peak}")
     end = min(caption.until, caption.now) if caption.now else caption.until
-    elapsed = (end - caption.since).total_seconds()
+    elapsed = end.timestamp() - caption.since.timestamp()  # real seconds, as observed_s: a DST change counts
     if elapsed > 0 and totals.observed_s < 0.95 * elapsed:
         lines.append(
             f"The floor sensors reported for {duration_label(totals.observed_s)} of these "

@@ -10,7 +10,7 @@ import pwd
 import time
 from pathlib import Path
 
-from common.private_files import OWNER_ONLY_DIR
+from common.private_files import make_private_dir
 
 # Bytes written per call while a file is overwritten with zeros before it is removed.
 _ZEROS = bytes(1 << 20)
@@ -25,16 +25,13 @@ class StateError(Exception):
 def prepare_state_dir(folder: Path) -> None:
     """Create the state directory if needed (mode 0700); refuse, in one line, a path that cannot be one."""
     try:
-        existed = folder.is_dir()
-        folder.mkdir(parents=True, exist_ok=True)
+        make_private_dir(folder)
     except FileExistsError:
         raise _a_file(folder) from None
     except PermissionError:  # it, or a folder above it, is out of this user's reach
         raise _not_ours(folder) from None
     except OSError as exc:
         raise StateError(f"state directory {folder}: cannot create it: {exc.strerror}") from None
-    if not existed:
-        folder.chmod(OWNER_ONLY_DIR)  # mkdir's mode is filtered through the umask; this is not
     if not os.access(folder, os.R_OK | os.W_OK | os.X_OK):
         raise _not_ours(folder)
 

@@ -4,6 +4,7 @@ labelled colour bar, and names beside the floor where they hide no path. Rendere
 from __future__ import annotations
 
 import struct
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -155,6 +156,20 @@ def test_a_still_running_period_is_measured_up_to_now() -> None:
     hour = FloorTotals(np.zeros(FLOOR.grid_shape, dtype=np.float32), {}, {}, {}, 0, 3600.0, 4)
     words = [text.get_text() for text in texts(heatmap_figure(FLOOR, hour, running))]
     assert not any("sensors reported" in word for word in words)
+
+
+def test_a_night_the_clocks_go_forward_is_measured_in_real_hours(monkeypatch: pytest.MonkeyPatch) -> None:
+    """00:00-06:00 local on 29 March 2026 in London is 5 real hours: sensors up all along covered it all."""
+    monkeypatch.setenv("TZ", "Europe/London")
+    time.tzset()
+    try:
+        night = MapCaption("0427", datetime(2026, 3, 29, 0, 0), datetime(2026, 3, 29, 6, 0))
+        five_hours = FloorTotals(np.zeros(FLOOR.grid_shape, dtype=np.float32), {}, {}, {}, 0, 5 * 3600.0, 20)
+        words = [text.get_text() for text in texts(heatmap_figure(FLOOR, five_hours, night))]
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert not any("sensors reported" in word for word in words), words
 
 
 def test_a_plan_without_doors_says_nobody_is_counted() -> None:
