@@ -180,6 +180,7 @@ def _list(args: argparse.Namespace) -> int:
         )
         for r in records
     ]
+    rows = [tuple(_shown(cell) for cell in row) for row in rows]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
@@ -199,9 +200,15 @@ def _show(args: argparse.Namespace) -> int:
         print(f"nothing held about {args.customer}")
         return 1
     for label, value in _held(record):
-        print(f"{label:<17}{value}")
+        print(f"{label:<17}{_shown(value)}")
     print(NOT_SHOWN)
     return 0
+
+
+def _shown(text: str) -> str:
+    """Stored text as a terminal should show it. Profiles come from the central service: an escape
+    sequence in a name would otherwise rewrite the engineer's screen. Control characters become escapes."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 def _held(r: CustomerRecord) -> list[tuple[str, str]]:

@@ -129,6 +129,24 @@ def test_customers_show_says_what_is_held_and_never_a_template_or_token(
     assert token not in out and token[4:] not in out
 
 
+def test_control_characters_in_a_stored_name_are_shown_as_escapes_never_sent_to_the_terminal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Profiles come from the central service: an OSC sequence in a name could rewrite a terminal."""
+    config = kiosk_config(tmp_path)
+    store = Store(tmp_path / "state" / "branchdoor.db", read_key(key_file(tmp_path)))
+    try:
+        store.issue_token(Profile("CUST-9", "Ada\x1b]0;owned\x07", "en", ("a\x1b[2Jb",)), Consent("n-1"))
+    finally:
+        store.close()
+    for words in (("list",), ("show", "CUST-9")):
+        code, out, err = run(capsys, "customers", *words, "--config", str(config))
+        assert code == 0, err
+        assert "\x1b" not in out and "\x07" not in out
+        assert "Ada\\x1b]0;owned\\x07" in out
+    assert "a\\x1b[2Jb" in out
+
+
 def test_a_forgotten_customer_is_shown_as_nothing_held(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
