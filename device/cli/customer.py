@@ -180,9 +180,9 @@ def _list(args: argparse.Namespace) -> int:
         )
         for r in records
     ]
-    rows = [tuple(_shown(cell) for cell in row) for row in rows]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
+    shown = [[_shown(cell) for cell in row] for row in rows]
+    widths = [max(len(row[i]) for row in shown) for i in range(len(shown[0]))]
+    for row in shown:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
     print(f"{len(records)} customer(s). {NOT_SHOWN}")
     return 0
