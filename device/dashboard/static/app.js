@@ -10,7 +10,10 @@ import { pickLanguage, translator } from "./strings.js";
 // outlives its cue, and never goes before it either, whichever of the two arrives first.
 const CUE_SCHEMAS = ["branchdoor/cue/2", "branchdoor/cue/1"]; // 1: a kiosk not yet upgraded
 const UNDO_MS = 5000; // "Not this customer" waits this long for an Undo before it is sent
-const FRESH_MS = 20_000; // a new card is marked new this long
+// A new card is marked new this long. A replayed cue is new only if its customer arrived less than this
+// ago: a replay (every sign-in, reload or reconnect says hello) repeats the cues still waiting, which
+// the teller has likely seen already, on this screen before a reload or on another.
+const FRESH_MS = 20_000;
 const cards = new Map(); // cue_id -> {cue, element, timer, undo: {timer, deadline} | null}
 const kiosks = new Map(); // device id -> {online, since}
 let settings = null;
@@ -96,7 +99,8 @@ function usable(cue) {
   return typeof cue.cue_id === "string" && Number.isFinite(arrivedMs(cue)) && Number.isFinite(msLeft(cue));
 }
 
-function addCue(cue) {
+// `replayed`: sent to this screen alone, after its hello (or retained), not as the customer arrived.
+function addCue(cue, replayed) {
   if (!usable(cue)) {
     console.warn("ignored a cue without an id or readable times");
     return;
@@ -115,9 +119,14 @@ function addCue(cue) {
   const element = renderCard(cue, t, language, actions);
   cards.set(cue.cue_id, { cue, element, timer: expireAt(cue), undo: null });
   place(element, cue);
-  element.classList.add("fresh");
-  setTimeout(() => element.classList.remove("fresh"), FRESH_MS);
-  chime.play();
+  // A live cue is news however late it comes (a check-in the kiosk sent late was never shown). A
+  // replayed one only if the customer arrived within the window: one that came while the page was
+  // reloading was never seen; the ones waiting for minutes were, and a burst of them is no arrival.
+  if (!replayed || Date.now() - arrivedMs(cue) < FRESH_MS) {
+    element.classList.add("fresh");
+    setTimeout(() => element.classList.remove("fresh"), FRESH_MS);
+    chime.play();
+  }
   tick();
 }
 
@@ -186,7 +195,7 @@ function onBrokerLost() {
   setStatus("offline", t("brokerLost"));
 }
 
-function onMessage(topic, payload) {
+function onMessage(topic, payload, packet) {
   let body;
   try {
     body = payload.toString();
@@ -199,8 +208,9 @@ function onMessage(topic, payload) {
     console.warn("ignored a malformed message on", topic);
     return;
   }
+  const replayed = packet.retain || topic === `${base()}/screen/${screenId}/cues`;
   if (topic === `${base()}/floor`) queue.update(body);
-  else if (CUE_SCHEMAS.includes(body.schema)) addCue(body);
+  else if (CUE_SCHEMAS.includes(body.schema)) addCue(body, replayed);
   else if (body.schema === "branchdoor/cue-withdrawal/1") removeCue(body.cue_id);
 }
 

@@ -1,0 +1,72 @@
+"""What a teller's screen must not get wrong when it signs in, reloads or is taken over by another tab: the
+cues still waiting come again (a replay) and are not new arrivals, a kiosk offline since long before
+says so without the time of the sign-in, and a "Not this customer" still inside its undo is not lost."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from device.cues.cue import Cue
+from device.dashboard.server import DashboardServer
+from device.demo.broker import MosquittoBroker
+from device.domain import CheckIn, Profile
+from tests.browser import chromium
+from tests.device.cues.rig import GRACE, Kiosk, kiosk
+from tests.device.dashboard.screen import (
+    ADA,
+    BRANCH,
+    COUNT_TONES,
+    CUES,
+    LIN,
+    WAIT_MS,
+    kiosk_mqtt,
+    open_screen,
+    sign_in,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.subprocess]
+
+BO = Profile("CUST-4004", "Bo", "zh")
+EVE = Profile("CUST-5005", "Eve", "en")
+TITLE = "branchdoor · teller screen"
+
+
+def replay(k: Kiosk, profile: Profile, seconds_ago: float) -> None:
+    """A cue replayed to counter-1 as the kiosk does after its hello, for a customer who arrived while
+    the page was reloading: the test sends it, so its age on arrival does not hang on the sign-in's speed."""
+    checkin = CheckIn(str(uuid.uuid4()), profile.customer_ref, BRANCH, "door-1", time.time() - seconds_ago,
+                      "high", profile)  # fmt: skip
+    cue = Cue.for_checkin(checkin, checkin.at, 600)
+    k.link.publish_json(k.topics.screen("counter-1", "cues"), cue.to_json(), 1, 60)
+
+
+def test_cues_replayed_at_sign_in_are_not_new_arrivals_and_a_burst_chimes_once(
+    tmp_path: Path, ws_broker: MosquittoBroker, dashboard: DashboardServer
+) -> None:
+    mqtt = kiosk_mqtt(tmp_path, ws_broker.port)
+    with kiosk(tmp_path, mqtt, cues=CUES, expiry_s=600, branch=BRANCH) as k, chromium() as browser:
+        screen = browser.new_context()
+        screen.add_init_script(COUNT_TONES)
+        page = open_screen(screen, dashboard)
+        # Waiting before the teller signs in (or reloads): the kiosk replays them after the hello.
+        k.arrive(ADA, seconds_ago=120)
+        k.arrive(LIN, seconds_ago=60)
+        k.arrive(GRACE, seconds_ago=40)
+        sign_in(page)
+        page.wait_for_selector("#cards .card:nth-child(3)", timeout=WAIT_MS)
+        # Was: three chimes on top of each other, three cards marked New and "(3)" in the title.
+        assert page.evaluate("tones") == 0
+        assert page.locator(".card.fresh").count() == 0 and page.title() == TITLE
+
+        # Two customers who arrived as the page was reloading: never seen, so new; and one chime.
+        replay(k, BO, seconds_ago=2)
+        replay(k, EVE, seconds_ago=1)
+        page.wait_for_selector("#cards .card:nth-child(5)", timeout=WAIT_MS)
+        fresh = page.locator(".card.fresh h2").all_inner_texts()
+        assert sorted(fresh) == ["Please greet Bo", "Please greet Eve"]
+        assert page.title() == f"(2) {TITLE}"
+        assert page.evaluate("tones") == 2  # one chime: its two tones
