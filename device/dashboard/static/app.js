@@ -15,7 +15,7 @@ const UNDO_MS = 5000; // "Not this customer" waits this long for an Undo before 
 // the teller has likely seen already, on this screen before a reload or on another.
 const FRESH_MS = 20_000;
 const cards = new Map(); // cue_id -> {cue, element, timer, undo: {timer, deadline} | null}
-const kiosks = new Map(); // device id -> {online, since}
+const kiosks = new Map(); // device id -> {online, since: ms, or null when not known}
 let settings = null;
 let client = null;
 let brokerLost = false;
@@ -170,7 +170,10 @@ function showBanner() {
   banner.replaceChildren();
   const timeFormat = new Intl.DateTimeFormat(language, { timeStyle: "medium" });
   for (const [device, { online, since }] of kiosks) {
-    if (!online) banner.append(el("p", "", t("bannerKiosk", { device, time: timeFormat.format(since) })));
+    if (online) continue;
+    const text = since === null ? t("bannerKioskUntimed", { device })
+      : t("bannerKiosk", { device, time: timeFormat.format(since) });
+    banner.append(el("p", "", text));
   }
   if (brokerLost) banner.append(el("p", "", t("bannerBroker")));
   banner.hidden = banner.childElementCount === 0;
@@ -178,11 +181,13 @@ function showBanner() {
   document.getElementById("kiosks").textContent = states.join(" · ");
 }
 
-function onAvailability(device, body) {
+// `retained`: the broker's stored word, given at every sign-in: the kiosk changed state at some time
+// before, unknown here. Only a change seen as it happens has a time.
+function onAvailability(device, body, retained) {
   if (body !== "online" && body !== "offline") return;
   const online = body === "online";
   const before = kiosks.get(device);
-  if (!before || before.online !== online) kiosks.set(device, { online, since: Date.now() });
+  if (!before || before.online !== online) kiosks.set(device, { online, since: retained ? null : Date.now() });
   if (!online) for (const entry of cards.values()) if (entry.cue.device_id === device) setStale(entry, true);
   showBanner();
   if (online) sayHello(); // the kiosk listens now: it replays the cues still alive
@@ -200,7 +205,7 @@ function onMessage(topic, payload, packet) {
   try {
     body = payload.toString();
     if (topic.endsWith("/availability")) {
-      onAvailability(topic.split("/").at(-2), body);
+      onAvailability(topic.split("/").at(-2), body, packet.retain);
       return;
     }
     body = JSON.parse(body);

@@ -33,6 +33,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.subprocess]
 BO = Profile("CUST-4004", "Bo", "zh")
 EVE = Profile("CUST-5005", "Eve", "en")
 TITLE = "branchdoor · teller screen"
+# The banner for a kiosk offline since before the sign-in, and the word a time would come with.
+KIOSK_OFFLINE = {"en": ("Kiosk door-1 is offline:", "since"), "zh-Hans": ("门口终端 door-1 离线：", "自")}  # noqa: RUF001
 
 
 def replay(k: Kiosk, profile: Profile, seconds_ago: float) -> None:
@@ -70,3 +72,20 @@ def test_cues_replayed_at_sign_in_are_not_new_arrivals_and_a_burst_chimes_once(
         assert sorted(fresh) == ["Please greet Bo", "Please greet Eve"]
         assert page.title() == f"(2) {TITLE}"
         assert page.evaluate("tones") == 2  # one chime: its two tones
+
+
+def test_a_kiosk_offline_before_the_sign_in_is_said_offline_without_the_time_of_the_sign_in(
+    tmp_path: Path, ws_broker: MosquittoBroker, dashboard: DashboardServer
+) -> None:
+    mqtt = kiosk_mqtt(tmp_path, ws_broker.port)
+    with kiosk(tmp_path, mqtt, cues=CUES, branch=BRANCH):
+        pass  # stopped cleanly: its retained `offline` waits at the broker for every screen that signs in
+    with chromium() as browser:
+        for lang, (said, since) in KIOSK_OFFLINE.items():
+            page = open_screen(browser, dashboard, f"lang={lang}")
+            sign_in(page)
+            page.wait_for_selector("#offline", state="visible", timeout=WAIT_MS)
+            banner = page.inner_text("#offline")
+            # Was: "offline since" the moment the page signed in, however long the kiosk had been gone.
+            assert banner.startswith(said) and since not in banner, banner
+            page.close()  # one connection per account: the next page signs in alone
