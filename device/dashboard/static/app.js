@@ -42,12 +42,17 @@ function setStatus(state, text) {
   status.textContent = text;
 }
 
+function feedback(cue, verdict) {
+  const body = { schema: "branchdoor/cue-feedback/1", cue_id: cue.cue_id, visit_id: cue.visit_id,
+    screen_id: screenId, verdict, at: new Date().toISOString() };
+  return { topic: `${base()}/screen/${screenId}/feedback`, body };
+}
+
 function sendFeedback(cue, verdict) {
   const entry = cards.get(cue.cue_id);
   if (entry) entry.element.classList.add("sending");
-  const body = { schema: "branchdoor/cue-feedback/1", cue_id: cue.cue_id, visit_id: cue.visit_id,
-    screen_id: screenId, verdict, at: new Date().toISOString() };
-  if (client) client.publish(`${base()}/screen/${screenId}/feedback`, JSON.stringify(body), { qos: 1 });
+  const { topic, body } = feedback(cue, verdict);
+  if (client) client.publish(topic, JSON.stringify(body), { qos: 1 });
 }
 
 // "Not this customer" withdraws the card from every screen and counts against the recognition: a
@@ -229,9 +234,36 @@ function announce() {
   if (tabs && account) tabs.postMessage({ broker: settings.broker_ws_url, account });
 }
 
-function stepAside(event) {
+// Only feedback, on a screen's feedback topic of this branch: the broker's ACL decides the rest.
+function sendHandedOver(verdicts) {
+  for (const { topic, body } of verdicts) {
+    const screen = typeof topic === "string" && topic.match(/^(.+)\/screen\/[^/]+\/feedback$/);
+    if (!screen || screen[1] !== base() || !body || body.schema !== "branchdoor/cue-feedback/1") continue;
+    client.publish(topic, JSON.stringify(body), { qos: 1 });
+  }
+}
+
+// A message from another tab of this browser: it signed in (`account`), or it stepped aside for this
+// one and hands over its verdicts.
+function fromTab(event) {
   const other = event.data || {};
   if (!client || !account || other.account !== account || other.broker !== settings.broker_ws_url) return;
+  if (Array.isArray(other.verdicts)) sendHandedOver(other.verdicts);
+  else stepAside();
+}
+
+function stepAside() {
+  // The broker dropped this tab's connection when the other one took the account: a "Not this
+  // customer" still inside its undo cannot go from here. It is committed now, through the tab that
+  // took over, which holds the account's one connection.
+  const verdicts = [];
+  for (const entry of cards.values()) {
+    if (!entry.undo) continue;
+    clearTimeout(entry.undo.timer);
+    entry.undo = null;
+    verdicts.push(feedback(entry.cue, "not_this_customer"));
+  }
+  if (verdicts.length) tabs.postMessage({ broker: settings.broker_ws_url, account, verdicts });
   client.end(true);
   client = null;
   for (const cueId of [...cards.keys()]) removeCue(cueId); // no withdrawal would reach them now
@@ -296,7 +328,7 @@ async function main() {
   settings = await (await fetch("config.json")).json();
   for (const id of ["screen", "zone", "username"]) document.getElementById(id).value = params.get(id) || "";
   document.getElementById("login").addEventListener("submit", connect);
-  if (tabs) tabs.onmessage = stepAside;
+  if (tabs) tabs.onmessage = fromTab;
   setInterval(tick, 500);
   tick();
 }

@@ -22,11 +22,13 @@ from tests.device.dashboard.screen import (
     COUNT_TONES,
     CUES,
     LIN,
+    SCREEN_QUERY,
     WAIT_MS,
     kiosk_mqtt,
     open_screen,
     sign_in,
 )
+from tests.waiting import eventually
 
 pytestmark = [pytest.mark.browser, pytest.mark.subprocess]
 
@@ -35,6 +37,14 @@ EVE = Profile("CUST-5005", "Eve", "en")
 TITLE = "branchdoor · teller screen"
 # The banner for a kiosk offline since before the sign-in, and the word a time would come with.
 KIOSK_OFFLINE = {"en": ("Kiosk door-1 is offline:", "since"), "zh-Hans": ("门口终端 door-1 离线：", "自")}  # noqa: RUF001
+# In the first tab only (a browser context's clock is its tabs'): timers of a second or more set once
+# `holdTimers` is on never run.
+HOLD_TIMERS = """
+window.holdTimers = false;
+const setTimer = window.setTimeout;
+window.setTimeout = (handler, delay, ...args) =>
+  window.holdTimers && delay >= 1000 ? 0 : setTimer(handler, delay, ...args);
+"""
 
 
 def replay(k: Kiosk, profile: Profile, seconds_ago: float) -> None:
@@ -89,3 +99,33 @@ def test_a_kiosk_offline_before_the_sign_in_is_said_offline_without_the_time_of_
             # Was: "offline since" the moment the page signed in, however long the kiosk had been gone.
             assert banner.startswith(said) and since not in banner, banner
             page.close()  # one connection per account: the next page signs in alone
+
+
+def test_a_not_this_customer_inside_its_undo_is_sent_when_another_tab_takes_over(
+    tmp_path: Path, ws_broker: MosquittoBroker, dashboard: DashboardServer
+) -> None:
+    mqtt = kiosk_mqtt(tmp_path, ws_broker.port)
+    with kiosk(tmp_path, mqtt, cues=CUES, expiry_s=600, branch=BRANCH) as k, chromium() as browser:
+        tabs = browser.new_context()  # one browser profile: its tabs hear each other
+        first = tabs.new_page()
+        first.add_init_script(HOLD_TIMERS)
+        first.goto(f"{dashboard.url}?{SCREEN_QUERY}")
+        sign_in(first)
+        k.arrive(GRACE)
+        grace = first.locator(".card", has_text="Grace")
+        grace.wait_for(timeout=WAIT_MS)
+        # However long the second tab takes to sign in, the verdict is still inside its undo then.
+        first.evaluate("window.holdTimers = true")
+        grace.get_by_role("button", name="Not this customer").click()
+        assert "sent in" in grace.locator(".pending").inner_text()
+
+        second = open_screen(tabs, dashboard)
+        sign_in(second)
+        first.wait_for_selector("#status[data-state=replaced]", timeout=WAIT_MS)
+        # Was: the first tab dropped its cards and the verdict with them, unsent.
+        assert eventually(lambda: len(k.feedback_audits()) == 1)
+        [wrong] = k.feedback_audits()
+        assert str(wrong["detail"]).startswith("not_this_customer")
+        assert wrong["customer_ref"] == GRACE.customer_ref and wrong["screen"] == "counter-1"
+        second.wait_for_selector(".card >> text=Please greet Grace", state="detached", timeout=WAIT_MS)
+        assert k.board.stats.verdicts == {"not_this_customer": 1}
