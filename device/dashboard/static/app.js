@@ -10,9 +10,12 @@ import { pickLanguage, translator } from "./strings.js";
 // outlives its cue, and never goes before it either, whichever of the two arrives first.
 const CUE_SCHEMAS = ["branchdoor/cue/2", "branchdoor/cue/1"]; // 1: a kiosk not yet upgraded
 const UNDO_MS = 5000; // "Not this customer" waits this long for an Undo before it is sent
-const FRESH_MS = 20_000; // a new card is marked new this long
+// A new card is marked new this long. A replayed cue is new only if its customer arrived less than this
+// ago: a replay (every sign-in, reload or reconnect says hello) repeats the cues still waiting, which
+// the teller has likely seen already, on this screen before a reload or on another.
+const FRESH_MS = 20_000;
 const cards = new Map(); // cue_id -> {cue, element, timer, undo: {timer, deadline} | null}
-const kiosks = new Map(); // device id -> {online, since}
+const kiosks = new Map(); // device id -> {online, since: ms, or null when not known}
 let settings = null;
 let client = null;
 let brokerLost = false;
@@ -39,12 +42,17 @@ function setStatus(state, text) {
   status.textContent = text;
 }
 
+function feedback(cue, verdict) {
+  const body = { schema: "branchdoor/cue-feedback/1", cue_id: cue.cue_id, visit_id: cue.visit_id,
+    screen_id: screenId, verdict, at: new Date().toISOString() };
+  return { topic: `${base()}/screen/${screenId}/feedback`, body };
+}
+
 function sendFeedback(cue, verdict) {
   const entry = cards.get(cue.cue_id);
   if (entry) entry.element.classList.add("sending");
-  const body = { schema: "branchdoor/cue-feedback/1", cue_id: cue.cue_id, visit_id: cue.visit_id,
-    screen_id: screenId, verdict, at: new Date().toISOString() };
-  if (client) client.publish(`${base()}/screen/${screenId}/feedback`, JSON.stringify(body), { qos: 1 });
+  const { topic, body } = feedback(cue, verdict);
+  if (client) client.publish(topic, JSON.stringify(body), { qos: 1 });
 }
 
 // "Not this customer" withdraws the card from every screen and counts against the recognition: a
@@ -96,7 +104,8 @@ function usable(cue) {
   return typeof cue.cue_id === "string" && Number.isFinite(arrivedMs(cue)) && Number.isFinite(msLeft(cue));
 }
 
-function addCue(cue) {
+// `replayed`: sent to this screen alone, after its hello (or retained), not as the customer arrived.
+function addCue(cue, replayed) {
   if (!usable(cue)) {
     console.warn("ignored a cue without an id or readable times");
     return;
@@ -115,9 +124,14 @@ function addCue(cue) {
   const element = renderCard(cue, t, language, actions);
   cards.set(cue.cue_id, { cue, element, timer: expireAt(cue), undo: null });
   place(element, cue);
-  element.classList.add("fresh");
-  setTimeout(() => element.classList.remove("fresh"), FRESH_MS);
-  chime.play();
+  // A live cue is news however late it comes (a check-in the kiosk sent late was never shown). A
+  // replayed one only if the customer arrived within the window: one that came while the page was
+  // reloading was never seen; the ones waiting for minutes were, and a burst of them is no arrival.
+  if (!replayed || Date.now() - arrivedMs(cue) < FRESH_MS) {
+    element.classList.add("fresh");
+    setTimeout(() => element.classList.remove("fresh"), FRESH_MS);
+    chime.play();
+  }
   tick();
 }
 
@@ -161,7 +175,10 @@ function showBanner() {
   banner.replaceChildren();
   const timeFormat = new Intl.DateTimeFormat(language, { timeStyle: "medium" });
   for (const [device, { online, since }] of kiosks) {
-    if (!online) banner.append(el("p", "", t("bannerKiosk", { device, time: timeFormat.format(since) })));
+    if (online) continue;
+    const text = since === null ? t("bannerKioskUntimed", { device })
+      : t("bannerKiosk", { device, time: timeFormat.format(since) });
+    banner.append(el("p", "", text));
   }
   if (brokerLost) banner.append(el("p", "", t("bannerBroker")));
   banner.hidden = banner.childElementCount === 0;
@@ -169,11 +186,13 @@ function showBanner() {
   document.getElementById("kiosks").textContent = states.join(" · ");
 }
 
-function onAvailability(device, body) {
+// `retained`: the broker's stored word, given at every sign-in: the kiosk changed state at some time
+// before, unknown here. Only a change seen as it happens has a time.
+function onAvailability(device, body, retained) {
   if (body !== "online" && body !== "offline") return;
   const online = body === "online";
   const before = kiosks.get(device);
-  if (!before || before.online !== online) kiosks.set(device, { online, since: Date.now() });
+  if (!before || before.online !== online) kiosks.set(device, { online, since: retained ? null : Date.now() });
   if (!online) for (const entry of cards.values()) if (entry.cue.device_id === device) setStale(entry, true);
   showBanner();
   if (online) sayHello(); // the kiosk listens now: it replays the cues still alive
@@ -186,12 +205,12 @@ function onBrokerLost() {
   setStatus("offline", t("brokerLost"));
 }
 
-function onMessage(topic, payload) {
+function onMessage(topic, payload, packet) {
   let body;
   try {
     body = payload.toString();
     if (topic.endsWith("/availability")) {
-      onAvailability(topic.split("/").at(-2), body);
+      onAvailability(topic.split("/").at(-2), body, packet.retain);
       return;
     }
     body = JSON.parse(body);
@@ -199,8 +218,9 @@ function onMessage(topic, payload) {
     console.warn("ignored a malformed message on", topic);
     return;
   }
+  const replayed = packet.retain || topic === `${base()}/screen/${screenId}/cues`;
   if (topic === `${base()}/floor`) queue.update(body);
-  else if (CUE_SCHEMAS.includes(body.schema)) addCue(body);
+  else if (CUE_SCHEMAS.includes(body.schema)) addCue(body, replayed);
   else if (body.schema === "branchdoor/cue-withdrawal/1") removeCue(body.cue_id);
 }
 
@@ -214,9 +234,36 @@ function announce() {
   if (tabs && account) tabs.postMessage({ broker: settings.broker_ws_url, account });
 }
 
-function stepAside(event) {
+// Only feedback, on a screen's feedback topic of this branch: the broker's ACL decides the rest.
+function sendHandedOver(verdicts) {
+  for (const { topic, body } of verdicts) {
+    const screen = typeof topic === "string" && topic.match(/^(.+)\/screen\/[^/]+\/feedback$/);
+    if (!screen || screen[1] !== base() || !body || body.schema !== "branchdoor/cue-feedback/1") continue;
+    client.publish(topic, JSON.stringify(body), { qos: 1 });
+  }
+}
+
+// A message from another tab of this browser: it signed in (`account`), or it stepped aside for this
+// one and hands over its verdicts.
+function fromTab(event) {
   const other = event.data || {};
   if (!client || !account || other.account !== account || other.broker !== settings.broker_ws_url) return;
+  if (Array.isArray(other.verdicts)) sendHandedOver(other.verdicts);
+  else stepAside();
+}
+
+function stepAside() {
+  // The broker dropped this tab's connection when the other one took the account: a "Not this
+  // customer" still inside its undo cannot go from here. It is committed now, through the tab that
+  // took over, which holds the account's one connection.
+  const verdicts = [];
+  for (const entry of cards.values()) {
+    if (!entry.undo) continue;
+    clearTimeout(entry.undo.timer);
+    entry.undo = null;
+    verdicts.push(feedback(entry.cue, "not_this_customer"));
+  }
+  if (verdicts.length) tabs.postMessage({ broker: settings.broker_ws_url, account, verdicts });
   client.end(true);
   client = null;
   for (const cueId of [...cards.keys()]) removeCue(cueId); // no withdrawal would reach them now
@@ -281,7 +328,7 @@ async function main() {
   settings = await (await fetch("config.json")).json();
   for (const id of ["screen", "zone", "username"]) document.getElementById(id).value = params.get(id) || "";
   document.getElementById("login").addEventListener("submit", connect);
-  if (tabs) tabs.onmessage = stepAside;
+  if (tabs) tabs.onmessage = fromTab;
   setInterval(tick, 500);
   tick();
 }

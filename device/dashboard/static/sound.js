@@ -3,6 +3,9 @@
 const MUTED_KEY = "branchdoor.teller.muted";
 const NOTES_HZ = [880, 1175]; // A5 then D6: rising, short, audible over a branch's noise
 const NOTE_S = 0.18;
+// Cards arriving together (a replay, cues the kiosk held while cut off) ring once: chimes started on
+// top of each other add up their gain and clip.
+const BURST_MS = 2000;
 
 function remembered() {
   try {
@@ -18,6 +21,7 @@ export class Chime {
     this.t = t;
     this.muted = remembered();
     this.context = null;
+    this.rangAt = -Infinity; // performance.now() of the last chime: a suspended context's clock stands still
     button.title = t("soundHelp");
     button.addEventListener("click", () => this.toggle());
     this.show();
@@ -49,7 +53,8 @@ export class Chime {
     if (this.muted) return;
     this.unlock();
     const context = this.context;
-    if (!context) return;
+    if (!context || performance.now() - this.rangAt < BURST_MS) return;
+    this.rangAt = performance.now();
     let at = context.currentTime + 0.01;
     for (const hz of NOTES_HZ) {
       const tone = context.createOscillator();

@@ -28,6 +28,15 @@ WAIT_MS = 30_000  # for what the page, the broker and the kiosk do; a loaded mac
 
 ADA = Profile("CUST-2002", "Ada", "fr", ("savings account", "pension review"), ("needs a document ready",))
 LIN = Profile("CUST-3003", "Lin", "zh", ("retirement savings",), ("prefers Mandarin", "hard of hearing"))
+# Counts the tones the page starts: the only trace a sound leaves that a headless browser can show.
+COUNT_TONES = """
+window.tones = 0;
+const start = AudioScheduledSourceNode.prototype.start;
+AudioScheduledSourceNode.prototype.start = function (...args) {
+  window.tones += 1;
+  return start.apply(this, args);
+};
+"""
 
 
 def teller_broker() -> MosquittoBroker:

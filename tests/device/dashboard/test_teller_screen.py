@@ -20,6 +20,7 @@ from tests.device.cues.rig import GRACE, kiosk
 from tests.device.dashboard.screen import (
     ADA,
     BRANCH,
+    COUNT_TONES,
     CUES,
     LIN,
     WAIT_MS,
@@ -32,16 +33,6 @@ from tests.device.mqtt.tcp_proxy import FreezableProxy
 from tests.waiting import eventually
 
 pytestmark = [pytest.mark.browser, pytest.mark.subprocess]
-
-# Counts the tones the page starts: the only trace a sound leaves that a headless browser can show.
-COUNT_TONES = """
-window.tones = 0;
-const start = AudioScheduledSourceNode.prototype.start;
-AudioScheduledSourceNode.prototype.start = function (...args) {
-  window.tones += 1;
-  return start.apply(this, args);
-};
-"""
 
 
 def card(page: Page, name: str) -> str:
