@@ -63,6 +63,7 @@ SQL_ALLOWED = (
     "device/floor/bins_store.py",
     "device/analytics/data.py",
     "sync/central_sim/db.py",
+    "common/sqlite_transaction.py",  # BEGIN IMMEDIATE / COMMIT / ROLLBACK for the three above
 )
 SQL_STATEMENT = re.compile(
     r"^\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|ALTER|DROP|PRAGMA|BEGIN|COMMIT|ROLLBACK|WITH|VACUUM)\b"

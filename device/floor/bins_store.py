@@ -9,14 +9,14 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from common.private_files import keep_private, make_private_dir
+from common.sqlite_transaction import immediate_transaction
 from device.floor.coverage import StoredAround
 from device.floor.records import FloorBin, Grid
 
@@ -90,19 +90,8 @@ class FloorBinStore:
             self._db.execute("DELETE FROM floor_open_bins")
         return [_from_row(row) for row in rows]
 
-    @contextmanager
-    def _transaction(self) -> Iterator[None]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield
-            except BaseException:
-                # A full disk may have rolled it back already: a ROLLBACK then would raise "no
-                # transaction is active" in place of the error that says what went wrong.
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+    def _transaction(self) -> AbstractContextManager[None]:
+        return immediate_transaction(self._db, self._lock)
 
     def bins(self, since: float, until: float) -> list[FloorBin]:
         """Bins starting in [since, until), oldest first."""

@@ -14,6 +14,7 @@ from pathlib import Path
 from common.secret_files import CredentialError, read_secret_file
 from device.domain import AuditRecord
 from device.privacy.config import PrivacyConfig
+from device.state.files import fsync_dir
 from device.state.sealing import TemplateCipher, TemplateKeyError, new_key_text, parse_key
 from device.state.store import Store
 
@@ -59,14 +60,6 @@ def write_new_key(path: Path) -> TemplateCipher:
     return TemplateCipher(parse_key(text))
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def rotate(database: Path, key_file: Path) -> tuple[int, str]:
     """Seal every template under a new key, then put the new key in `key_file`'s place.
 
@@ -85,7 +78,7 @@ def rotate(database: Path, key_file: Path) -> tuple[int, str]:
         new = read_key(pending)
         Store(database, new).close()  # the database already holds the new key: finish the swap
         pending.replace(key_file)
-        _fsync_dir(key_file.parent)
+        fsync_dir(key_file.parent)
         return 0, new.key_id
     try:
         pending.unlink(missing_ok=True)
@@ -97,5 +90,5 @@ def rotate(database: Path, key_file: Path) -> tuple[int, str]:
     finally:
         store.close()
     pending.replace(key_file)
-    _fsync_dir(key_file.parent)
+    fsync_dir(key_file.parent)
     return count, new.key_id

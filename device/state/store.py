@@ -9,8 +9,8 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +18,7 @@ import numpy as np
 import sqlite_utils
 
 from common.private_files import keep_private
+from common.sqlite_transaction import immediate_transaction
 from device.domain import AuditRecord, Consent, Profile
 from device.state.backups import BackupError, Backups
 from device.state.check import require_usable
@@ -118,19 +119,8 @@ class Store:
             )
             add_missing_columns(self._db, ADDED_COLUMNS)
 
-    @contextmanager
-    def _transaction(self) -> Iterator[None]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield
-            except BaseException:
-                # A full disk or an I/O error may have rolled it back already: a ROLLBACK then would
-                # raise "no transaction is active" in place of the error that says what went wrong.
-                if self._db.conn.in_transaction:
-                    self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+    def _transaction(self) -> AbstractContextManager[None]:
+        return immediate_transaction(self._db.conn, self._lock)
 
     # --- customers and their templates -------------------------------------------------------------
 
