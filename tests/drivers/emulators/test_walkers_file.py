@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import pytest
 
+from drivers.emulators import walkers_file
 from drivers.emulators.scenario import door_traffic
 from drivers.emulators.walkers_file import WalkersFileError, load_walkers, parse_walkers, to_toml
 
-# The example of the module's docstring, as a field engineer would copy it.
-EXAMPLE = """\
-duration_s = 40.0                 # optional; default: the last waypoint's time
-[[walkers]]
-name = "in, waits at the counter, out"     # optional, shown when the emulator starts
-waypoints = [
-    { t_s = 0.0, x_m = 2.0, y_m = 0.0 },
-    { t_s = 6.0, x_m = 2.0, y_m = 5.0 },
-    { t_s = 30.0, x_m = 2.0, y_m = 5.0 },
-    { t_s = 36.0, x_m = 2.0, y_m = 0.0 },
-]
-"""
+
+def docstring_example() -> str:
+    """The example in the module's docstring (its indented block), as a field engineer would copy it."""
+    doc = walkers_file.__doc__ or ""
+    block = doc.split(":\n\n", 1)[1].split("\n\n", 1)[0]
+    return textwrap.dedent(block) + "\n"
+
+
+EXAMPLE = docstring_example()
 
 
 def problems(text: str) -> list[str]:
