@@ -66,7 +66,7 @@ def _expected(visit: Visit, detectable_px: float) -> Expected:
     )
 
 
-def _templates(photos: list[FacePhoto], engine: FaceEngine) -> np.ndarray:
+def templates(photos: list[FacePhoto], engine: FaceEngine) -> np.ndarray:
     vectors = []
     for photo in photos:
         image = read_bgr(photo.path)
@@ -101,7 +101,7 @@ def build_scene(kind: str, root: Path, limit: int = 0) -> Scene:
     doorset = _limited(build(photos), limit)
     config = RecognitionConfig()
     detectable = float(min(config.scan_min_face_px, config.min_face_px))
-    enrollees = [Enrollee(ref, _templates(shots, engine)) for ref, shots in doorset.gallery.items()]
+    enrollees = [Enrollee(ref, templates(shots, engine)) for ref, shots in doorset.gallery.items()]
     expected = [_expected(v, detectable) for v in doorset.visits]
     scene = Scene(kind, root, doorset, doorset.script(), enrollees, expected)
     return scene
