@@ -18,6 +18,9 @@ ScoreBand = Literal["high", "medium"]
 # How a customer checked in: recognised by the door camera, or their check-in token (QR code or card)
 # under the scanner. A token matches exactly: its score band is no recognition confidence.
 CheckinChannel = Literal["face", "token"]
+# Staff are enrolled (with their consent) so the door can tell them from customers: a named member of
+# staff is never cued, checked in or counted as a visit, only as an anonymous staff pass.
+Role = Literal["customer", "staff"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,6 +65,12 @@ class GalleryUpsert(WireModel):
     interests: list[Text] = Field(default_factory=list, max_length=20)
     service_hints: list[Text] = Field(default_factory=list, max_length=20)
     birth_year_band: BirthYearBand | None = None
+    role: Literal["customer", "staff"] = Field(
+        "customer",
+        description="staff: a consenting member of the branch's staff, recognised at the door only to be "
+        "left alone (never cued, checked in or counted as a visit). Since 1.2.0; absent means customer. "
+        "A device refuses (and reports in /audit) an upsert with any other role.",
+    )
     consent: Consent
     embedding_model: Literal["dlib_face_recognition_resnet_model_v1"]
     templates: list[Template] = Field(min_length=1, max_length=20)

@@ -91,6 +91,7 @@ class CentralSync:
 
     def _apply(self, page: ReadPage) -> tuple[int, int, int]:
         upserts = [_profile(i) for i in page.items if isinstance(i, GalleryUpsert)]
+        staff = {i.customer_ref for i in page.items if isinstance(i, GalleryUpsert) and i.role == "staff"}
         deletions = [i.customer_ref for i in page.items if isinstance(i, GalleryDelete)]
         # A refused item must not leave an older, still-held version of that customer behind.
         deletions += [r.customer_ref for r in page.refused if r.customer_ref is not None]
@@ -100,7 +101,7 @@ class CentralSync:
         ]
         for refused in page.refused:
             log.warning("gallery item refused (in the audit trail): %s", refused.reason)
-        self._store.apply_gallery_delta(upserts, deletions, page.next_cursor, audits)
+        self._store.apply_gallery_delta(upserts, deletions, page.next_cursor, audits, staff=staff)
         return len(upserts), len(deletions), len(page.refused)
 
     def sync_once(self) -> SyncReport:

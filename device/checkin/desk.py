@@ -30,6 +30,17 @@ class CheckinDesk:
             identification.customer_ref, identification.score_band, at, "identification", self._rule, "face"
         )
 
+    def audit_staff_pass(self, identification: Identification) -> None:
+        """Staff named at the door: the identification is audited as every one is, and nothing else."""
+        self._store.record_audit(
+            AuditRecord(
+                event="identification",
+                customer_ref=identification.customer_ref,
+                score_band=identification.score_band,
+                rule=f"{self._rule}; staff, not a visit",
+            )
+        )
+
     def admit_token(self, customer_ref: str, at: float) -> CheckIn | None:
         """The same check-in, and so the same cue, for a customer who showed their token instead."""
         return self._admit(customer_ref, "high", at, "scanner_checkin", SCANNER_RULE, "token")
@@ -39,7 +50,8 @@ class CheckinDesk:
     ) -> CheckIn | None:
         # The profile is read at the last moment: a customer deleted mid-track has none, and gets no cue.
         profile = self._store.profile(customer_ref)
-        if profile is None:
+        # Staff are never checked in, by either path, even when the caller took them for a customer.
+        if profile is None or self._store.roles.of(customer_ref) == "staff":
             return None
         last = self._store.checkins.last_at(customer_ref)
         if last is not None and at - last < self._dedup_window_s:

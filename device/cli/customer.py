@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from device.cli.args import Subcommands, command, load
-from device.domain import Consent, Profile
+from device.domain import Consent, Profile, Role
 
 if TYPE_CHECKING:
     from device.state.roster import CustomerRecord
@@ -66,6 +66,11 @@ def register(commands: Subcommands, common: argparse.ArgumentParser) -> None:
         commands, "enroll", _enroll, "enroll a consented customer from photos (photos are not kept)", [common]
     )
     add_customer_arguments(enroll, channel="kiosk-enrollment")
+    enroll.add_argument(
+        "--staff",
+        action="store_true",
+        help="a consenting member of staff: recognised only to be left alone (no cue, no check-in, no visit)",
+    )
     enroll.add_argument("photos", nargs="+", type=Path, metavar="PHOTO")
     forget = command(commands, "forget", _forget, "delete everything held about a customer", [common])
     forget.add_argument("customer", metavar="REF")
@@ -93,7 +98,8 @@ def _enroll(args: argparse.Namespace) -> int:
         return 1
     tolerance = config.recognition.tolerance
     try:
-        result = enroll(store, profile, consent, args.photos, tolerance=tolerance)
+        role: Role = "staff" if args.staff else "customer"
+        result = enroll(store, profile, consent, args.photos, tolerance=tolerance, role=role)
     except EnrollmentError as exc:
         print("enrollment refused, nothing was stored:", file=sys.stderr)
         for problem in str(exc).splitlines():
@@ -102,7 +108,8 @@ def _enroll(args: argparse.Namespace) -> int:
     finally:
         store.close()
     print(
-        f"enrolled {result.customer_ref}: {result.photos_used} photo(s) used, "
+        f"enrolled {result.customer_ref}{' as staff' if args.staff else ''}: "
+        f"{result.photos_used} photo(s) used, "
         f"{result.templates_total} template(s) now held; the photos were not stored"
     )
     if result.max_pairwise_distance is None:

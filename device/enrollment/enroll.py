@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from device.domain import AuditRecord, Consent, Profile
+from device.domain import AuditRecord, Consent, Profile, Role
 from device.enrollment.photo_quality import assess
 from device.recognition.faces import FaceEngine, Template, read_bgr
 from device.recognition.gallery import Gallery
@@ -105,9 +105,12 @@ def _templates(engine: FaceEngine, photos: Sequence[Path]) -> list[Template]:
     return templates
 
 
-def consent_audits(customer_ref: str, consent: Consent, event: str) -> list[AuditRecord]:
+def consent_audits(
+    customer_ref: str, consent: Consent, event: str, role: Role = "customer"
+) -> list[AuditRecord]:
     """The audit trail of a kiosk enrollment (or token issue): what was consented to, by which notice."""
     terms = f"notice {consent.notice_version}, purpose {consent.purpose}, scope {consent.scope}"
+    terms += "; as staff" if role == "staff" else ""
     return [
         AuditRecord(event="consent_granted", customer_ref=customer_ref, actor="operator",
                     rule=terms, detail=f"channel {consent.channel}"),
@@ -122,6 +125,7 @@ def enroll(
     photos: Sequence[Path],
     engine: FaceEngine | None = None,
     tolerance: float = DEFAULT_TOLERANCE,
+    role: Role = "customer",
 ) -> EnrollmentResult:
     """All photos must pass before anything is stored: a half-enrolled customer helps nobody."""
     if not photos:
@@ -148,7 +152,11 @@ def enroll(
     if lookalike is not None and lookalike.distance >= LOOKALIKE_DISTANCE:
         lookalike = None
     total = store.enroll(
-        profile, consent, new, audits=consent_audits(profile.customer_ref, consent, "enrollment")
+        profile,
+        consent,
+        new,
+        audits=consent_audits(profile.customer_ref, consent, "enrollment", role),
+        role=role,
     )
     warnings: list[str] = []
     if lookalike is not None:

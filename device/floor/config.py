@@ -85,6 +85,13 @@ class FloorConfig(Section):
     snapshot_interval_s: float = Field(
         5.0, gt=0, le=3600, description="How often a live snapshot is published."
     )
+    staff_window_s: float = Field(
+        5.0,
+        ge=0,
+        le=60,
+        description="An inbound door crossing this close in time to staff named by the door camera is "
+        "theirs, not footfall.",
+    )
     placements: dict[str, PlacementConfig] = Field(
         default_factory=dict, description="Each serial sensor's position on the plan, by sensor id."
     )

@@ -13,6 +13,7 @@ from device.floor.config import FloorConfig
 from device.floor.counting import FloorEvent, FootfallCounter, LineCrossing, ZoneVisit
 from device.floor.geometry import point_in_polygon
 from device.floor.records import FloorBin, FloorSnapshot, Grid
+from device.floor.staff import StaffCrossings
 from device.floor.tracker import Observation, Track, Tracker
 
 
@@ -39,6 +40,8 @@ class FloorModel:
         self._day: dt.date | None = None
         self._ins_today = dict.fromkeys((line.name for line in config.door_lines), 0)
         self._outs_today = dict(self._ins_today)
+        self._staff = StaffCrossings(config.staff_window_s)
+        self.staff_ins_today = 0  # inbound crossings paired with staff named at the door: not footfall
 
     def ingest(
         self, t: float, observations: Sequence[Observation], frame_period_s: float
@@ -63,6 +66,20 @@ class FloorModel:
             col = min(cols - 1, max(0, int(track.x / self.config.cell_size_m)))
             totals.grid[row, col] += frame_period_s
         return events
+
+    def staff_named(self, t: float) -> None:
+        """The door camera named a member of staff at t: their inbound crossing, before or after, is
+        not footfall. A crossing whose quarter hour is already stored stays counted (at a bin's edge)."""
+        crossing = self._staff.named(t)
+        if crossing is None or _local_date(crossing.t) != self._day:
+            return
+        start = self._bin_start(crossing.t)
+        totals = self._bins.get(start) if start >= self._closed_until else None
+        if totals is None or totals.line_in.get(crossing.line, 0) < 1:
+            return
+        totals.line_in[crossing.line] -= 1
+        self._ins_today[crossing.line] -= 1
+        self.staff_ins_today += 1
 
     def snapshot(self, now: float) -> FloorSnapshot:
         present = self._present()
@@ -140,8 +157,11 @@ class FloorModel:
                 self._day = day
                 self._ins_today = dict.fromkeys(self._ins_today, 0)
                 self._outs_today = dict.fromkeys(self._outs_today, 0)
+                self.staff_ins_today = 0
             totals = self._bin_at(event.t)
-            if event.direction == "in":
+            if event.direction == "in" and self._staff.is_staff(event):
+                self.staff_ins_today += 1
+            elif event.direction == "in":
                 self._ins_today[event.line] += 1
                 totals.line_in[event.line] = totals.line_in.get(event.line, 0) + 1
             else:

@@ -63,6 +63,7 @@ class FloorService:
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._latest: dict[str, tuple[float, list[Observation]]] = {}
+        self._staff_named: list[float] = []  # wall times, from the recognition thread, for the next tick
         self._unsaved: list[FloorBin] = []  # finished, not yet stored (the database refused them)
         self._next_tick = self._next_snapshot = self._next_save = 0.0  # monotonic
         self.status = {s.id: SensorStatus(s.id) for s in sensors}
@@ -104,6 +105,11 @@ class FloorService:
             "floor", "keep the open bins", lambda: self._store.keep_open(self.model.take_open_bins())
         )
         self._store.close()
+
+    def staff_named(self, at: float) -> None:
+        """The door camera named a member of staff at `at` (wall time); any thread may call this."""
+        with self._lock:
+            self._staff_named.append(at)
 
     def bad_frames(self) -> dict[str, int]:
         return {sensor_id: reader.parser.bad_frames for sensor_id, reader in self.readers.items()}
@@ -155,6 +161,10 @@ class FloorService:
         # A tick no sensor spoke in observed nothing: the bin's observed_s says how long the floor was
         # watched, so an empty map can tell "nobody came" from "no sensor reported".
         self.model.ingest(now, merge(fresh, now), TICK_S if fresh else 0.0)
+        with self._lock:
+            named, self._staff_named = self._staff_named, []
+        for at in named:
+            self.model.staff_named(at)
         if now_m >= self._next_snapshot:
             self._next_snapshot += self._floor.snapshot_interval_s
             self._publish(self.model.snapshot(now))

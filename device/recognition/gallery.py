@@ -36,9 +36,11 @@ def _squared_distances(vectors: Vectors, norms: Vectors, probe: Vectors) -> Vect
 class Gallery:
     """Immutable: a changed gallery is a new object swapped in whole; no search sees half an update."""
 
-    def __init__(self, refs: list[str], vectors: Vectors) -> None:
+    def __init__(self, refs: list[str], vectors: Vectors, staff: frozenset[str] = frozenset()) -> None:
         if len(refs) != len(vectors):
             raise ValueError("one customer reference per template")
+        # Staff are matched like everyone else (a member of staff is no stranger), then left alone.
+        self._staff = staff
         order = np.argsort(np.asarray(refs, dtype=object), kind="stable") if refs else np.zeros(0, dtype=int)
         sorted_refs = [refs[i] for i in order]
         self._vectors = np.ascontiguousarray(np.asarray(vectors, dtype=np.float32).reshape(-1, 128)[order])
@@ -68,6 +70,9 @@ class Gallery:
 
     def __contains__(self, customer_ref: object) -> bool:
         return customer_ref in self._customers
+
+    def is_staff(self, customer_ref: str) -> bool:
+        return customer_ref in self._staff
 
     @classmethod
     def empty(cls) -> Gallery:

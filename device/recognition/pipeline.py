@@ -41,6 +41,7 @@ class PipelineStats:
     frames_processed: int = 0
     checkins: int = 0
     unidentified_visits: int = 0
+    staff_passes: int = 0  # staff named at the door: no check-in, no cue, no visit
     last_frame_at: float | None = None  # monotonic
     # From a frame's capture to the end of its recognition: what a customer waits for, frame by frame.
     latency_s_total: float = 0.0
@@ -55,12 +56,15 @@ class Pipeline:
         desk: CheckinDesk,
         on_checkin: Callable[[CheckIn], object],
         faults: Faults | None = None,
+        on_staff_pass: Callable[[float], object] | None = None,
     ) -> None:
         self.faults = faults or Faults()
         self._camera = camera
         self._store = store
         self._desk = desk
         self._on_checkin = on_checkin
+        # Told when (wall time) staff were named: the floor's door count leaves their crossing out.
+        self._on_staff_pass = on_staff_pass
         self._gallery = Gallery.empty()
         self._gallery_version = -1
         self._recognizer = recognizer_factory(lambda: self._gallery)
@@ -75,6 +79,7 @@ class Pipeline:
         self._next_gallery_poll = 0.0  # monotonic
         self._checkins: Backlog[CheckIn] = Backlog(self.faults, "recognition", "record check-ins")
         self._counts: Backlog[None] = Backlog(self.faults, "recognition", "count unidentified visits")
+        self._staff_audits: Backlog[None] = Backlog(self.faults, "recognition", "audit staff passes")
 
     @property
     def dropped_frames(self) -> int:
@@ -125,7 +130,7 @@ class Pipeline:
             return
         self._gallery_version = version
         refs, vectors = self._store.gallery_rows()
-        new = Gallery(refs, vectors)
+        new = Gallery(refs, vectors, self._store.roles.staff())
         for track in self._recognizer.tracker.active:
             if track.customer_ref is not None and track.customer_ref not in new:
                 self._recognizer.tracker.drop_customer(track.customer_ref)
@@ -168,6 +173,7 @@ class Pipeline:
         )
         self._record(self._checkins.retry(force=True))
         self._counts.retry(force=True)
+        self._staff_audits.retry(force=True)
         if self._checkins or self._counts:
             log.error(
                 "stopping with %d check-in(s) and %d unidentified visit(s) not recorded",
@@ -181,6 +187,7 @@ class Pipeline:
         self.worker_heartbeat = time.monotonic()
         self._record(self._checkins.retry())
         self._counts.retry()
+        self._staff_audits.retry()
         if time.monotonic() >= self._next_gallery_poll:
             self._next_gallery_poll = time.monotonic() + GALLERY_POLL_S
             # A gallery that cannot be read leaves the one loaded before in service.
@@ -195,7 +202,9 @@ class Pipeline:
 
     def _handle(self, events: list[Event], frame: Frame | None) -> None:
         for event in events:
-            if isinstance(event, Identification):
+            if isinstance(event, Identification) and self._gallery.is_staff(event.customer_ref):
+                self._staff_pass(event, frame.captured_at if frame is not None else time.time())
+            elif isinstance(event, Identification):
                 at = frame.captured_at if frame is not None else time.time()
                 # Bound now: a check-in that waits is retried with this identification, not the next.
                 self._record(self._checkins.write(partial(self._desk.admit, event, at)))
@@ -204,6 +213,14 @@ class Pipeline:
                 self.stats.unidentified_visits += 1
                 self._counts.write(partial(self._store.visit_counts.count_unidentified, event.at))
                 log.info("unidentified visit counted")
+
+    def _staff_pass(self, identification: Identification, at: float) -> None:
+        """Counted anonymously and audited (an identification happened), never a visit or a cue."""
+        self.stats.staff_passes += 1
+        self._staff_audits.write(partial(self._desk.audit_staff_pass, identification))
+        log.info("staff pass counted")
+        if self._on_staff_pass is not None:
+            self.faults.attempt("recognition", "tell the floor of staff", partial(self._on_staff_pass, at))
 
     def _record(self, checkins: list[CheckIn]) -> None:
         for checkin in checkins:

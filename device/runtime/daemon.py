@@ -84,7 +84,12 @@ def run(config: Config, stop: threading.Event) -> int:
         # Its life runs from the frame: a check-in the disk held back gets only what is left of it.
         board.issue(checkin, seen_at=checkin.at)
 
-    pipeline = Pipeline(camera, make_recognizer, store, desk, on_checkin=cue_for, faults=faults)
+    floor = _floor_service(config, link, faults)
+    # Staff named at the door: their crossing of the door line is not footfall.
+    staff_named = floor.staff_named if floor is not None else None
+    pipeline = Pipeline(
+        camera, make_recognizer, store, desk, on_checkin=cue_for, faults=faults, on_staff_pass=staff_named
+    )
     log.info(
         "starting branch=%s device=%s camera=%s broker=%s:%s",
         config.branch.id,
@@ -93,7 +98,6 @@ def run(config: Config, stop: threading.Event) -> int:
         config.mqtt.host,
         config.mqtt.port,
     )
-    floor = _floor_service(config, link, faults)
     forecaster = _forecast_service(config, store, link, faults)
     duties = Duties(config, store, desk, board, cue_for, faults)
     central = _central_sync(config, store, faults)

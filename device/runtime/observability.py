@@ -164,6 +164,7 @@ class PartsCollector(Collector):
         yield counter("face_encodings", "Face templates computed.", recognizer.encodings)
         yield counter("checkins", "Check-ins of identified customers.", stats.checkins)
         yield counter("unidentified_visits", "Visits by people not identified.", stats.unidentified_visits)
+        yield counter("staff_passes", "Staff named at the door: no cue, check-in, visit.", stats.staff_passes)
         yield counter("cues_sent", "Teller cues published.", p.link.cues_sent)
         latency = SummaryMetricFamily(
             "branchdoor_frame_latency_seconds", "From capture to the end of recognition, per frame processed."
@@ -201,6 +202,11 @@ class PartsCollector(Collector):
                 readings.add_metric([sensor_id], p.floor.status[sensor_id].readings)
             yield bad
             yield readings
+            yield GaugeMetricFamily(
+                "branchdoor_floor_staff_ins_today",
+                "Inbound door crossings today paired with staff named at the door, left out of footfall.",
+                value=p.floor.model.staff_ins_today,
+            )
         if p.scanner is not None:
             codes = CounterMetricFamily(
                 "branchdoor_scanner_codes",

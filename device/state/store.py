@@ -9,7 +9,7 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,13 +19,14 @@ import sqlite_utils
 
 from common.private_files import keep_private
 from common.sqlite_transaction import immediate_transaction
-from device.domain import AuditRecord, Consent, Profile
+from device.domain import AuditRecord, Consent, Profile, Role
 from device.state.backups import BackupError, Backups
 from device.state.check import require_usable
 from device.state.checkins import Checkins
 from device.state.files import prepare_state_dir
 from device.state.outbox import Outbox
 from device.state.part import SharedConnection, add_missing_columns
+from device.state.roles import Roles
 from device.state.roster import Roster
 from device.state.sealing import TemplateCipher
 from device.state.templates import TemplateVault, Vectors
@@ -85,6 +86,7 @@ class Store:
         self.tokens = TokenBook(shared)
         self.checkins = Checkins(shared, self.outbox)
         self.roster = Roster(shared)  # reads only: what is held about each customer, no biometrics
+        self.roles = Roles(shared)
         self._scrub()  # templates an older version left in plaintext were just sealed: no copy remains
         self._gallery_changes = 0
 
@@ -132,19 +134,27 @@ class Store:
         *,
         replace: bool = False,
         audits: Sequence[AuditRecord] = (),
+        role: Role = "customer",
     ) -> int:
-        """Store a consented customer's templates; re-enrollment adds to them unless `replace`."""
+        """Store a consented customer's templates; re-enrollment adds to them unless `replace`. The role
+        is the latest enrollment's: re-enrolling staff without `role="staff"` makes them a customer."""
         with self._transaction():
-            held = self._enroll_rows(profile, consent, vectors, replace, time.time())
+            held = self._enroll_rows(profile, consent, vectors, replace, time.time(), role)
             for audit in audits:
                 self.outbox.enqueue_audit(audit, time.time())
         self._gallery_changes += 1
         return held
 
     def _enroll_rows(
-        self, profile: Profile, consent: Consent, vectors: Vectors, replace: bool, now: float
+        self,
+        profile: Profile,
+        consent: Consent,
+        vectors: Vectors,
+        replace: bool,
+        now: float,
+        role: Role | None,
     ) -> int:
-        """Inside the caller's transaction."""
+        """Inside the caller's transaction. A `role` of None keeps the one held (a new person: customer)."""
         existing = self._db.execute(
             "SELECT enrolled_at FROM customers WHERE customer_ref = ?", [profile.customer_ref]
         ).fetchone()
@@ -181,6 +191,8 @@ class Store:
             """,
             [profile.customer_ref, *consent_fields, consent.granted_at or now],
         )
+        if role is not None:
+            self.roles.set(profile.customer_ref, role)
         if replace:
             self.templates.delete(profile.customer_ref)
         if len(vectors):
@@ -232,7 +244,8 @@ class Store:
         templates needed): the scanner path for those who do not want face check-in."""
         now = time.time()
         with self._transaction():
-            self._enroll_rows(profile, consent, np.zeros((0, 128), np.float32), replace=False, now=now)
+            no_templates = np.zeros((0, 128), np.float32)
+            self._enroll_rows(profile, consent, no_templates, replace=False, now=now, role=None)
             token = self.tokens.issue(profile.customer_ref, now)
             for audit in audits:
                 self.outbox.enqueue_audit(audit, now)
@@ -256,14 +269,17 @@ class Store:
         deletions: list[str],
         cursor: str | None,
         audits: Sequence[AuditRecord] = (),
+        staff: Collection[str] = (),
     ) -> None:
         """One page of central changes, all or nothing, with the cursor that follows it: a power cut
         mid-page leaves the device at the previous cursor, to fetch the page again. Each deletion is
-        queued for acknowledgement upstream in the same transaction."""
+        queued for acknowledgement upstream in the same transaction. An upsert replaces everything,
+        its role too: staff when its reference is in `staff`, else customer."""
         now = time.time()
         with self._transaction():
             for profile, consent, vectors in upserts:
-                self._enroll_rows(profile, consent, vectors, replace=True, now=now)
+                role: Role = "staff" if profile.customer_ref in staff else "customer"
+                self._enroll_rows(profile, consent, vectors, replace=True, now=now, role=role)
             for customer_ref in deletions:
                 self._forget_rows(customer_ref)
                 # No customer_ref column: a later forget must not erase the acknowledgement itself.

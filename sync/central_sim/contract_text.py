@@ -5,7 +5,7 @@ from __future__ import annotations
 from sync.signing import MAX_SKEW_S
 
 TITLE = "branchdoor central sync"
-VERSION = "1.1.0"
+VERSION = "1.2.0"
 
 DESCRIPTION = """
 How a branchdoor kiosk (a face check-in device at a bank branch door) syncs with the bank's central
@@ -68,6 +68,11 @@ scratch with no cursor.
 without it is refused by the device (anything already held for that customer is deleted) and reported
 as an audit record with `event: gallery_item_refused`. An item that fails validation is skipped and
 reported the same way; the rest of the page is applied.
+
+**Staff** (since 1.2.0). An upsert may carry `role`: `customer` (the default, and what an upsert
+without it means) or `staff`, a consenting member of the branch's staff whom the device recognises
+only to leave alone: never cued, checked in or counted as a visit. Any other role makes the item
+malformed: refused and reported like any item that fails validation.
 
 ## Uploads
 

@@ -319,3 +319,39 @@ def test_a_damaged_database_degrades_the_sync_thread_which_lives_on_and_recovers
         stop.set()
         thread.join(5)
         store.close()
+
+
+def test_staff_enrolled_centrally_with_a_role_reach_the_device_as_staff(
+    sim: CentralSim, tmp_path: Path
+) -> None:
+    sim.db.enroll(customer("CUST-1"))
+    sim.db.enroll(customer("STAFF-1", "Sam").model_copy(update={"role": "staff"}))
+    store = Store(tmp_path / "d.db", CIPHER)
+    sync = device(sim, store)
+    report = sync.sync_once()
+    assert report.upserts == 2 and report.refused == 0
+    assert store.roles.of("CUST-1") == "customer" and store.roles.of("STAFF-1") == "staff"
+    sim.db.enroll(customer("STAFF-1", "Sam"))  # the bank's next upsert says no role: a customer again
+    sync.sync_once()
+    assert store.roles.staff() == frozenset()
+
+
+def test_an_unknown_role_is_a_malformed_item_refused_reported_and_the_rest_applied(
+    sim: CentralSim, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    sim.db.enroll(customer("CUST-1"))
+    sim.db.enroll(customer("STAFF-1", "Sam").model_copy(update={"role": "staff"}))
+    store = Store(tmp_path / "d.db", CIPHER)
+    sync = device(sim, store)
+    sync.sync_once()
+    # model_copy does not validate: this is what a bank's service with a role of its own would send.
+    sim.db.enroll(customer("STAFF-1", "Sam").model_copy(update={"role": "manager"}))
+    sim.db.enroll(customer("CUST-2"))
+    audits_before = len(sim.db.records("audit"))
+    with caplog.at_level("WARNING", logger="device.central.service"):
+        report = sync.sync_once()
+    assert report.refused == 1 and report.upserts == 1
+    # As for every refused item, nothing older stays held for that reference.
+    assert store.profile("STAFF-1") is None and store.profile("CUST-2") is not None
+    assert "gallery item refused (in the audit trail): invalid item: upsert.role:" in caplog.text
+    assert len(sim.db.records("audit")) > audits_before  # the refusal's audit record reached the service

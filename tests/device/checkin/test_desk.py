@@ -94,3 +94,20 @@ def test_a_check_in_keeps_whether_it_was_a_face_or_a_scanned_token(tmp_path: Pat
     assert by_token is not None and by_token.channel == "token"
     rows = store.shared.db.execute("SELECT channel FROM checkins ORDER BY at").fetchall()
     assert [channel for (channel,) in rows] == ["face", "token"]
+
+
+def test_staff_are_never_checked_in_by_face_or_token_and_their_passes_are_audited(tmp_path: Path) -> None:
+    desk, store = desk_with_customer(tmp_path)
+    store.enroll(Profile("S1", "Sam"), Consent("v1"), random_templates(1, seed=1), role="staff")
+    token = store.issue_token(Profile("S1", "Sam"), Consent("v1"))
+    staff_seen = Identification("S1", 0.3, 0.8, track_id=2)
+    assert desk.admit(staff_seen, at=1000.0) is None
+    assert desk.admit_token("S1", at=1001.0) is None and token
+    assert store.checkins.all() == []
+    desk.audit_staff_pass(staff_seen)
+    staff_records = [r for r in store.outbox.records() if r.get("customer_ref") == "S1"]
+    # Audited as an identification (the privacy rule: every identification is), and nothing else:
+    # the audits of the token issue (none here: issued without any) and no check-in record.
+    assert [(r["event"], r["rule"]) for r in staff_records] == [
+        ("identification", "open-set; staff, not a visit")
+    ]

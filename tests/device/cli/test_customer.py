@@ -168,3 +168,22 @@ def test_without_a_database_it_says_so_and_creates_none(
     database = tmp_path / "state" / "branchdoor.db"
     assert err == f"branchdoor: no database at {database}: nothing held (is this the kiosk's config?)\n"
     assert not (tmp_path / "state").exists()
+
+
+def test_enroll_staff_enrolls_a_member_of_staff_and_plain_enroll_a_customer(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], astronaut_head: Path, grace_photo: Path
+) -> None:
+    config = str(kiosk_config(tmp_path))
+    who = ["--consent-version", "v1", "--config", config]
+    code, out, err = run(
+        capsys, "enroll", "--staff", "--customer", "S1", "--name", "Sam", *who, str(astronaut_head)
+    )
+    assert code == 0, err
+    assert out.startswith("enrolled S1 as staff: 1 photo(s) used")
+    code, out, err = run(capsys, "enroll", "--customer", "C1", "--name", "Grace", *who, str(grace_photo))
+    assert code == 0 and out.startswith("enrolled C1: 1 photo(s) used"), err
+    store = Store(tmp_path / "state" / "branchdoor.db", read_key(key_file(tmp_path)))
+    assert store.roles.staff() == {"S1"} and store.roles.of("C1") == "customer"
+    terms = [r["rule"] for r in store.outbox.records() if r["customer_ref"] == "S1"]
+    assert terms and all(t.endswith("; as staff") for t in terms)  # the consent audited says what for
+    store.close()

@@ -76,7 +76,10 @@ def test_templates_stored_in_plaintext_by_an_older_version_are_sealed_and_their_
     Store(db).close()  # the schema, as an older version left it
     vector = random_templates(1, seed=9)[0]
     with sqlite3.connect(db) as raw:
-        raw.execute("INSERT INTO customers VALUES ('OLD', 'Ada', NULL, '[]', '[]', 1, 1, NULL)")
+        raw.execute(
+            "INSERT INTO customers (customer_ref, greeting_name, language, interests, service_hints, "
+            "enrolled_at, updated_at) VALUES ('OLD', 'Ada', NULL, '[]', '[]', 1, 1)"
+        )
         raw.execute("INSERT INTO consents VALUES ('OLD', 'v0', 'p', 'branch-devices', 'kiosk', 1)")
         raw.execute(
             "INSERT INTO encodings (customer_ref, model, vector, created_at) VALUES (?, ?, ?, 1)",
