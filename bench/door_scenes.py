@@ -104,6 +104,10 @@ def build_scene(kind: str, root: Path, limit: int = 0) -> Scene:
     enrollees = [Enrollee(ref, templates(shots, engine)) for ref, shots in doorset.gallery.items()]
     expected = [_expected(v, detectable) for v in doorset.visits]
     scene = Scene(kind, root, doorset, doorset.script(), enrollees, expected)
+    if kind == "staff":
+        from bench.staff_scene import add_staff  # it builds on this module
+
+        add_staff(scene, photos, engine)
     return scene
 
 

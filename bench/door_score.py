@@ -71,6 +71,7 @@ class Tally:
     latency_screen_ms: list[float] = field(default_factory=list)
     latency_80px_ms: list[float] = field(default_factory=list)
     dropped: int = 0
+    notes: list[str] = field(default_factory=list)  # each cue that was not a correct one, and why
 
     @property
     def cpu_per_video_s(self) -> float:
@@ -128,12 +129,19 @@ def score(
         same = [(i, p) for i, p in in_view if p.identity == arrival.customer_ref and p.kind != "stranger"]
         fresh = [(i, p) for i, p in same if i not in greeted]
         if not fresh:
+            there = ", ".join(f"{p.identity} ({p.kind})" for _, p in in_view) or "nobody"
             if same:
                 tally.duplicates += 1
+                what = "duplicate"
             elif in_view and all(p.kind == "stranger" for _, p in in_view):
                 tally.strangers_named += 1
+                what = "stranger named"
             else:
                 tally.wrong_identity += 1
+                what = "wrong"
+            tally.notes.append(
+                f"{what}: {arrival.customer_ref} at {arrival.scene_s:.1f} s; at the door: {there}"
+            )
             continue
         # A customer before staff before an attack: the most favourable reading of an ambiguous cue.
         i, person = min(fresh, key=lambda ip: ("customer", "staff", "print", "screen").index(ip[1].kind))
@@ -157,4 +165,9 @@ def score(
                 if sent_at is not None:
                     samples.append((arrival.received - sent_at) * 1000)
     tally.missed = tally.visits - tally.correct
+    tally.notes += [
+        f"missed: {p.identity} ({p.enter_s:.1f}-{p.leave_s:.1f} s, group of {p.group_size})"
+        for i, p in enumerate(expected)
+        if p.kind == "customer" and i not in greeted
+    ]
     return tally

@@ -30,7 +30,7 @@ from bench.cpu_cap import CpuCap
 from bench.door_score import Arrival
 from bench.door_stream import DoorStream
 from device.demo.broker import MosquittoBroker
-from device.domain import Consent, Profile
+from device.domain import Consent, Profile, Role
 from device.privacy.keys import write_new_key
 from device.state.store import Store
 from drivers.camera.scene import SceneScript
@@ -45,7 +45,7 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 class Enrollee:
     ref: str
     vectors: np.ndarray
-    role: str = "customer"
+    role: Role = "customer"
 
 
 @dataclass(frozen=True)
@@ -120,8 +120,7 @@ def write_kiosk(workdir: Path, broker_port: int, stream_url: str, enrollees: Ite
     store = Store(state / "branchdoor.db", cipher)
     try:
         for person in enrollees:
-            extra = {"role": person.role} if person.role != "customer" else {}
-            store.enroll(Profile(person.ref, person.ref), Consent("bench"), person.vectors, **extra)  # type: ignore[arg-type]
+            store.enroll(Profile(person.ref, person.ref), Consent("bench"), person.vectors, role=person.role)
     finally:
         store.close()
     config = workdir / "branchdoor.toml"

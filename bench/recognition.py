@@ -63,6 +63,8 @@ def print_details(tally: Tally) -> None:
     for size in sorted(tally.groups):
         visits, correct = tally.groups[size]
         print(f"{size:>10} {visits:>6} {correct:>5}")
+    for note in tally.notes:
+        print(f"  {note}")
     if tally.staff_passes:
         print(f"staff passes {tally.staff_passes}, staff cued {tally.staff_cued}")
     if tally.attacks:
@@ -151,7 +153,7 @@ def main() -> int:
     )
     parser.add_argument("--json", action="store_true", help="end with one JSON object")
     parser.add_argument("--cpu-cap", type=float, metavar="PCT", help="run the daemon under this CPU quota")
-    parser.add_argument("--scene", choices=("door",), default="door")
+    parser.add_argument("--scene", choices=("door", "staff"), default="door")
     parser.add_argument("--limit", type=int, default=0, help="only the first N visits (for development)")
     parser.add_argument("--data", type=Path, help="labeled face set (default: $BRANCHDOOR_FACE_DATA)")
     parser.add_argument("--skip-naive", action="store_true", help="development only: no baseline row")
