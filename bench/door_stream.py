@@ -35,7 +35,9 @@ class DoorStream:
         self.scene_start: float | None = None  # monotonic time of scene frame 0
         self.finished = threading.Event()
         self.render_cpu_s = 0.0
+        self.due_at: list[float] = [0.0] * self.frame_count  # monotonic, per scene frame: on schedule
         self.frames_produced = 0
+        self.frames_skipped = 0  # frames this process was too busy to render in time
         self.frames_written = 0  # fewer than produced: the client was still taking an older frame
         self._latest: tuple[int, bytes] | None = None  # (sequence, jpeg)
         self._new_frame = threading.Condition()
@@ -69,9 +71,12 @@ class DoorStream:
         return monotonic - self.scene_start
 
     def sent(self, scene_t: float) -> float | None:
-        """When the frame showing scene time `scene_t` went out (monotonic)."""
+        """When the frame showing scene time `scene_t` went out (monotonic); for a frame the camera
+        skipped, when it was due, which is when that face was in front of the lens."""
         index = round(scene_t * self._script.fps)
-        return self.sent_at[index] if 0 <= index < self.frame_count else None
+        if not 0 <= index < self.frame_count:
+            return None
+        return self.sent_at[index] if self.sent_at[index] is not None else self.due_at[index]
 
     def _produce(self) -> None:
         if not self._client_connected.wait(600):
@@ -80,10 +85,18 @@ class DoorStream:
         preroll = round(self._preroll_s * self._script.fps)
         started = time.monotonic()
         for step in range(preroll + self.frame_count):
-            wait = started + step * period - time.monotonic()
+            due = started + step * period
+            index = max(0, step - preroll)
+            if step >= preroll:
+                self.due_at[index] = due
+            wait = due - time.monotonic()
             if wait > 0 and self._stop.wait(wait):
                 return
-            index = max(0, step - preroll)
+            if wait < -period and step != preroll:
+                # Late by more than a frame (this machine is busy): a camera never sends a burst of
+                # old frames to catch up, it skips them.
+                self.frames_skipped += 1
+                continue
             before = time.thread_time()
             ok, jpeg = cv2.imencode(
                 ".jpg", self._renderer.render(index), [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY]
@@ -97,7 +110,7 @@ class DoorStream:
             if step >= preroll:
                 self.sent_at[index] = time.monotonic()
                 if step == preroll:
-                    self.scene_start = self.sent_at[index]
+                    self.scene_start = due
                     self.scene_started.set()
         self.finished.set()
 
