@@ -123,7 +123,7 @@ def matching_json() -> dict[str, float]:
     }
 
 
-def run_ours(scene: Scene, cpu: int, cap_pct: float | None) -> Tally | None:
+def run_ours(scene: Scene, cpu: int, cap_pct: float | None, workdir: Path | None) -> Tally | None:
     cap = None
     if cap_pct is not None:
         try:
@@ -134,7 +134,9 @@ def run_ours(scene: Scene, cpu: int, cap_pct: float | None) -> Tally | None:
         print(f"daemon under a CPU quota of {cap.describe()}", flush=True)
     try:
         with tempfile.TemporaryDirectory(prefix="branchdoor-bench-") as tmp:
-            result = run_kiosk(Path(tmp), scene.script, scene.enrollees, core=cpu, cap=cap)
+            kiosk = workdir or Path(tmp)
+            kiosk.mkdir(parents=True, exist_ok=True)
+            result = run_kiosk(kiosk, scene.script, scene.enrollees, core=cpu, cap=cap)
     finally:
         if cap is not None:
             cap.remove()
@@ -156,6 +158,7 @@ def main() -> int:
     parser.add_argument("--scene", choices=("door", "staff"), default="door")
     parser.add_argument("--limit", type=int, default=0, help="only the first N visits (for development)")
     parser.add_argument("--data", type=Path, help="labeled face set (default: $BRANCHDOOR_FACE_DATA)")
+    parser.add_argument("--keep", type=Path, metavar="DIR", help="the daemon's config, log and state here")
     parser.add_argument("--skip-naive", action="store_true", help="development only: no baseline row")
     parser.add_argument("--matching-only", action="store_true", help="only the gallery-matching table")
     args = parser.parse_args()
@@ -175,7 +178,7 @@ def main() -> int:
     print(
         scene.describe() + f"; daemon on cpu {daemon_cpu}, camera and screen on cpu {bench_cpu}", flush=True
     )
-    ours = run_ours(scene, daemon_cpu, args.cpu_cap)
+    ours = run_ours(scene, daemon_cpu, args.cpu_cap, args.keep)
     if ours is None:
         return 3
     naive = None if args.skip_naive or args.cpu_cap else run_naive(scene)
