@@ -2,10 +2,19 @@
 
 The split is documented and seeded: identities whose photos are too few to both enroll and probe
 serve only as strangers, a further share of identities is held out as strangers, and each enrolled
-customer's remaining photos are probes. Every probe or stranger photo is one visit: the person
-approaches the camera (the face growing from ~36 px to ~170 px over 4 s), with a random blur and
-brightness, and the doorway is empty for the other 8 s of each 12 s cycle (someone in view a third
-of the time, like a busy branch door).
+customer's remaining photos are probes. Every probe or stranger photo is one person's visit: they
+approach the camera (the face growing from ~36 px to ~170 px over 4 s), with a random blur and
+brightness, drawn as a soft oval (no rectangular edge to hide a neighbour's face).
+
+A third of the visits are made in groups, in the shuffled order of the probes: pairs and triples,
+alternately, each led by a customer and completed by people of other identities (every other group
+by a stranger first, so that strangers walk beside customers). Two groups in four walk in side by side
+(entering together, face centres 0.42 of the frame apart for a pair and 0.33 for a triple, ending
+smaller, 140 px and 110 px, so their faces fit apart); the others one behind another (each 0.7-1.5 s
+after the one before, on a path 0.2-0.3 of the frame to one side that closes in behind them, the rear
+face passing by the front one). Each visit, alone or a group, starts one 12 s slot and the doorway is
+empty for the rest of it. `Visit.group` is shared by the members of one group, `Visit.group_size` and
+`Visit.arrangement` say how they walked in.
 """
 
 from __future__ import annotations
@@ -13,6 +22,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from device.demo.faceset import read_labels
 from device.recognition.faces import FaceEngine, read_bgr
@@ -22,6 +32,13 @@ FRAME_W, FRAME_H, FPS = 640, 480, 15.0
 VISIT_S, CYCLE_S = 4.0, 12.0
 FACE_START_PX, FACE_END_PX = 36.0, 170.0
 MIN_PHOTO_FACE_PX = 80
+GROUP_SHARE = 1 / 3  # of visits made in pairs and triples
+# Side by side, people end smaller (further from the lens) so that their faces fit apart in the frame.
+SIDE_BY_SIDE_END_PX = {2: 140.0, 3: 110.0}
+SIDE_BY_SIDE_SPACING = {2: 0.42, 3: 0.33}  # between face centres, a share of the frame's width
+BEHIND_CLOSING = 0.6  # one behind another: the share of the sideways offset left at the end of the walk
+
+Arrangement = Literal["alone", "side_by_side", "one_behind"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +59,9 @@ class Visit:
     end: Pose
     blur_px: float
     brightness: float
+    group: int = 0  # shared by the people who walk in together; unique to someone alone
+    group_size: int = 1
+    arrangement: Arrangement = "alone"
 
     def face_px(self, t: float) -> float:
         progress = (t - self.enter_s) / (self.leave_s - self.enter_s)
@@ -78,8 +98,10 @@ class DoorSet:
                 end=v.end,
                 blur_px=v.blur_px,
                 brightness=v.brightness,
+                shape="oval",
             )
-            for v in self.visits
+            # Painted back to front: of a group, whoever walks in later is further away.
+            for v in sorted(self.visits, key=lambda v: (v.group, -v.enter_s))
         ]
         return SceneScript(
             width=FRAME_W, height=FRAME_H, fps=FPS, duration_s=self.duration_s, seed=self.seed, actors=actors
@@ -133,24 +155,100 @@ def build(
         plan += [(photo, False) for photo in photos[identity][:2]]
     rng.shuffle(plan)
 
-    visits = []
-    for index, (photo, enrolled) in enumerate(plan):
-        enter = 1.0 + index * CYCLE_S + rng.uniform(0.0, 1.0)
-        x0, y0 = rng.uniform(0.3, 0.7), rng.uniform(0.45, 0.6)
+    visits: list[Visit] = []
+    groups_so_far = 0
+    for slot, members in enumerate(_groups(plan)):
+        enter = 1.0 + slot * CYCLE_S + rng.uniform(0.0, 1.0)
+        # Pairs and triples alternate; every two groups, the arrangement does too: all four kinds occur.
+        arrangement: Arrangement = "alone"
+        if len(members) > 1:
+            arrangement = "side_by_side" if groups_so_far // 2 % 2 == 0 else "one_behind"
+            groups_so_far += 1
+        visits += _walk_in(members, enter, slot, arrangement, rng)
+    slots = len({v.group for v in visits})
+    return DoorSet(gallery, visits, strangers, duration_s=1.0 + slots * CYCLE_S + 2.0, seed=seed)
+
+
+def _groups(plan: list[tuple[FacePhoto, bool]]) -> list[list[tuple[FacePhoto, bool]]]:
+    """The shuffled plan cut into visits: a third of its people in pairs and triples, the rest alone.
+
+    Groups alternate 2, 3, 2, ...; each is led by the next customer of the plan and completed by the next
+    people of other identities (nobody walks beside themselves), a stranger first in every other group so
+    that strangers walk beside customers too. Whoever is left walks in alone, in plan order."""
+    waiting = plan[:]
+    grouped: list[list[tuple[FacePhoto, bool]]] = []
+    in_groups, wanted = 0, round(len(plan) * GROUP_SHARE)
+    while wanted - in_groups >= 2:
+        size = min(2 + len(grouped) % 2, wanted - in_groups)
+        leader = next((p for p in waiting if p[1]), None)
+        if leader is None:
+            break
+        members = [leader]
+        waiting.remove(leader)
+        stranger_first = len(grouped) % 2 == 0
+        candidates = sorted(waiting, key=lambda p: p[1] == stranger_first)  # stable: plan order within
+        for person in candidates:
+            if len(members) == size:
+                break
+            if person[0].identity not in {m[0].identity for m in members}:
+                members.append(person)
+                waiting.remove(person)
+        if len(members) < 2:
+            waiting += members[:1]
+            break
+        grouped.append(members)
+        in_groups += len(members)
+    # Groups spread through the sequence instead of bunching at its start: one every third slot or so.
+    slots: list[list[tuple[FacePhoto, bool]]] = [[p] for p in waiting]
+    every = max(1, len(slots) // max(1, len(grouped)))
+    for index, group in enumerate(grouped):
+        slots.insert(min(len(slots), index * (every + 1)), group)
+    return slots
+
+
+def _walk_in(
+    members: list[tuple[FacePhoto, bool]],
+    enter: float,
+    group: int,
+    arrangement: Arrangement,
+    rng: random.Random,
+) -> list[Visit]:
+    size = len(members)
+    centre = rng.uniform(0.3, 0.7) if size == 1 else rng.uniform(0.4, 0.6)
+    side = rng.choice((-1.0, 1.0))
+    visits: list[Visit] = []
+    for rank, (photo, enrolled) in enumerate(members):
+        if arrangement == "side_by_side":
+            # Centres one side-by-side spacing apart, ordered across the frame; smaller faces to fit.
+            offset = (rank - (size - 1) / 2) * SIDE_BY_SIDE_SPACING[size]
+            end_x, start_x, delay, end_px = 0.5 + offset, 0.5 + 0.6 * offset, 0.0, SIDE_BY_SIDE_END_PX[size]
+        elif arrangement == "one_behind":
+            # Each follows the one before, 0.7-1.5 s later, on a path beside theirs (alternating sides)
+            # that closes in behind them: the rear face passes by the front one, then behind it.
+            offset = 0.0 if rank == 0 else side * (-1) ** rank * rng.uniform(0.2, 0.3)
+            delay = 0.0 if rank == 0 else visits[-1].enter_s - enter + rng.uniform(0.7, 1.5)
+            start_x, end_x = centre + offset, centre + BEHIND_CLOSING * offset
+            end_px = FACE_END_PX
+        else:
+            start_x, delay, end_px = centre, 0.0, FACE_END_PX
+            end_x = centre + rng.uniform(-0.1, 0.1)
         visits.append(
             Visit(
                 photo=photo,
                 enrolled=enrolled,
-                enter_s=enter,
-                leave_s=enter + VISIT_S,
-                start=Pose(x=x0, y=y0, height=FACE_START_PX / (FRAME_H * photo.face_fraction)),
-                end=Pose(
-                    x=x0 + rng.uniform(-0.1, 0.1),
-                    y=0.5,
-                    height=FACE_END_PX / (FRAME_H * photo.face_fraction),
+                enter_s=enter + delay,
+                leave_s=enter + delay + VISIT_S,
+                start=Pose(
+                    x=start_x,
+                    y=rng.uniform(0.45, 0.6),
+                    height=FACE_START_PX / (FRAME_H * photo.face_fraction),
                 ),
+                end=Pose(x=end_x, y=0.5, height=end_px / (FRAME_H * photo.face_fraction)),
                 blur_px=rng.uniform(0.0, 1.2),
                 brightness=rng.uniform(0.7, 1.3),
+                group=group,
+                group_size=size,
+                arrangement=arrangement,
             )
         )
-    return DoorSet(gallery, visits, strangers, duration_s=1.0 + len(plan) * CYCLE_S + 2.0, seed=seed)
+    return visits

@@ -131,9 +131,9 @@ class Pipeline:
         self._gallery_version = version
         refs, vectors = self._store.gallery_rows()
         new = Gallery(refs, vectors, self._store.roles.staff())
-        for track in self._recognizer.tracker.active:
-            if track.customer_ref is not None and track.customer_ref not in new:
-                self._recognizer.tracker.drop_customer(track.customer_ref)
+        for customer_ref in self._recognizer.tracker.customers_remembered():
+            if customer_ref not in new:
+                self._recognizer.tracker.drop_customer(customer_ref)
         self._gallery = new
         log.info("gallery loaded: %d customers, %d templates", len(new), new.template_count)
 

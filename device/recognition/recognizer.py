@@ -156,7 +156,10 @@ class Recognizer:
             track.confirm_next = self._rule.supports(vote)
             decision = self._rule.decide(track.votes)
             if decision.verdict is Verdict.NAMED and decision.customer_ref is not None:
+                repeat = self.tracker.already_named(decision.customer_ref, track.last_seen)
                 track.state, track.customer_ref = TrackState.IDENTIFIED, decision.customer_ref
+                if repeat:  # the same person back in view (hidden by someone for a moment): one visit
+                    continue
                 second = min((v.second_distance for v in track.votes if v.second_distance), default=None)
                 events.append(
                     Identification(decision.customer_ref, decision.distance or 0.0, second, track.track_id)

@@ -38,6 +38,11 @@ class Track:
         return len(self.votes)
 
 
+# A person hidden behind another for a moment comes back as a new track; named again this soon after their
+# last track was seen, they are still on the same visit and are not announced twice.
+SAME_VISIT_S = 5.0
+
+
 class Tracker:
     """Greedy association on overlap, vetoed when the face looks different (someone else stepped in)."""
 
@@ -47,6 +52,7 @@ class Tracker:
         self.max_dissimilarity = max_dissimilarity
         self._tracks: dict[int, Track] = {}
         self._next_id = 1
+        self._named_until: dict[str, float] = {}  # customer -> last seen on a track that ended named
 
     @property
     def active(self) -> list[Track]:
@@ -98,10 +104,28 @@ class Tracker:
         gone = [t for t in self._tracks.values() if now - t.last_seen > self.timeout_s]
         for track in gone:
             del self._tracks[track.track_id]
+            if track.state is TrackState.IDENTIFIED and track.customer_ref is not None:
+                self._named_until[track.customer_ref] = track.last_seen
+        for ref, seen in list(self._named_until.items()):
+            if now - seen > SAME_VISIT_S:
+                del self._named_until[ref]
         return gone
+
+    def already_named(self, customer_ref: str, now: float) -> bool:
+        """Whether this customer is named on a track in view, or was on one that ended moments ago."""
+        if any(t.customer_ref == customer_ref for t in self._tracks.values()):
+            return True
+        seen = self._named_until.get(customer_ref)
+        return seen is not None and now - seen <= SAME_VISIT_S
+
+    def customers_remembered(self) -> set[str]:
+        """Every customer a track names or names recently ended tracks named: what `drop_customer` forgets."""
+        named = {t.customer_ref for t in self._tracks.values() if t.customer_ref is not None}
+        return named | set(self._named_until)
 
     def drop_customer(self, customer_ref: str) -> None:
         """A customer withdrew: any live track naming them, or leaning towards them, forgets it for good."""
+        self._named_until.pop(customer_ref, None)
         for track in self._tracks.values():
             if track.customer_ref == customer_ref or any(v.customer_ref == customer_ref for v in track.votes):
                 track.customer_ref = None

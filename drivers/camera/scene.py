@@ -7,6 +7,7 @@ the scripted frame rate, so the daemon cannot tell the difference.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 import tomllib
@@ -16,6 +17,7 @@ from typing import Literal
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 from pydantic import Field, ValidationError, model_validator
 
 from common.sections import Section
@@ -41,6 +43,9 @@ class Actor(Section):
     end: Pose = Pose(height=0.7)
     blur_px: float = Field(0.0, ge=0, description="Gaussian blur sigma, as motion or focus blur.")
     brightness: float = Field(1.0, gt=0, description="Gain applied to the photo: < 1 darker, > 1 brighter.")
+    shape: Literal["rectangle", "oval"] = Field(
+        "rectangle", description="oval: a soft-edged ellipse, so people can stand close without a hard edge."
+    )
 
     @model_validator(mode="after")
     def _leaves_after_entering(self) -> Actor:
@@ -155,7 +160,28 @@ class SceneRenderer:
         x1, y1 = min(frame_w, left + target_w), min(frame_h, top + target_h)
         if x1 <= x0 or y1 <= y0:
             return
-        canvas[y0:y1, x0:x1] = sprite[y0 - top : y1 - top, x0 - left : x1 - left]
+        visible = sprite[y0 - top : y1 - top, x0 - left : x1 - left]
+        if actor.shape == "rectangle":
+            canvas[y0:y1, x0:x1] = visible
+            return
+        alpha = _oval_alpha(target_w, target_h)[y0 - top : y1 - top, x0 - left : x1 - left, np.newaxis]
+        behind = canvas[y0:y1, x0:x1].astype(np.float32)
+        canvas[y0:y1, x0:x1] = (behind + alpha * (visible.astype(np.float32) - behind)).astype(np.uint8)
+
+
+# The oval leaves out the crop's corners (shoulders, background), keeping the head whole: its width is
+# a share of the head-and-shoulders crop that covers the face (the middle third) and a little of the hair.
+OVAL_WIDTH_SHARE = 0.6
+OVAL_FEATHER = 0.12  # the edge fades over this share of the radius, as a real outline blurs
+
+
+@functools.lru_cache(maxsize=256)
+def _oval_alpha(width: int, height: int) -> npt.NDArray[np.float32]:
+    """Opacity 1 inside a centred ellipse, fading to 0 at its edge; cached per size (faces grow slowly)."""
+    ys = (np.arange(height, dtype=np.float32) + 0.5 - height / 2) / (height / 2)
+    xs = (np.arange(width, dtype=np.float32) + 0.5 - width / 2) / (width * OVAL_WIDTH_SHARE / 2)
+    radius = np.sqrt(xs[np.newaxis, :] ** 2 + ys[:, np.newaxis] ** 2)
+    return np.clip((1.0 - radius) / OVAL_FEATHER, 0.0, 1.0).astype(np.float32)
 
 
 class SceneCamera:

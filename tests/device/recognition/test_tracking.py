@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from device.recognition.faces import Box
-from device.recognition.tracking import Tracker, TrackState
+from device.recognition.tracking import SAME_VISIT_S, Tracker, TrackState
 
 
 def box(left: int, top: int, size: int = 80) -> Box:
@@ -53,3 +53,28 @@ def test_iou_of_boxes() -> None:
     assert box(0, 0, 10).iou(box(0, 0, 10)) == 1.0
     assert box(0, 0, 10).iou(box(20, 20, 10)) == 0.0
     assert box(0, 0, 10).iou(box(5, 0, 10)) == 50 / 150
+
+
+def named(tracker: Tracker, at: Box, now: float, customer_ref: str) -> None:
+    track = tracker.update([at], now=now)[0]
+    track.state, track.customer_ref = TrackState.IDENTIFIED, customer_ref
+
+
+def test_a_name_is_already_given_while_its_track_is_in_view_and_moments_after() -> None:
+    tracker = Tracker(timeout_s=1.0)
+    named(tracker, box(100, 100), now=0.0, customer_ref="CUST-1")
+    assert tracker.already_named("CUST-1", now=0.5) and not tracker.already_named("CUST-2", now=0.5)
+    tracker.expire(now=2.0)  # hidden behind someone: the track ends
+    assert tracker.active == [] and tracker.already_named("CUST-1", now=2.0)
+    assert not tracker.already_named("CUST-1", now=SAME_VISIT_S + 0.1)
+    tracker.expire(now=SAME_VISIT_S + 0.1)
+    assert tracker.customers_remembered() == set()
+
+
+def test_a_withdrawn_customer_is_not_remembered_by_ended_tracks() -> None:
+    tracker = Tracker(timeout_s=1.0)
+    named(tracker, box(100, 100), now=0.0, customer_ref="CUST-1")
+    tracker.expire(now=2.0)
+    assert tracker.customers_remembered() == {"CUST-1"}
+    tracker.drop_customer("CUST-1")
+    assert tracker.customers_remembered() == set() and not tracker.already_named("CUST-1", now=2.0)

@@ -11,7 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from drivers.camera import open_camera
-from drivers.camera.scene import Actor, SceneCameraConfig, SceneRenderer, SceneScript, SceneScriptError
+from drivers.camera.scene import Actor, Pose, SceneCameraConfig, SceneRenderer, SceneScript, SceneScriptError
 
 
 def write_script(tmp_path: Path, photo: Path, **extra: object) -> Path:
@@ -106,3 +106,29 @@ def test_a_script_that_cannot_be_played_is_one_line_naming_it(tmp_path: Path) ->
 def test_an_actor_must_leave_after_entering(grace_photo: Path) -> None:
     with pytest.raises(ValidationError, match="leave_s must be after enter_s"):
         Actor(photo=grace_photo, enter_s=2, leave_s=1)
+
+
+def test_an_oval_actor_keeps_the_face_and_fades_into_the_background(grace_photo: Path) -> None:
+    def frame(shape: str) -> np.ndarray:
+        actor = Actor(
+            photo=grace_photo, enter_s=0.0, leave_s=1.0, start=Pose(height=0.8), end=Pose(height=0.8)
+        )
+        script = SceneScript(
+            duration_s=1.0, fps=10, noise=0, actors=[actor.model_copy(update={"shape": shape})]
+        )
+        return SceneRenderer(script).render(5)
+
+    rectangle, oval = frame("rectangle"), frame("oval")
+    background = np.array(SceneScript(duration_s=1.0).background, np.uint8)
+    sprite_h = int(0.8 * 480)
+    top = 240 - sprite_h // 2
+    # The middle, where the face is, is the photo itself; the sprite's corners are the empty doorway.
+    np.testing.assert_array_equal(oval[200:280, 300:340], rectangle[200:280, 300:340])
+    assert (oval[top + 2, 240:250] == background).all()
+    assert not (rectangle[top + 2, 240:250] == background).all()
+    # The edge is feathered: between the photo and the background, not a hard step.
+    row = oval[240].astype(int)
+    edge = np.flatnonzero((row != background).any(axis=1))
+    assert edge.size and not (rectangle[240] == background).all()
+    blended = [x for x in range(edge[0], edge[0] + 8) if (row[x] != rectangle[240, x]).any()]
+    assert len(blended) >= 3
