@@ -19,6 +19,7 @@ from device.recognition.faces import FaceEngine, Template
 from device.recognition.gallery import Gallery
 from device.recognition.pipeline import Pipeline
 from device.recognition.recognizer import Recognizer
+from device.recognition.tracking import SAME_VISIT_S
 from device.state.store import Store
 from drivers.camera import Frame
 from drivers.camera.scene import Actor, Pose, SceneRenderer, SceneScript
@@ -26,7 +27,10 @@ from tests.keys import CIPHER
 from tests.waiting import PATIENCE_S, eventually
 
 FPS = 5.0
-PASS_S = 3.0  # each person's pass through the door, one after another
+IN_VIEW_S = 2.4
+# Each person's pass through the door, one after another. A person named again within SAME_VISIT_S of
+# their last track is the same visit (hidden a moment behind someone), so passes are further apart.
+PASS_S = IN_VIEW_S + SAME_VISIT_S + 0.6
 
 
 class LockstepScene:
@@ -61,7 +65,7 @@ def passes(*photos: Path) -> SceneRenderer:
         Actor(
             photo=photo,
             enter_s=0.2 + PASS_S * i,
-            leave_s=2.6 + PASS_S * i,
+            leave_s=0.2 + IN_VIEW_S + PASS_S * i,
             start=Pose(x=0.45, y=0.55, height=0.45),
             end=Pose(x=0.5, y=0.5, height=0.85),
         )
