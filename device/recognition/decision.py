@@ -32,7 +32,9 @@ class Vote:
 
 # A face growing from the smallest encoded size (64 px) to a close one (~170 px) crosses 7 size steps
 # of 1.15; 12 votes leaves room for confirmations on the way and bounds a track's encodings whatever
-# the detections do.
+# the detections do. Measured (bench/recognition_distances.py, faces-dev, 5 seeds): the customers
+# the per-track budget lost sat at 0.50-0.53 for 3-4 votes between 64 and 107 px; counted per size
+# step they were named further in (102 -> 105 of 109 visits), and no stranger was named.
 MAX_VOTES_PER_TRACK = 12
 
 
