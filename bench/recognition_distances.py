@@ -129,6 +129,7 @@ class Tally:
     missed: int = 0
     stranger_visits: int = 0
     strangers_named: int = 0
+    encodings: int = 0
 
     def add(self, other: Tally) -> None:
         for name in vars(self):
@@ -138,7 +139,8 @@ class Tally:
         share = self.correct / self.visits if self.visits else float("nan")
         return (
             f"{self.correct:>3}/{self.visits:<3} named ({share:6.1%}), {self.wrong} wrong, "
-            f"{self.missed} missed, {self.strangers_named}/{self.stranger_visits} strangers named"
+            f"{self.missed} missed, {self.strangers_named}/{self.stranger_visits} strangers named, "
+            f"{self.encodings} encodings"
         )
 
 
@@ -183,7 +185,7 @@ def tracks_of(run: Run, visit: Visit) -> list[Track]:
 
 
 def score(run: Run, doorset: DoorSet, show_votes: bool) -> Tally:
-    tally = Tally()
+    tally = Tally(encodings=run.recognizer.encodings)
     for number, visit in enumerate(doorset.visits):
         tracks = tracks_of(run, visit)
         names = [run.named[t.track_id] for t in tracks if t.track_id in run.named]
