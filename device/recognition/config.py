@@ -24,7 +24,12 @@ class RecognitionConfig(Section):
         2, ge=1, le=10, description="Agreeing encodings of one person needed to name them."
     )
     attempts_per_track: int = Field(
-        4, ge=1, le=20, description="Encodings tried per person before giving up."
+        4, ge=1, le=20, description="Encodings tried per person at one face size before giving up."
+    )
+    more_attempts_as_face_grows: bool = Field(
+        True,
+        description="A face 15% larger than at every earlier try earns fresh attempts (false: "
+        "attempts_per_track for the whole track, fewer encodings but more customers missed).",
     )
     min_face_px: int = Field(
         64,

@@ -65,6 +65,7 @@ class Recognizer:
             config.min_votes,
             config.attempts_per_track,
             give_up_above=config.tolerance + STRANGER_GAP,
+            size_step=GROWTH_FOR_RETRY if config.more_attempts_as_face_grows else math.inf,
         )
         self._gate = MotionGate()
         self._last_scan = -math.inf
@@ -148,9 +149,9 @@ class Recognizer:
         for (track, box, quality), template in zip(due, templates, strict=True):
             match = gallery.nearest(template)
             if match is None:
-                vote = Vote(None, math.inf, None)
+                vote = Vote(None, math.inf, None, box.height)
             else:
-                vote = Vote(match.customer_ref, match.distance, match.second_distance)
+                vote = Vote(match.customer_ref, match.distance, match.second_distance, box.height)
             track.votes.append(vote)
             track.last_attempt_height, track.last_attempt_quality = box.height, quality
             track.confirm_next = self._rule.supports(vote)

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from device.recognition.decision import DecisionRule, Verdict, Vote
+from device.recognition.decision import MAX_VOTES_PER_TRACK, DecisionRule, Verdict, Vote
 
 RULE = DecisionRule(tolerance=0.5, margin=0.06, min_votes=2, max_attempts=4)
 
@@ -82,3 +82,44 @@ def test_a_face_far_from_everyone_on_enough_frames_is_a_stranger_at_once() -> No
     assert decision.verdict is Verdict.UNIDENTIFIED and decision.reason == "far from every customer"
     # One vote within reach keeps the track open.
     assert rule.decide([vote("A", 0.7), vote("A", 0.55)]).verdict is Verdict.PENDING
+
+
+GROWING = DecisionRule(tolerance=0.5, margin=0.06, min_votes=2, max_attempts=4, size_step=1.15)
+
+
+def sized(ref: str, distance: float, face_px: float, second: float | None = 0.9) -> Vote:
+    return Vote(ref, distance, second, face_px)
+
+
+def test_a_face_still_growing_earns_fresh_attempts_instead_of_being_given_up() -> None:
+    # Faces-dev's one missed visit before #16: three votes just above tolerance while the face grew
+    # from 64 to 90 px, given up long before the person reached the camera.
+    approaching = [sized("A", 0.56, 64), sized("A", 0.55, 76), sized("A", 0.55, 90)]
+    assert RULE.decide(approaching).verdict is Verdict.UNIDENTIFIED
+    assert GROWING.decide(approaching).verdict is Verdict.PENDING
+    closer = [*approaching, sized("A", 0.48, 110), sized("A", 0.47, 112)]
+    decision = GROWING.decide(closer)
+    assert decision.verdict is Verdict.NAMED and decision.distance == 0.47
+
+
+def test_failures_at_one_face_size_still_give_up() -> None:
+    standing = [sized("A", 0.56, 100), sized("A", 0.57, 104), sized("A", 0.55, 108)]
+    decision = GROWING.decide(standing)
+    assert decision.verdict is Verdict.UNIDENTIFIED and decision.reason == "too few attempts left to agree"
+
+
+def test_only_the_votes_of_the_latest_size_step_count_towards_giving_up() -> None:
+    votes = [sized("A", 0.6, 64), sized("A", 0.6, 66), sized("A", 0.6, 80), sized("A", 0.6, 82)]
+    assert [v.face_px for v in GROWING.at_current_size(votes)] == [80, 82]
+    assert GROWING.decide(votes).verdict is Verdict.PENDING
+
+
+def test_a_growing_face_cannot_vote_forever() -> None:
+    votes = [sized("A", 0.56, 64 * 1.2**i) for i in range(MAX_VOTES_PER_TRACK)]
+    assert GROWING.decide(votes[:-1]).verdict is Verdict.PENDING
+    assert GROWING.decide(votes).verdict is Verdict.UNIDENTIFIED
+
+
+def test_a_small_face_pointing_at_another_customer_still_vetoes_the_name_when_it_grows() -> None:
+    votes = [sized("B", 0.49, 64), sized("A", 0.40, 90), sized("A", 0.41, 110)]
+    assert GROWING.decide(votes).verdict is Verdict.UNIDENTIFIED

@@ -9,6 +9,7 @@ import pytest
 
 from device.domain import Identification, UnidentifiedVisit
 from device.recognition.config import RecognitionConfig
+from device.recognition.decision import MAX_VOTES_PER_TRACK
 from device.recognition.faces import FaceEngine, Template
 from device.recognition.gallery import Gallery
 from device.recognition.recognizer import Event, Recognizer
@@ -147,3 +148,28 @@ def test_a_customer_revoked_mid_track_is_not_named(grace_photo: Path, grace_temp
             revoked = True
     assert revoked
     assert not any(isinstance(e, Identification) for e in events)
+
+
+def test_a_face_just_beyond_tolerance_is_tried_again_as_it_grows_and_still_not_named(
+    grace_photo: Path, grace_template: Template
+) -> None:
+    """A customer whose template sits 0.55 from Grace: every vote lands between the tolerance and the
+    stranger give-up, the case where the old per-track budget gave up at the third small encoding."""
+    direction = np.random.default_rng(3).normal(size=128)
+    shifted = grace_template + 0.55 * direction / np.linalg.norm(direction)
+    gallery = Gallery(["CUST-NEAR"], shifted[np.newaxis].astype(np.float32))
+    face_fraction = 0.31  # Grace's face height / the photo's height
+    walk = Actor(
+        photo=grace_photo,
+        enter_s=0.2,
+        leave_s=4.2,
+        start=Pose(height=60 / (480 * face_fraction)),
+        end=Pose(height=200 / (480 * face_fraction)),
+    )
+    renderer = SceneRenderer(SceneScript(fps=FPS, duration_s=5.0, actors=[walk]))
+    recognizer = recognizer_for(gallery)
+    events = run(recognizer, renderer)
+    assert not [e for e in events if isinstance(e, Identification)]
+    assert sum(isinstance(e, UnidentifiedVisit) for e in events) == 1
+    assert recognizer.encodings > RecognitionConfig().attempts_per_track
+    assert recognizer.encodings <= MAX_VOTES_PER_TRACK

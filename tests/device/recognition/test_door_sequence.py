@@ -1,0 +1,94 @@
+"""The open-set rule on the labeled set's seeded door sequence, replayed offline: customers named only.
+
+The same sequence bench/recognition.py plays in real time (device/demo/doorset.py, its documented seed
+and split), rendered frame by frame and handed to the real Recognizer, every 2nd frame as a loaded
+real-time pipeline would see it. Skipped when no labeled set is given (BRANCHDOOR_FACE_DATA).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from device.demo.doorset import FPS, DoorSet, build, usable_photos
+from device.domain import Identification
+from device.recognition.config import RecognitionConfig
+from device.recognition.faces import FaceEngine, Template, read_bgr
+from device.recognition.gallery import Gallery
+from device.recognition.recognizer import Recognizer
+from drivers.camera.scene import SceneRenderer
+
+# About 1,300 frames rendered, detected and partly encoded: 4-5 minutes on a loaded 2-core machine.
+pytestmark = [pytest.mark.faces, pytest.mark.slow, pytest.mark.timeout(1800)]
+FRAME_STRIDE = 2
+
+
+@dataclass
+class Replay:
+    customer_visits: int = 0
+    named: int = 0
+    wrong: int = 0
+    strangers_named: int = 0
+    reachable: int = 0  # customer visits whose photo, whole and sharp, is within tolerance of a template
+    reachable_named: int = 0
+
+
+@functools.cache
+def door_sequence(root: Path) -> DoorSet:
+    return build(usable_photos(root))
+
+
+ENGINE = FaceEngine(detect_width=800, upsample=1)
+
+
+def template_of(path: Path) -> Template:
+    image = read_bgr(path)
+    assert image is not None
+    return ENGINE.encode(image, ENGINE.detect(image)[:1])[0]
+
+
+def gallery_of(doorset: DoorSet) -> Gallery:
+    refs = [identity for identity, photos in doorset.gallery.items() for _ in photos]
+    rows = [template_of(photo.path) for photos in doorset.gallery.values() for photo in photos]
+    return Gallery(refs, np.stack(rows))
+
+
+def replay(doorset: DoorSet, config: RecognitionConfig) -> Replay:
+    gallery = gallery_of(doorset)
+    recognizer = Recognizer(FaceEngine(), config, lambda: gallery)
+    renderer = SceneRenderer(doorset.script())
+    result = Replay()
+    for visit in doorset.visits:
+        # From just before the person enters until their track has expired; the empty door is skipped.
+        first, last = int((visit.enter_s - 0.6) * FPS), int((visit.leave_s + 1.6) * FPS)
+        names: list[str] = []
+        for index in range(first - first % FRAME_STRIDE, last, FRAME_STRIDE):
+            events = recognizer.process(renderer.render(index), now=index / FPS, wall_time=0.0)
+            names += [e.customer_ref for e in events if isinstance(e, Identification)]
+        if visit.enrolled:
+            match = gallery.nearest(template_of(visit.photo.path))
+            reachable = match is not None and match.distance <= config.tolerance
+            result.customer_visits += 1
+            result.named += visit.photo.identity in names
+            result.reachable += reachable
+            result.reachable_named += reachable and visit.photo.identity in names
+            result.wrong += sum(name != visit.photo.identity for name in names)
+        else:
+            result.strangers_named += bool(names)
+    return result
+
+
+def test_the_rule_names_97_percent_of_reachable_customer_visits_and_nobody_else(face_data: Path) -> None:
+    """Reachable: the visit's photo, encoded whole and sharp, is within tolerance of its customer's
+    templates. A photo further than that from every template (faces-dev: one in 21, 0.55 from all
+    three, while a stranger lookalike comes within 0.52 of another customer) cannot be named by any
+    rule that never names that stranger; it is counted, not excused, in bench/recognition_distances.py.
+    """
+    result = replay(door_sequence(face_data), RecognitionConfig())
+    assert result.wrong == 0
+    assert result.strangers_named == 0
+    assert result.reachable_named >= 0.97 * result.reachable, result
