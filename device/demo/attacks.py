@@ -54,7 +54,7 @@ def attack_actors(
     if image is None:
         raise ValueError(f"{photo.path}: not an image OpenCV can read")
     left, top, right, bottom = photo.crop
-    picture = np.ascontiguousarray(image[top:bottom, left:right])
+    picture = np.ascontiguousarray(image[top:bottom, left:right], dtype=np.uint8)
     sprite, picture_rows = _printed(picture) if kind == "print" else _on_phone(picture, rng)
     sprite = _held(sprite, rng)
     # The face's share of the sprite's height, after the margin/bezel and the tilt's padding.
@@ -86,7 +86,7 @@ def _printed(picture: Image) -> tuple[Image, int]:
     flat = cv2.convertScaleAbs(picture, alpha=0.85, beta=18)
     margin = max(4, round(0.06 * picture.shape[0]))
     paper = cv2.copyMakeBorder(flat, margin, margin, margin, margin, cv2.BORDER_CONSTANT, value=_PAPER)
-    return paper, picture.shape[0]
+    return np.asarray(paper, dtype=np.uint8), picture.shape[0]
 
 
 def _on_phone(picture: Image, rng: random.Random) -> tuple[Image, int]:
@@ -104,9 +104,10 @@ def _on_phone(picture: Image, rng: random.Random) -> tuple[Image, int]:
     yy, xx = np.mgrid[0:h, 0:w]
     sigma = 0.12 * w
     lit += 110.0 * np.exp(-(((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * sigma**2)))[:, :, np.newaxis]
-    screen = np.clip(lit, 0, 255).astype(np.uint8)
+    screen: Image = np.clip(lit, 0, 255).astype(np.uint8)
     side, end = max(4, round(0.05 * w)), max(6, round(0.1 * h))
-    phone = cv2.copyMakeBorder(screen, end, end, side, side, cv2.BORDER_CONSTANT, value=_BEZEL)
+    bordered = cv2.copyMakeBorder(screen, end, end, side, side, cv2.BORDER_CONSTANT, value=_BEZEL)
+    phone = np.asarray(bordered, dtype=np.uint8)
     _round_corners(phone, radius=2 * side)
     return phone, h
 
@@ -140,7 +141,7 @@ def _held(sprite: Image, rng: random.Random) -> Image:
     padded = cv2.copyMakeBorder(sprite, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=_BACKGROUND)
     centre = (padded.shape[1] / 2, padded.shape[0] / 2)
     turn = cv2.getRotationMatrix2D(centre, angle, 1.0)
-    return cv2.warpAffine(
+    held = cv2.warpAffine(
         padded,
         turn,
         (padded.shape[1], padded.shape[0]),
@@ -148,3 +149,4 @@ def _held(sprite: Image, rng: random.Random) -> Image:
         borderMode=cv2.BORDER_CONSTANT,
         borderValue=_BACKGROUND,
     )
+    return np.asarray(held, dtype=np.uint8)

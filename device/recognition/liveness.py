@@ -18,6 +18,7 @@ are beyond it; a picture walked towards the camera grows like a person, and only
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -92,11 +93,8 @@ def _framed(levels: npt.NDArray[np.float32], edges: npt.NDArray[np.float32]) -> 
     # Runs of consecutive edge lines are one edge each; its position is the run's middle.
     breaks = np.flatnonzero(np.diff(lines) > 1)
     runs = np.split(lines, breaks + 1)
-    centres = [float(run.mean()) for run in runs]
-    for (inner, outer), (inner_run, outer_run) in zip(
-        zip(centres, centres[1:], strict=False), zip(runs, runs[1:], strict=False), strict=True
-    ):
-        width = (outer - inner) / _FACE_PX
+    for inner_run, outer_run in itertools.pairwise(runs):
+        width = (float(outer_run.mean()) - float(inner_run.mean())) / _FACE_PX
         if not _BAND_MIN <= width <= _BAND_MAX:
             continue
         band = levels[int(inner_run.max()) + 1 : int(outer_run.min())]
@@ -137,6 +135,6 @@ class LivenessEvidence:
 
     def _growth(self) -> float:
         # Two glimpses at each end: one detector box can be a tenth off the face's true size.
-        early = self.glimpses[:2]
-        late = self.glimpses[-2:]
-        return float(np.mean([g.face_px for g in late]) / max(1.0, np.mean([g.face_px for g in early])))
+        early = sum(g.face_px for g in self.glimpses[:2]) / len(self.glimpses[:2])
+        late = sum(g.face_px for g in self.glimpses[-2:]) / len(self.glimpses[-2:])
+        return late / max(1.0, early)
