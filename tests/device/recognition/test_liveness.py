@@ -16,22 +16,22 @@ FACE = Box(top=190, right=370, bottom=290, left=270)  # 100 px, centred in a 640
 def picture(rng: np.random.Generator, height: int, width: int) -> Image:
     """Something photo-like: smooth random content, never uniform along a line."""
     small = rng.integers(20, 235, size=(height // 8 + 1, width // 8 + 1, 3), dtype=np.uint8)
-    return cv2.resize(small, (width, height), interpolation=cv2.INTER_CUBIC)[:height, :width]
+    return np.asarray(cv2.resize(small, (width, height), interpolation=cv2.INTER_CUBIC), dtype=np.uint8)
 
 
 def scene(border: tuple[int, int, int] | None, *, tilt: float = 0.0, seed: int = 0) -> Image:
     """A head-and-shoulders picture around FACE (one face height beyond it), with or without a margin."""
     rng = np.random.default_rng(seed)
-    frame = np.full((480, 640, 3), GREY, np.uint8)
+    frame: Image = np.full((480, 640, 3), GREY, np.uint8)
     art = picture(rng, 300, 300)
     if border is not None:
-        art = cv2.copyMakeBorder(art, 18, 18, 18, 18, cv2.BORDER_CONSTANT, value=border)
+        art = np.asarray(cv2.copyMakeBorder(art, 18, 18, 18, 18, cv2.BORDER_CONSTANT, value=border), np.uint8)
     h, w = art.shape[:2]
     top, left = 240 - h // 2, 320 - w // 2
     frame[top : top + h, left : left + w] = art
     if tilt:
         turn = cv2.getRotationMatrix2D((320.0, 240.0), tilt, 1.0)
-        frame = cv2.warpAffine(frame, turn, (640, 480), borderValue=GREY)
+        frame = np.asarray(cv2.warpAffine(frame, turn, (640, 480), borderValue=GREY), np.uint8)
     noise = rng.normal(0.0, 2.0, frame.shape)
     return np.clip(frame + noise, 0, 255).astype(np.uint8)
 
