@@ -22,6 +22,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import argparse
 import json
+import logging
 import random
 import sys
 import tempfile
@@ -179,6 +180,7 @@ def main() -> None:
     parser.add_argument("--fps", type=float, default=15.0, help="frames per second of the replayed scene")
     parser.add_argument("--json", action="store_true", help="end with one JSON object")
     args = parser.parse_args()
+    logging.getLogger("device.recognition.recognizer").setLevel(logging.ERROR)  # the table counts them
     engine = FaceEngine(detect_width=800, upsample=1)
     if args.portraits:
         gallery_photos, visits = portraits(engine)

@@ -21,7 +21,7 @@ from device.recognition.config import RecognitionConfig
 from device.recognition.faces import FaceEngine, read_bgr
 from device.recognition.gallery import Gallery
 from device.recognition.recognizer import Recognizer
-from drivers.camera.scene import SceneRenderer, SceneScript
+from drivers.camera.scene import Actor, Pose, SceneRenderer, SceneScript
 
 pytestmark = pytest.mark.faces
 FPS = 5.0
@@ -71,3 +71,30 @@ def test_customers_photos_held_up_are_never_greeted(
     # The attacks were good enough to be named without the check: the rule named them, liveness did not.
     named_or_stopped = recognizer.stats.spoofs + sum(isinstance(e, Identification) for e in events)
     assert named_or_stopped >= CUSTOMERS - 1
+
+
+def test_customers_walking_in_are_never_taken_for_a_picture(face_data: Path, engine: FaceEngine) -> None:
+    # A backdrop or hair between two straight lines in a real photo once passed for a print's margin.
+    door = doorset(face_data)
+    gallery = gallery_of(door, engine)
+    walks = [
+        Actor(
+            photo=v.photo.path,
+            crop=v.photo.crop,
+            enter_s=0.2 + 5 * i,
+            leave_s=4.2 + 5 * i,
+            start=Pose(height=v.start.height),
+            end=Pose(height=v.end.height),
+            blur_px=v.blur_px,
+            brightness=v.brightness,
+        )
+        for i, v in enumerate(v for v in door.visits if v.enrolled)
+    ]
+    renderer = SceneRenderer(SceneScript(fps=FPS, duration_s=5.0 * len(walks) + 0.5, actors=walks))
+    recognizer = Recognizer(
+        FaceEngine(detect_width=320, upsample=1), RecognitionConfig(track_timeout_s=0.5), lambda: gallery
+    )
+    for index in range(renderer.frame_count):
+        recognizer.process(renderer.render(index), now=index / FPS, wall_time=0.0)
+    recognizer.flush(0.0)
+    assert recognizer.stats.spoofs == 0
