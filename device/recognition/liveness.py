@@ -1,7 +1,7 @@
 """Is the face at the door a person, or a picture of one held up to the camera?
 
 Two cheap signals, gathered per track on the frames the tracker already detects, with no model to
-download and about a millisecond per detection:
+download and a few milliseconds per detection, only while a track is undecided:
 
 - **A frame around the face.** A print has its paper margin, a phone its bezel: a thin uniform band
   between two straight parallel edges, at the same place around the face on every frame. A person has
