@@ -51,6 +51,8 @@ class Identification:
     distance: float
     second_distance: float | None
     track_id: int
+    # "unsure": the camera saw neither a person approaching nor a held picture: the teller verifies first.
+    liveness: Literal["live", "unsure"] = "live"
 
     @property
     def score_band(self) -> ScoreBand:
@@ -67,6 +69,7 @@ class CheckIn:
     score_band: ScoreBand
     profile: Profile = field(compare=False)
     channel: CheckinChannel = "face"
+    verify_before_greeting: bool = False  # the camera could not tell a person from a held picture
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,13 @@ class CheckinDesk:
     def admit(self, identification: Identification, at: float) -> CheckIn | None:
         """A new visit, or None when this customer already checked in within the dedup window."""
         return self._admit(
-            identification.customer_ref, identification.score_band, at, "identification", self._rule, "face"
+            identification.customer_ref,
+            identification.score_band,
+            at,
+            "identification",
+            self._rule,
+            "face",
+            verify_before_greeting=identification.liveness != "live",
         )
 
     def audit_staff_pass(self, identification: Identification) -> None:
@@ -46,7 +52,14 @@ class CheckinDesk:
         return self._admit(customer_ref, "high", at, "scanner_checkin", SCANNER_RULE, "token")
 
     def _admit(
-        self, customer_ref: str, band: ScoreBand, at: float, event: str, rule: str, channel: CheckinChannel
+        self,
+        customer_ref: str,
+        band: ScoreBand,
+        at: float,
+        event: str,
+        rule: str,
+        channel: CheckinChannel,
+        verify_before_greeting: bool = False,
     ) -> CheckIn | None:
         # The profile is read at the last moment: a customer deleted mid-track has none, and gets no cue.
         profile = self._store.profile(customer_ref)
@@ -70,6 +83,7 @@ class CheckinDesk:
             score_band=band,
             profile=profile,
             channel=channel,
+            verify_before_greeting=verify_before_greeting,
         )
         audit = AuditRecord(
             event=event, customer_ref=customer_ref, score_band=band, rule=f"{rule}; new visit"

@@ -75,6 +75,8 @@ class Cue:
             device_id=self.checkin.device_id,
             zone=self.zone,
             checkin_channel=self.checkin.channel,
+            # A safeguard for the teller, not customer data: on any cue that needs it, whatever `fields` says.
+            verify_before_greeting=True if self.checkin.verify_before_greeting else None,
             issued_at=iso_utc(self.issued_at),
             expires_at=iso_utc(self.expires_at),
             **{name: value for name, value in optional.items() if name in self.fields},

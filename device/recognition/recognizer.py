@@ -7,9 +7,10 @@ encoded a few times, on their best frames, never on every frame.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from device.domain import Identification, UnidentifiedVisit
 from device.recognition.appearance import frontality, sharpness, signature
@@ -22,6 +23,7 @@ from device.recognition.motion import MotionGate
 from device.recognition.tracking import Track, Tracker, TrackState
 
 Event = Identification | UnidentifiedVisit
+log = logging.getLogger(__name__)
 
 # Once a person is decided, their track only needs to stay alive: refresh it a few times a second.
 KEEPALIVE_S = 0.5
@@ -45,6 +47,7 @@ class RecognizerStats:
     idle_frames: int = 0
     detections: int = 0
     encodings: int = 0
+    spoofs: int = 0  # tracks the rule would have named, judged a picture held up to the camera
 
 
 class Recognizer:
@@ -54,11 +57,14 @@ class Recognizer:
         config: RecognitionConfig,
         gallery: Callable[[], Gallery],
         encoder: Encoder | None = None,
+        check_liveness: bool = True,
     ) -> None:
+        """`check_liveness=False` names on the rule alone, as before liveness: bench/attacks.py's baseline."""
         self._engine = engine
         self._encoder: Encoder = encoder or InlineEncoder(engine)
         self._config = config
         self._gallery = gallery
+        self._check_liveness = check_liveness
         self._rule = DecisionRule(
             config.tolerance,
             config.margin,
@@ -87,7 +93,12 @@ class Recognizer:
             return []
         boxes = suppress_overlaps(self._refresh_tracks(image, now) + self._scan(image, motion.region, now))
         tracks = self.tracker.update(boxes, now, [signature(image, box) for box in boxes])
+        for track, box in zip(tracks, boxes, strict=True):
+            if track.state is TrackState.PENDING and self._check_liveness:
+                track.liveness.add(image, box, now)
         events = self._recognize(image, list(zip(tracks, boxes, strict=True)))
+        settled = [t for t in self.tracker.active if not self._check_liveness or t.liveness.settled(now)]
+        events += [e for t in settled for e in self._settle(t)]
         return events + self._ended(self.tracker.expire(now), wall_time)
 
     def close(self) -> None:
@@ -126,7 +137,7 @@ class Recognizer:
 
     def _worth_encoding(self, track: Track, box: Box, image: Image) -> float | None:
         """The frame's quality when this frame should be encoded for this track, else None."""
-        if track.state is not TrackState.PENDING or box.height < self._config.min_face_px:
+        if track.state is not TrackState.PENDING or track.held or box.height < self._config.min_face_px:
             return None
         quality = box.height * min(1.0, sharpness(image, box) / SHARP_ENOUGH) * frontality(image, box)
         if (
@@ -157,22 +168,37 @@ class Recognizer:
             track.confirm_next = self._rule.supports(vote)
             decision = self._rule.decide(track.votes)
             if decision.verdict is Verdict.NAMED and decision.customer_ref is not None:
-                repeat = self.tracker.already_named(decision.customer_ref, track.last_seen)
-                track.state, track.customer_ref = TrackState.IDENTIFIED, decision.customer_ref
-                if repeat:  # the same person back in view (hidden by someone for a moment): one visit
-                    continue
+                # Named only once the liveness evidence is in (`_settle`): a held picture is not a customer.
                 second = min((v.second_distance for v in track.votes if v.second_distance), default=None)
-                events.append(
-                    Identification(decision.customer_ref, decision.distance or 0.0, second, track.track_id)
+                track.held = Identification(
+                    decision.customer_ref, decision.distance or 0.0, second, track.track_id
                 )
             elif decision.verdict is Verdict.UNIDENTIFIED:
                 track.state = TrackState.UNIDENTIFIED
         return events
 
-    @staticmethod
-    def _ended(tracks: list[Track], wall_time: float) -> list[Event]:
+    def _settle(self, track: Track) -> list[Event]:
+        """The held name of a track, given out now unless the track shows a picture held up to the camera."""
+        if track.held is None or track.state is not TrackState.PENDING:
+            return []
+        held, track.held = track.held, None
+        verdict = track.liveness.verdict() if self._check_liveness else "live"
+        if verdict == "spoof":
+            track.state = TrackState.UNIDENTIFIED
+            self.stats.spoofs += 1
+            log.warning("a picture of a customer was held up to the door camera: not named")
+            return []
+        repeat = self.tracker.already_named(held.customer_ref, track.last_seen)
+        track.state, track.customer_ref = TrackState.IDENTIFIED, held.customer_ref
+        if repeat:  # the same person back in view (hidden by someone for a moment): one visit
+            return []
+        return [replace(held, liveness=verdict)]
+
+    def _ended(self, tracks: list[Track], wall_time: float) -> list[Event]:
+        # Someone who left before their liveness settled is judged on what was seen.
+        events = [e for t in tracks for e in self._settle(t)]
         # A brief false detection is not a visitor: a person is seen on a few frames at least.
-        return [
+        return events + [
             UnidentifiedVisit(at=wall_time)
             for t in tracks
             if t.state is not TrackState.IDENTIFIED and t.hits >= 3

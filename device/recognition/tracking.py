@@ -6,9 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
+from device.domain import Identification
 from device.recognition.appearance import Signature, dissimilarity
 from device.recognition.decision import Vote
 from device.recognition.faces import Box
+from device.recognition.liveness import LivenessEvidence
 
 
 class TrackState(Enum):
@@ -32,6 +34,8 @@ class Track:
     last_attempt_quality: float = 0.0
     confirm_next: bool = False  # the last vote supported a name: confirm on the very next frame
     last_refresh: float = 0.0
+    liveness: LivenessEvidence = field(default_factory=LivenessEvidence)
+    held: Identification | None = None  # named by the rule, waiting for the liveness verdict
 
     @property
     def attempts(self) -> int:

@@ -59,11 +59,14 @@ function button(className, label, onClick) {
 
 // `on` holds the teller's three actions: served(), wrong() and undo().
 export function renderCard(cue, t, language, on) {
-  const card = el("article", `card ${cue.confidence || ""} ${cue.checkin_channel || ""}`);
+  const verify = cue.verify_before_greeting === true ? "verify" : "";
+  const card = el("article", `card ${cue.confidence || ""} ${cue.checkin_channel || ""} ${verify}`);
   card.dataset.cueId = cue.cue_id;
   const badges = el("div", "badges");
   badges.append(el("span", "badge fresh", t("fresh")), el("span", "badge stale", t("stale")));
   card.append(badges, el("h2", "greeting", t("greet", { name: cue.greeting_name || t("theCustomer") })));
+  // The camera could not rule out a photo or a phone held up to it: the teller checks who it is first.
+  if (verify) card.append(el("p", "verify-mark", t("verifyBeforeGreeting")));
   card.append(el("p", "waiting"), el("p", "channel", channelLine(cue, t)));
   const meta = metaLine(cue, t, language);
   if (meta) card.append(el("div", "meta", meta));

@@ -44,7 +44,8 @@ class CuePayload(Payload):
     branch's `[cues] fields` decides which of the others a cue may carry.
 
     Version 2 added `checkin_channel` (a teller screen says how the customer checked in) and leaves
-    `confidence` off a token check-in."""
+    `confidence` off a token check-in. Later in version 2: `verify_before_greeting` (optional, so a screen
+    that does not know it still shows the cue)."""
 
     kind: Literal["branchdoor/cue/2"] = Field(CUE_SCHEMA, alias="schema")
     cue_id: Id
@@ -70,6 +71,12 @@ class CuePayload(Payload):
     checkin_channel: CheckinChannel = Field(
         description="`face`: recognised by the door camera. `token`: the customer's QR code or card under "
         "the scanner (an exact match, so no `confidence`)."
+    )
+    verify_before_greeting: Literal[True] | None = Field(
+        None,
+        description="`true`: the door camera could not tell the customer from a photo or a phone held up "
+        "to it (no approach seen, no picture's edge seen either): the teller checks who it is before "
+        "greeting them by name. Absent: nothing to verify.",
     )
     issued_at: Timestamp = Field(
         description="When the customer checked in at the door (seen by the camera, or the token scanned): "

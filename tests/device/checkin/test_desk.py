@@ -30,6 +30,14 @@ def test_first_sighting_is_a_check_in_with_the_profile(tmp_path: Path) -> None:
     assert [row[1] for row in store.checkins.all()] == ["C1"]
 
 
+def test_a_face_the_camera_could_not_vouch_for_checks_in_with_verify_before_greeting(tmp_path: Path) -> None:
+    desk, _ = desk_with_customer(tmp_path)
+    unsure = desk.admit(Identification("C1", 0.35, 0.8, track_id=1, liveness="unsure"), at=1000.0)
+    assert unsure is not None and unsure.verify_before_greeting
+    live = desk.admit(seen(), at=5000.0)
+    assert live is not None and not live.verify_before_greeting
+
+
 def test_seen_again_within_the_window_is_the_same_visit(tmp_path: Path) -> None:
     desk, store = desk_with_customer(tmp_path, window_s=600)
     assert desk.admit(seen(), at=1000.0) is not None

@@ -43,11 +43,12 @@ class Kiosk:
         seconds_ago: float = 0.0,
         channel: CheckinChannel = "face",
         band: ScoreBand = "high",
+        verify: bool = False,
     ) -> CheckIn:
         """A check-in as the daemon makes it: the cue's life runs from when the customer was seen."""
         checkin = CheckIn(
             str(uuid.uuid4()), profile.customer_ref, self.branch, "door-1", time.time() - seconds_ago, band,
-            profile, channel,
+            profile, channel, verify,
         )  # fmt: skip
         self.store.checkins.record(checkin)
         self.board.issue(checkin, seen_at=checkin.at)

@@ -43,5 +43,13 @@ def test_a_card_check_in_says_so_and_claims_no_recognition_confidence() -> None:
     assert token["checkin_channel"] == "token" and "confidence" not in token
 
 
+def test_a_check_in_the_camera_could_not_vouch_for_asks_the_teller_to_verify_whatever_the_fields() -> None:
+    profile = Profile("CUST-1", "Grace")
+    unsure = CheckIn("visit-1", "CUST-1", "b1", "door-1", 1.8e9, "high", profile, verify_before_greeting=True)
+    payload = Cue.for_checkin(unsure, issued_at=1.8e9, expiry_s=60, fields=["greeting_name"]).payload()
+    assert payload["verify_before_greeting"] is True and payload["greeting_name"] == "Grace"
+    assert "verify_before_greeting" not in make_cue().payload()  # absent when there is nothing to verify
+
+
 def test_iso_utc() -> None:
     assert iso_utc(0) == "1970-01-01T00:00:00.000Z"

@@ -258,6 +258,21 @@ def test_the_page_speaks_the_screens_language_or_the_one_asked_for(
         assert asked.inner_text("h1") == "到店客户"
 
 
+def test_a_customer_the_camera_could_not_vouch_for_is_marked_verify_before_greeting(
+    tmp_path: Path, ws_broker: MosquittoBroker, dashboard: DashboardServer
+) -> None:
+    mqtt = kiosk_mqtt(tmp_path, ws_broker.port)
+    with kiosk(tmp_path, mqtt, cues=CUES, expiry_s=600, branch=BRANCH) as k, chromium() as browser:
+        page = open_screen(browser, dashboard)
+        sign_in(page)
+        k.arrive(GRACE, verify=True)
+        k.arrive(LIN)
+        page.wait_for_selector("#cards .card:nth-child(2)", timeout=WAIT_MS)
+        assert "Verify before greeting" in card(page, "Grace")
+        assert "Verify before greeting" not in card(page, "Lin")
+        assert page.locator(".card.verify img").count() == 0  # a mark, never a photo
+
+
 def test_a_cue_the_page_cannot_count_with_makes_no_card(
     tmp_path: Path, ws_broker: MosquittoBroker, dashboard: DashboardServer
 ) -> None:

@@ -7,12 +7,13 @@ import json
 import time
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from device.demo.broker import MosquittoBroker
 from device.floor.records import FloorSnapshot
 from device.mqtt.config import MqttConfig
-from device.mqtt.contract.asyncapi import DOCUMENT_PATH, document, render
+from device.mqtt.contract.asyncapi import DOCUMENT_PATH, document, render, validator_for
 from device.runtime.observability import Parts, health
 from tests.contract_check import assert_in_contract
 from tests.device.cues.rig import kiosk
@@ -32,6 +33,19 @@ def test_every_channel_has_a_message_with_a_schema_and_qos() -> None:
         assert schema_name in doc["components"]["schemas"], name
         assert message["bindings"]["mqtt"]["qos"] in (0, 1)
         assert channel["address"].startswith("branchdoor/{branch}/")
+
+
+def test_verify_before_greeting_is_an_optional_true_on_a_cue() -> None:
+    schema = validator_for("CuePayload")
+    cue = {
+        "schema": "branchdoor/cue/2", "cue_id": "c-1", "visit_id": "v-1", "branch_id": "b1",
+        "device_id": "door-1", "checkin_channel": "face", "issued_at": "2026-11-29T09:34:19.512Z",
+        "expires_at": "2026-11-29T09:37:19.512Z",
+    }  # fmt: skip
+    jsonschema.validate(cue, schema)  # absent: a cue as before
+    jsonschema.validate({**cue, "verify_before_greeting": True}, schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**cue, "verify_before_greeting": "yes"}, schema)
 
 
 @pytest.mark.subprocess
