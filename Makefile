@@ -39,8 +39,11 @@ hil: setup tools
 unit: setup
 	$(BIN)/pytest -m "not (e2e or hil or subprocess or browser or slow or faces)"
 
+# Two workers: most tests wait on a broker, a daemon or a browser, so two share CI's two cores well.
+PYTEST_WORKERS ?= 2
+
 test: setup tools lint typecheck
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS)
 
 # On a kiosk: `sudo make install` (user, /opt/branchdoor, /etc/branchdoor, the unit enabled).
 install:

@@ -54,14 +54,15 @@ class Scene:
         return score(Tally(name, self.duration_s, cpu_s), self.expected, arrivals, sent)
 
 
-def _expected(visit: Visit, detectable_px: float) -> Expected:
+def _expected(visit: Visit, config: RecognitionConfig) -> Expected:
     return Expected(
         identity=visit.photo.identity,
         kind="customer" if visit.enrolled else "stranger",
         enter_s=visit.enter_s,
         leave_s=visit.leave_s,
         group_size=getattr(visit, "group_size", 1),
-        detectable_s=visit.first_time_face_at_least(detectable_px),
+        detectable_s=visit.first_time_face_at_least(config.min_face_px),
+        searched_s=visit.first_time_face_at_least(config.scan_min_face_px),
         at_80px_s=visit.first_time_face_at_least(LATENCY_FROM_PX),
     )
 
@@ -95,19 +96,22 @@ def _limited(doorset: DoorSet, limit: int) -> DoorSet:
     return DoorSet(doorset.gallery, visits, doorset.strangers, duration_s=end, seed=doorset.seed)
 
 
-def build_scene(kind: str, root: Path, limit: int = 0) -> Scene:
+def build_scene(kind: str, root: Path, workdir: Path, limit: int = 0) -> Scene:
     engine = FaceEngine(detect_width=800, upsample=1)
     photos = usable_photos(root, engine)
     doorset = _limited(build(photos), limit)
     config = RecognitionConfig()
-    detectable = float(min(config.scan_min_face_px, config.min_face_px))
     enrollees = [Enrollee(ref, templates(shots, engine)) for ref, shots in doorset.gallery.items()]
-    expected = [_expected(v, detectable) for v in doorset.visits]
+    expected = [_expected(v, config) for v in doorset.visits]
     scene = Scene(kind, root, doorset, doorset.script(), enrollees, expected)
     if kind == "staff":
         from bench.staff_scene import add_staff  # it builds on this module
 
         add_staff(scene, photos, engine)
+    elif kind == "attacks":
+        from bench.attack_scene import add_attacks  # it builds on this module
+
+        add_attacks(scene, workdir)
     return scene
 
 

@@ -4,8 +4,10 @@ A cue names someone. It is *correct* when that customer is in view (or left less
 ago) and not yet greeted on this visit; a second cue for the same visit is a *duplicate*; a cue for
 someone not in view is *wrong* (or a *stranger named*, when only people not enrolled were there).
 Staff in view and attacks (a photo or a screen held up) are tallied apart. Latency is from the
-moment the frame in which the face first became detectable was sent by the camera to the moment the
-cue arrived at the screen, both on this process's monotonic clock.
+moment the camera sent the first frame in which the face had the configured minimum face size
+(`[recognition] min_face_px`: from there on it may be encoded) to the moment the cue arrived at the
+screen, both on this process's monotonic clock; beside it, the same from the smallest face searched
+for (`scan_min_face_px`, when the tracker may first see it) and from 80 px (the figure before #16).
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ class Expected:
     enter_s: float
     leave_s: float
     group_size: int = 1
-    detectable_s: float | None = None  # scene time the face reaches the smallest size looked for
+    detectable_s: float | None = None  # scene time the face reaches the configured minimum face size
+    searched_s: float | None = None  # scene time the face reaches the smallest size searched for
     at_80px_s: float | None = None
 
     @property
@@ -69,6 +72,7 @@ class Tally:
     genuine_flagged: int = 0  # correct cues that asked the teller to verify
     groups: dict[int, list[int]] = field(default_factory=dict)  # size -> [visits, correct]
     latency_screen_ms: list[float] = field(default_factory=list)
+    latency_searched_ms: list[float] = field(default_factory=list)
     latency_80px_ms: list[float] = field(default_factory=list)
     dropped: int = 0
     notes: list[str] = field(default_factory=list)  # each cue that was not a correct one, and why
@@ -159,6 +163,7 @@ def score(
             tally.groups[person.group_size][1] += 1
             for start, samples in (
                 (person.detectable_s, tally.latency_screen_ms),
+                (person.searched_s, tally.latency_searched_ms),
                 (person.at_80px_s, tally.latency_80px_ms),
             ):
                 sent_at = sent(start) if start is not None else None
