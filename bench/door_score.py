@@ -7,7 +7,10 @@ Staff in view and attacks (a photo or a screen held up) are tallied apart. Laten
 moment the camera sent the first frame in which the face had the configured minimum face size
 (`[recognition] min_face_px`: from there on it may be encoded) to the moment the cue arrived at the
 screen, both on this process's monotonic clock; beside it, the same from the smallest face searched
-for (`scan_min_face_px`, when the tracker may first see it) and from 80 px (the figure before #16).
+for (`scan_min_face_px`, when the tracker may first see it), from 80 px (the figure before #16) and
+from the first frame the person was in at all, however small. Face sizes are the scene's geometry (the
+photo's face box, scaled); the detector's box for the same face can be a little larger, so a name
+can come "before" a size: such latencies are negative, and kept.
 """
 
 from __future__ import annotations
@@ -73,6 +76,7 @@ class Tally:
     groups: dict[int, list[int]] = field(default_factory=dict)  # size -> [visits, correct]
     latency_screen_ms: list[float] = field(default_factory=list)
     latency_searched_ms: list[float] = field(default_factory=list)
+    latency_entered_ms: list[float] = field(default_factory=list)  # from the first frame they were in
     latency_80px_ms: list[float] = field(default_factory=list)
     dropped: int = 0
     notes: list[str] = field(default_factory=list)  # each cue that was not a correct one, and why
@@ -164,6 +168,7 @@ def score(
             for start, samples in (
                 (person.detectable_s, tally.latency_screen_ms),
                 (person.searched_s, tally.latency_searched_ms),
+                (person.enter_s, tally.latency_entered_ms),
                 (person.at_80px_s, tally.latency_80px_ms),
             ):
                 sent_at = sent(start) if start is not None else None

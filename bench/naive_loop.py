@@ -62,3 +62,25 @@ def run_naive(scene: Scene) -> Tally:
     tally = scene.score("naive (1/4 scale, every 2nd frame, tol 0.6)", collapse(arrivals), stream.sent, cpu)
     tally.dropped = mailbox.dropped
     return tally
+
+
+def decoding_cost(scene: Scene, seconds: float = 60.0) -> float:
+    """CPU seconds per second of video that merely reading the stream costs (MJPEG decoding, as the
+    daemon's camera and the baseline both do), measured on a reader that does nothing else."""
+    script = scene.script.model_copy(update={"duration_s": min(seconds, scene.script.duration_s)})
+    stream = DoorStream(script, preroll_s=1.0).start()
+    cpu = [0.0]
+
+    def read() -> None:
+        video = cv2.VideoCapture(stream.url, cv2.CAP_FFMPEG)
+        started = time.thread_time()
+        while not stream.finished.is_set() and video.read()[0]:
+            pass
+        cpu[0] = time.thread_time() - started
+        video.release()
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    reader.join()
+    stream.stop()
+    return cpu[0] / script.duration_s

@@ -28,6 +28,7 @@ def test_two_customers_side_by_side_each_named_once_is_two_correct_visits_of_a_p
     assert (tally.visits, tally.correct, tally.missed, tally.wrong_identity) == (2, 2, 0, 0)
     assert tally.groups == {2: [2, 2]}
     assert [round(ms) for ms in tally.latency_screen_ms] == [400, 400]
+    assert [round(ms) for ms in tally.latency_entered_ms] == [1400, 1400]  # in view from 10.0 and 10.5 s
 
 
 def test_a_second_cue_for_the_same_visit_is_a_duplicate_not_a_second_visit() -> None:
