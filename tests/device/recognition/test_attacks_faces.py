@@ -7,49 +7,30 @@ same test holds for any labeled set given in BRANCHDOOR_FACE_DATA.
 
 from __future__ import annotations
 
-import functools
 import random
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from device.demo.attacks import AttackKind, attack_actors
-from device.demo.doorset import DoorSet, build, usable_photos
 from device.domain import Identification
 from device.recognition.config import RecognitionConfig
-from device.recognition.faces import FaceEngine, read_bgr
-from device.recognition.gallery import Gallery
+from device.recognition.faces import FaceEngine
 from device.recognition.recognizer import Recognizer
 from drivers.camera.scene import Actor, Pose, SceneRenderer, SceneScript
+from tests.device.labeled_door import door_gallery, door_sequence
 
 pytestmark = pytest.mark.faces
 FPS = 5.0
 CUSTOMERS = 4
 
 
-@functools.cache
-def doorset(root: Path) -> DoorSet:
-    return build(usable_photos(root))
-
-
-def gallery_of(door: DoorSet, engine: FaceEngine) -> Gallery:
-    refs, rows = [], []
-    for identity, photos in door.gallery.items():
-        for photo in photos:
-            image = read_bgr(photo.path)
-            assert image is not None
-            rows.append(engine.encode(image, engine.detect(image)[:1])[0])
-            refs.append(identity)
-    return Gallery(refs, np.stack(rows))
-
-
 @pytest.mark.parametrize("kind", ["print", "screen"])
 def test_customers_photos_held_up_are_never_greeted(
     face_data: Path, engine: FaceEngine, kind: AttackKind, tmp_path: Path
 ) -> None:
-    door = doorset(face_data)
-    gallery = gallery_of(door, engine)
+    door = door_sequence(face_data)
+    gallery = door_gallery(face_data)
     probes = [v.photo for v in door.visits if v.enrolled]
     chosen = [next(p for p in probes if p.identity == who) for who in sorted({p.identity for p in probes})]
     rng = random.Random(16)
@@ -75,8 +56,8 @@ def test_customers_photos_held_up_are_never_greeted(
 
 def test_customers_walking_in_are_never_taken_for_a_picture(face_data: Path, engine: FaceEngine) -> None:
     # A backdrop or hair between two straight lines in a real photo once passed for a print's margin.
-    door = doorset(face_data)
-    gallery = gallery_of(door, engine)
+    door = door_sequence(face_data)
+    gallery = door_gallery(face_data)
     walks = [
         Actor(
             photo=v.photo.path,

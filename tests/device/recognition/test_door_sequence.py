@@ -7,20 +7,18 @@ real-time pipeline would see it. Skipped when no labeled set is given (BRANCHDOO
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from device.demo.doorset import FPS, DoorSet, Visit, build, usable_photos
+from device.demo.doorset import FPS, Visit
 from device.domain import Identification
 from device.recognition.config import RecognitionConfig
-from device.recognition.faces import FaceEngine, Template, read_bgr
-from device.recognition.gallery import Gallery
+from device.recognition.faces import FaceEngine
 from device.recognition.recognizer import Recognizer
 from drivers.camera.scene import SceneRenderer
+from tests.device.labeled_door import door_gallery, door_sequence, template_of
 
 # About 1,100 frames rendered, detected and partly encoded: about a minute here, more on a loaded machine.
 pytestmark = [pytest.mark.faces, pytest.mark.slow, pytest.mark.timeout(1800)]
@@ -37,28 +35,9 @@ class Replay:
     reachable_named: int = 0
 
 
-@functools.cache
-def door_sequence(root: Path) -> DoorSet:
-    return build(usable_photos(root))
-
-
-ENGINE = FaceEngine(detect_width=800, upsample=1)
-
-
-def template_of(path: Path) -> Template:
-    image = read_bgr(path)
-    assert image is not None
-    return ENGINE.encode(image, ENGINE.detect(image)[:1])[0]
-
-
-def gallery_of(doorset: DoorSet) -> Gallery:
-    refs = [identity for identity, photos in doorset.gallery.items() for _ in photos]
-    rows = [template_of(photo.path) for photos in doorset.gallery.values() for photo in photos]
-    return Gallery(refs, np.stack(rows))
-
-
-def replay(doorset: DoorSet, config: RecognitionConfig) -> Replay:
-    gallery = gallery_of(doorset)
+def replay(root: Path, config: RecognitionConfig) -> Replay:
+    doorset = door_sequence(root)
+    gallery = door_gallery(root)
     recognizer = Recognizer(FaceEngine(), config, lambda: gallery)
     renderer = SceneRenderer(doorset.script())
     result = Replay()
@@ -98,7 +77,7 @@ def test_the_rule_names_97_percent_of_reachable_customer_visits_and_nobody_else(
     three, while a stranger lookalike comes within 0.52 of another customer) cannot be named by any
     rule that never names that stranger; it is counted, not excused, in bench/recognition_distances.py.
     """
-    result = replay(door_sequence(face_data), RecognitionConfig())
+    result = replay(face_data, RecognitionConfig())
     assert result.wrong == 0
     assert result.strangers_named == 0
     assert result.reachable_named >= 0.97 * result.reachable, result

@@ -4,38 +4,20 @@ Every frame is processed (no real-time pacing): what is measured is who gets nam
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from device.demo.doorset import DoorSet, Visit, build, usable_photos
+from device.demo.doorset import DoorSet, Visit
 from device.recognition.config import RecognitionConfig
 from device.recognition.faces import FaceEngine, read_bgr
 from device.recognition.gallery import Gallery
 from device.recognition.recognizer import Recognizer
 from drivers.camera.scene import SceneRenderer, SceneScript
+from tests.device.labeled_door import ENGINE, door_gallery, door_sequence
 from tests.device.recognition.followed import Followed, Person, follow
 
 pytestmark = [pytest.mark.faces, pytest.mark.slow]
-ENGINE = FaceEngine(detect_width=800, upsample=1)  # the one usable_photos crops with
-
-
-@functools.cache
-def doorset(root: Path) -> DoorSet:
-    return build(usable_photos(root, ENGINE))
-
-
-def gallery_of(doors: DoorSet) -> Gallery:
-    refs, rows = [], []
-    for identity, photos in doors.gallery.items():
-        for photo in photos:
-            image = read_bgr(photo.path)
-            assert image is not None
-            rows.append(ENGINE.encode(image, ENGINE.detect(image)[:1])[0])
-            refs.append(identity)
-    return Gallery(refs, np.stack(rows))
 
 
 def person(visit: Visit, actor_index: int, doors: DoorSet) -> Person:
@@ -73,8 +55,8 @@ def run_group(doors: DoorSet, members: list[Visit], gallery: Gallery) -> Followe
 
 
 def test_groups_at_the_door_name_nobody_wrongly(face_data: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    doors = doorset(face_data)
-    gallery = gallery_of(doors)
+    doors = door_sequence(face_data)
+    gallery = door_gallery(face_data)
     groups: dict[int, list[Visit]] = {}
     for visit in doors.visits:
         if visit.group_size > 1:
