@@ -33,11 +33,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
 
-import numpy as np
-
 from device.demo import faceset
 from device.demo.attacks import AttackKind, attack_actors
-from device.demo.doorset import FacePhoto, build, usable_photos
+from device.demo.doorset import FacePhoto, build, gallery_of, usable_photos
 from device.domain import Identification
 from device.recognition.config import RecognitionConfig
 from device.recognition.faces import FaceEngine, read_bgr
@@ -109,16 +107,7 @@ def plan(visits: list[tuple[FacePhoto, bool]], workdir: Path) -> list[Item]:
 
 
 def enroll(gallery: dict[str, list[FacePhoto]], engine: FaceEngine) -> Gallery:
-    refs: list[str] = []
-    rows: list[np.ndarray] = []
-    for identity, photos in gallery.items():
-        for photo in photos:
-            image = read_bgr(photo.path)
-            assert image is not None
-            boxes = engine.detect(image)
-            rows.append(engine.encode(image, boxes[:1])[0])
-            refs.append(identity)
-    return Gallery(refs, np.stack(rows))
+    return gallery_of(gallery, engine)
 
 
 def replay(items: list[Item], gallery: Gallery, fps: float, check_liveness: bool) -> Tally:

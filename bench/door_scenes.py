@@ -15,9 +15,9 @@ import numpy as np
 
 from bench.door_score import Arrival, Expected, Tally, score
 from bench.kiosk_rig import Enrollee
-from device.demo.doorset import DoorSet, FacePhoto, Visit, build, usable_photos
+from device.demo.doorset import DoorSet, FacePhoto, Visit, build, photo_template, usable_photos
 from device.recognition.config import RecognitionConfig
-from device.recognition.faces import FaceEngine, read_bgr
+from device.recognition.faces import FaceEngine
 from drivers.camera.scene import Actor, SceneScript
 
 LATENCY_FROM_PX = 80.0
@@ -68,12 +68,7 @@ def _expected(visit: Visit, config: RecognitionConfig) -> Expected:
 
 
 def templates(photos: list[FacePhoto], engine: FaceEngine) -> np.ndarray:
-    vectors = []
-    for photo in photos:
-        image = read_bgr(photo.path)
-        assert image is not None
-        vectors.append(engine.encode(image, engine.detect(image)[:1])[0])
-    return np.stack(vectors)
+    return np.stack([photo_template(photo.path, engine) for photo in photos])
 
 
 def gaps(visits: list[Visit], duration_s: float, length_s: float) -> list[float]:

@@ -39,13 +39,23 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from device.demo.doorset import FPS, FRAME_H, FRAME_W, DoorSet, FacePhoto, Visit, build, usable_photos
+from device.demo.doorset import (
+    FPS,
+    FRAME_H,
+    FRAME_W,
+    DoorSet,
+    FacePhoto,
+    Visit,
+    build,
+    photo_template,
+    usable_photos,
+)
 from device.demo.faceset import face_data_dir
 from device.domain import Identification
 from device.recognition.appearance import frontality, sharpness
 from device.recognition.config import RecognitionConfig
 from device.recognition.decision import Vote
-from device.recognition.faces import Box, FaceEngine, Image, Template, read_bgr
+from device.recognition.faces import Box, FaceEngine, Image, Template
 from device.recognition.gallery import Gallery
 from device.recognition.recognizer import SHARP_ENOUGH, Recognizer
 from device.recognition.tracking import Track
@@ -148,10 +158,7 @@ def enroll(doorset: DoorSet, engine: FaceEngine) -> dict[str, list[Template]]:
     """Each customer's gallery photos encoded as enrollment does (one face, the photo's full size)."""
     templates: dict[str, list[Template]] = {}
     for identity, photos in doorset.gallery.items():
-        for photo in photos:
-            image = read_bgr(photo.path)
-            assert image is not None
-            templates.setdefault(identity, []).extend(engine.encode(image, engine.detect(image)[:1]))
+        templates[identity] = [photo_template(photo.path, engine) for photo in photos]
     return templates
 
 

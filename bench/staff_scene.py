@@ -14,9 +14,8 @@ import random
 from bench.door_scenes import Scene, gaps, templates, with_actors
 from bench.door_score import Expected
 from bench.kiosk_rig import Enrollee
-from device.demo.doorset import FACE_END_PX, FACE_START_PX, FRAME_H, VISIT_S, FacePhoto
+from device.demo.doorset import VISIT_S, FacePhoto, walk_in
 from device.recognition.faces import FaceEngine
-from drivers.camera.scene import Actor, Pose
 
 EXTRA_PASSES = 8
 
@@ -40,23 +39,10 @@ def add_staff(scene: Scene, photos: dict[str, list[FacePhoto]], engine: FaceEngi
     step = max(1, len(free) // EXTRA_PASSES)
     actors = []
     for n, start in enumerate(free[::step][:EXTRA_PASSES]):
-        photo = shots[n % len(shots)]
-        enter = start + 1.0
-        x0 = rng.uniform(0.3, 0.7)
-        fraction = photo.face_fraction
-        actors.append(
-            Actor(
-                photo=photo.path,
-                crop=photo.crop,
-                enter_s=enter,
-                leave_s=enter + VISIT_S,
-                start=Pose(x=x0, y=rng.uniform(0.45, 0.6), height=FACE_START_PX / (FRAME_H * fraction)),
-                end=Pose(x=x0 + rng.uniform(-0.1, 0.1), y=0.5, height=FACE_END_PX / (FRAME_H * fraction)),
-                blur_px=rng.uniform(0.0, 1.2),
-                brightness=rng.uniform(0.7, 1.3),
-            )
-        )
-        scene.expected.append(Expected(staff, "staff", enter, enter + VISIT_S))
+        # Walking in alone, as any visitor of the sequence does; group numbers apart from theirs.
+        [walk] = walk_in([(shots[n % len(shots)], False)], start + 1.0, -1 - n, "alone", rng)
+        actors.append(walk.actor())
+        scene.expected.append(Expected(staff, "staff", walk.enter_s, walk.leave_s))
     scene.script = with_actors(scene.script, actors)
     passes = sum(p.kind == "staff" for p in scene.expected)
     scene.extra.append(f"{staff} enrolled as staff passing {passes} times")

@@ -24,8 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
+
 from device.demo.faceset import read_labels
-from device.recognition.faces import FaceEngine, read_bgr
+from device.recognition.faces import FaceEngine, Template, read_bgr
+from device.recognition.gallery import Gallery
 from drivers.camera.scene import Actor, Pose, SceneScript
 
 FRAME_W, FRAME_H, FPS = 640, 480, 15.0
@@ -68,6 +71,20 @@ class Visit:
         height = self.start.height + (self.end.height - self.start.height) * progress
         return height * FRAME_H * self.photo.face_fraction
 
+    def actor(self) -> Actor:
+        """This visit as the scene camera plays it: a soft oval, as a person has no rectangular edge."""
+        return Actor(
+            photo=self.photo.path,
+            crop=self.photo.crop,
+            enter_s=self.enter_s,
+            leave_s=self.leave_s,
+            start=self.start,
+            end=self.end,
+            blur_px=self.blur_px,
+            brightness=self.brightness,
+            shape="oval",
+        )
+
     def first_time_face_at_least(self, px: float) -> float | None:
         """Scene time of the first frame whose face is at least `px` tall."""
         frame = int(self.enter_s * FPS)
@@ -88,21 +105,8 @@ class DoorSet:
     seed: int
 
     def script(self) -> SceneScript:
-        actors = [
-            Actor(
-                photo=v.photo.path,
-                crop=v.photo.crop,
-                enter_s=v.enter_s,
-                leave_s=v.leave_s,
-                start=v.start,
-                end=v.end,
-                blur_px=v.blur_px,
-                brightness=v.brightness,
-                shape="oval",
-            )
-            # Painted back to front: of a group, whoever walks in later is further away.
-            for v in sorted(self.visits, key=lambda v: (v.group, -v.enter_s))
-        ]
+        # Painted back to front: of a group, whoever walks in later is further away.
+        actors = [v.actor() for v in sorted(self.visits, key=lambda v: (v.group, -v.enter_s))]
         return SceneScript(
             width=FRAME_W, height=FRAME_H, fps=FPS, duration_s=self.duration_s, seed=self.seed, actors=actors
         )
@@ -126,6 +130,21 @@ def usable_photos(root: Path, engine: FaceEngine | None = None) -> dict[str, lis
                 FacePhoto(labeled.path, identity, (crop.left, crop.top, crop.right, crop.bottom), fraction)
             )
     return usable
+
+
+def photo_template(path: Path, engine: FaceEngine) -> Template:
+    """The template of a usable photo's one face, encoded at the photo's full size as enrollment does."""
+    image = read_bgr(path)
+    if image is None:
+        raise ValueError(f"{path}: not an image OpenCV can read")
+    return engine.encode(image, engine.detect(image)[:1])[0]
+
+
+def gallery_of(gallery: dict[str, list[FacePhoto]], engine: FaceEngine) -> Gallery:
+    """Every customer's gallery photos encoded, as the recognizer matches against them."""
+    refs = [identity for identity, photos in gallery.items() for _ in photos]
+    rows = [photo_template(photo.path, engine) for photos in gallery.values() for photo in photos]
+    return Gallery(refs, np.stack(rows))
 
 
 def build(
@@ -164,7 +183,7 @@ def build(
         if len(members) > 1:
             arrangement = "side_by_side" if groups_so_far // 2 % 2 == 0 else "one_behind"
             groups_so_far += 1
-        visits += _walk_in(members, enter, slot, arrangement, rng)
+        visits += walk_in(members, enter, slot, arrangement, rng)
     slots = len({v.group for v in visits})
     return DoorSet(gallery, visits, strangers, duration_s=1.0 + slots * CYCLE_S + 2.0, seed=seed)
 
@@ -206,13 +225,14 @@ def _groups(plan: list[tuple[FacePhoto, bool]]) -> list[list[tuple[FacePhoto, bo
     return slots
 
 
-def _walk_in(
+def walk_in(
     members: list[tuple[FacePhoto, bool]],
     enter: float,
     group: int,
     arrangement: Arrangement,
     rng: random.Random,
 ) -> list[Visit]:
+    """The visits of people walking in together from `enter` (one person: `arrangement` "alone")."""
     size = len(members)
     centre = rng.uniform(0.3, 0.7) if size == 1 else rng.uniform(0.4, 0.6)
     side = rng.choice((-1.0, 1.0))
