@@ -184,17 +184,23 @@ def _floor_service(config: Config, link: MqttLink, faults: Faults) -> FloorServi
     store = FloorBinStore(config.storage.database)
     if not floor_config.branch_merge:
         return FloorService(floor_config, config.sensors, store, publish, faults=faults)
-    branch = BranchFloor(config.branch.device_id)
-    topics = link.topics
-    link.subscribe(f"{topics.branch}/device/+/availability", branch.heard_availability)
-    link.subscribe(f"{topics.branch}/device/+/floor/observations", branch.heard_observations)
-
-    def share(batch: bytes) -> None:  # live positions: worthless a second later
-        link.publish_json(topics.floor_observations, batch, 0, 2.0)
-
+    branch, share = join_branch_floor(link)
     return FloorService(
         floor_config, config.sensors, store, publish, faults=faults, branch=branch, share=share
     )
+
+
+def join_branch_floor(link: MqttLink) -> tuple[BranchFloor, Callable[[bytes], None]]:
+    """Before the link starts: hear the branch's other kiosks, and how to tell them what ours see."""
+    topics = link.topics
+    branch = BranchFloor(topics.device_id)
+    link.subscribe(f"{topics.branch}/device/+/availability", branch.heard_availability)
+    link.subscribe(f"{topics.branch}/device/+/floor/observations", branch.heard_observations)
+
+    def share(batch: bytes) -> None:  # live positions, worthless soon: 2 s leaves a whole second on the wire
+        link.publish_json(topics.floor_observations, batch, 0, 2.0)
+
+    return branch, share
 
 
 def _forecast_service(config: Config, store: Store, link: MqttLink, faults: Faults) -> ForecastService | None:
