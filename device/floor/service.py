@@ -188,6 +188,7 @@ class FloorService:
         """One tick of the model, a snapshot and a save when due; the seconds to the next tick."""
         now_m, now = time.monotonic(), time.time()
         self._next_tick = max(self._next_tick + TICK_S, now_m - 1.0)  # after a failure: no catching up
+        keeper = self._is_keeper(now_m)  # every tick: a hand-over is logged and in /healthz at once
         own = self._fresh_observations(now_m)
         fresh = list(own.values()) + (self._branch.fresh(now_m) if self._branch is not None else [])
         # A tick no sensor spoke in observed nothing: the bin's observed_s says how long the floor was
@@ -204,7 +205,7 @@ class FloorService:
             self._share(batch)
         if now_m >= self._next_snapshot:
             self._next_snapshot += self._floor.snapshot_interval_s
-            if self._is_keeper(now_m):
+            if keeper:
                 self._publish(self.model.snapshot(now))
         if now_m >= self._next_save:
             self._next_save += SAVE_EVERY_S
