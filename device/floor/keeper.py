@@ -37,6 +37,9 @@ REMOTE_FRESH_S = 0.8
 MAX_SKEW_S = 2.0
 # After start, listen this long before claiming the floor: a kiosk with a lower id may be running.
 LISTEN_S = HEARD_S
+# More kiosks than a branch could have: a client inventing device ids (on a broker without the
+# shipped ACL) must not grow memory. Those beyond are refused like a malformed payload.
+MAX_KIOSKS = 64
 
 
 def choose_keeper(own_id: str, others_heard: Iterable[str]) -> str:
@@ -78,6 +81,8 @@ class BranchFloor:
         if device == self.device_id:
             return
         with self._lock:
+            if device not in self._remotes and len(self._remotes) >= MAX_KIOSKS:
+                return
             remote = self._remotes.setdefault(device, _Remote())
             remote.online = payload == b"online"
             if not remote.online:
@@ -90,11 +95,14 @@ class BranchFloor:
             return
         try:
             batch = decode(payload)
+            with self._lock:
+                if device not in self._remotes and len(self._remotes) >= MAX_KIOSKS:
+                    raise BadObservations(f"more than {MAX_KIOSKS} kiosks in one branch")
         except BadObservations as exc:
             with self._lock:
                 self.stats.rejected += 1
-                self.stats.last_rejection = f"{device}: {exc}"
-            log.warning("floor: observations from %s refused: %s", device, exc)
+                self.stats.last_rejection = f"{device[:64]}: {exc}"
+            log.warning("floor: observations from %r refused: %s", device[:64], exc)
             return
         self.receive(device, batch, time.time(), time.monotonic())
 
@@ -107,11 +115,16 @@ class BranchFloor:
             remote = self._remotes.setdefault(device, _Remote())
             remote.heard_at, remote.batches = now_m, remote.batches + 1
             remote.online = True  # it speaks: a stale retained `offline` from its last run is over
-            for view in batch.sensors:
-                # On our monotonic clock: when the sender's reading was taken, or when we got it.
-                seen_m = now_m if skewed else now_m - max(0.0, now - view.seen_at)
-                # The tick stamps merged observations with its own time; t here is only for the log.
-                remote.views[view.sensor_id] = (seen_m, [Observation(now, x, y) for x, y in view.points])
+            # A batch holds every sensor the sender still hears; one missing from it is gone.
+            # Ages on our monotonic clock: since the sender's reading was taken, or since we got it.
+            # The tick stamps merged observations with its own time; t here is only for the log.
+            remote.views = {
+                view.sensor_id: (
+                    now_m if skewed else now_m - max(0.0, now - view.seen_at),
+                    [Observation(now, x, y) for x, y in view.points],
+                )
+                for view in batch.sensors
+            }
             self._staff_named += [now if skewed else t for t in batch.staff_named]
 
     # --- the floor thread --------------------------------------------------------------------------

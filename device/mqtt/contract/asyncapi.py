@@ -70,7 +70,8 @@ CHANNELS: dict[str, tuple[str, str, str, int, bool, str]] = {
         "{branch}/device/{device}/floor/observations", "FloorObservations", "send", 0, False,
         "With `[floor] branch_merge`: 5 a second, expiring after 2 s. Every kiosk of the branch reads "
         "every other's and merges them into its floor; only the floor keeper (the lowest device id heard "
-        "and not offline) publishes `floor` and stores the bins. Malformed: refused, logged, counted.",
+        "and not offline) publishes `floor` and stores the bins. Malformed: refused, logged, counted. "
+        "Branch-local: positions, though anonymous, are not for the fleet bridge (the counts are).",
     ),
     "forecast": (
         "{branch}/forecast", "ForecastPayload", "send", 1, True,

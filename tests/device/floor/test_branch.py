@@ -10,7 +10,14 @@ import jsonschema
 import pytest
 
 from device.floor.config import FloorConfig
-from device.floor.keeper import HEARD_S, LISTEN_S, REMOTE_FRESH_S, BranchFloor, choose_keeper
+from device.floor.keeper import (
+    HEARD_S,
+    LISTEN_S,
+    MAX_KIOSKS,
+    REMOTE_FRESH_S,
+    BranchFloor,
+    choose_keeper,
+)
 from device.floor.model import FloorModel
 from device.floor.remote import MAX_BYTES, ObservationBatch, SensorView, decode, encode
 from device.floor.sensing import merge
@@ -201,3 +208,21 @@ def test_what_a_kiosk_shares_is_in_the_contract_and_carries_floor_metres_only() 
     assert branch.stats.accepted == 1
     health_floor = branch.status(1.0)
     jsonschema.validate(health_floor, validator_for("FloorRole"))
+
+
+def test_a_client_inventing_kiosks_cannot_grow_memory() -> None:
+    branch = BranchFloor("door-1", started_m=-100.0)
+    for number in range(MAX_KIOSKS + 5):
+        branch.heard_observations(OBSERVATIONS.format(f"fake-{number}"), encode(T0, {}, []))
+    for number in range(5):
+        branch.heard_availability(AVAILABILITY.format(f"ghost-{number}"), b"online")
+    assert len(branch.status(0.0)["kiosks"]) == MAX_KIOSKS  # type: ignore[arg-type]
+    assert branch.stats.rejected == 5
+
+
+def test_a_sensor_the_sender_no_longer_hears_leaves_the_merge_at_once() -> None:
+    branch = BranchFloor("door-1", started_m=-100.0)
+    both = {"radar": [Observation(T0, 2.0, 2.0)], "ranger": [Observation(T0, 5.0, 3.0)]}
+    branch.receive("door-2", decode(encode(T0, both, [])), T0, 1.0)
+    branch.receive("door-2", decode(encode(T0, {"radar": both["radar"]}, [])), T0, 1.0)
+    assert [[(o.x_m, o.y_m) for o in view] for view in branch.fresh(1.0)] == [[(2.0, 2.0)]]
