@@ -3,11 +3,13 @@ branch's bins and publishes its snapshot; every kiosk shares what its sensors se
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from device.floor import service as service_module
@@ -17,6 +19,12 @@ from device.floor.records import FloorSnapshot
 from device.floor.remote import decode, encode
 from device.floor.service import FloorService
 from device.floor.tracker import Observation
+from device.mqtt.config import MqttConfig
+from device.mqtt.contract.asyncapi import validator_for
+from device.mqtt.link import MqttLink
+from device.mqtt.topics import Topics
+from device.runtime.observability import Parts, health
+from device.state.store import Store
 from tests.device.floor.plan import BRANCH
 from tests.waiting import eventually
 
@@ -65,3 +73,36 @@ def test_only_the_keeper_stores_the_branchs_bins_and_publishes_its_floor(
         silent.set()
         speaker.join(5)
         service.stop()
+
+
+class NoCamera:
+    """Health reads a pipeline's counters; these are a pipeline that has not started."""
+
+    class stats:
+        frames_captured = 0
+        last_frame_at = None
+
+    worker_heartbeat = time.monotonic()
+    dropped_frames = 0
+    camera_problem = None
+    gallery: tuple[()] = ()
+
+
+def test_health_says_the_kiosks_part_in_the_branchs_floor_within_the_contract(tmp_path: Path) -> None:
+    branch = BranchFloor("door-2", started_m=time.monotonic() - 100)
+    branch.heard_observations(DOOR_1_SAYS, encode(time.time(), {"radar": []}, []))
+    branch.heard_observations(DOOR_1_SAYS, b"{not json")
+    service = FloorService(
+        BRANCH, [], FloorBinStore(tmp_path / "b.db"), lambda _s: None, branch=branch, share=print
+    )
+    link = MqttLink(MqttConfig(), Topics("branchdoor", "b1", "door-2"), "never-started")
+    store = Store(tmp_path / "d.db")
+    try:
+        assert branch.keeper(time.monotonic()) == "door-1"
+        summary = health(Parts(NoCamera(), link, store, floor=service))  # type: ignore[arg-type]
+        floor = summary["floor"]
+        assert floor["role"] == "contributor" and floor["keeper"] == "door-1"
+        assert floor["kiosks"]["door-1"]["online"] and floor["observations_rejected"] == 1
+        jsonschema.validate(json.loads(json.dumps(summary)), validator_for("Health"))
+    finally:
+        store.close()
