@@ -18,6 +18,7 @@ The broker handlers run on the mqtt thread, the rest on the floor thread: state 
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Iterable
@@ -40,6 +41,9 @@ LISTEN_S = HEARD_S
 # More kiosks than a branch could have: a client inventing device ids (on a broker without the
 # shipped ACL) must not grow memory. Those beyond are refused like a malformed payload.
 MAX_KIOSKS = 64
+# A client flooding the topic with junk must not flood the log: one line per this many seconds, with
+# the count refused since start (each refusal is counted in /healthz all the same).
+LOG_REFUSALS_EVERY_S = 10.0
 
 
 def choose_keeper(own_id: str, others_heard: Iterable[str]) -> str:
@@ -72,6 +76,7 @@ class BranchFloor:
         self._staff_named: list[float] = []
         self._started_m = time.monotonic() if started_m is None else started_m
         self._keeper: str | None = None
+        self._refusal_logged_at = -math.inf  # monotonic
 
     # --- the mqtt thread ---------------------------------------------------------------------------
 
@@ -99,12 +104,18 @@ class BranchFloor:
                 if device not in self._remotes and len(self._remotes) >= MAX_KIOSKS:
                     raise BadObservations(f"more than {MAX_KIOSKS} kiosks in one branch")
         except BadObservations as exc:
-            with self._lock:
-                self.stats.rejected += 1
-                self.stats.last_rejection = f"{device[:64]}: {exc}"
-            log.warning("floor: observations from %r refused: %s", device[:64], exc)
+            self._refused(device[:64], str(exc), time.monotonic())
             return
         self.receive(device, batch, time.time(), time.monotonic())
+
+    def _refused(self, device: str, why: str, now_m: float) -> None:
+        with self._lock:
+            self.stats.rejected += 1
+            self.stats.last_rejection = f"{device}: {why}"
+            if now_m - self._refusal_logged_at < LOG_REFUSALS_EVERY_S:
+                return
+            self._refusal_logged_at, refused = now_m, self.stats.rejected
+        log.warning("floor: observations from %r refused: %s (%d refused since start)", device, why, refused)
 
     def receive(self, device: str, batch: ObservationBatch, now: float, now_m: float) -> None:
         skewed = abs(now - batch.sent_at) > MAX_SKEW_S

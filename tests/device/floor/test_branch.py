@@ -4,6 +4,7 @@ wire format and what it refuses, and clocks that disagree."""
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 
 import jsonschema
@@ -226,3 +227,16 @@ def test_a_sensor_the_sender_no_longer_hears_leaves_the_merge_at_once() -> None:
     branch.receive("door-2", decode(encode(T0, both, [])), T0, 1.0)
     branch.receive("door-2", decode(encode(T0, {"radar": both["radar"]}, [])), T0, 1.0)
     assert [[(o.x_m, o.y_m) for o in view] for view in branch.fresh(1.0)] == [[(2.0, 2.0)]]
+
+
+def test_a_flood_of_junk_is_counted_in_full_but_logged_once_in_a_while(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    branch = BranchFloor("door-1", started_m=-100.0)
+    with caplog.at_level(logging.WARNING, logger="device.floor.keeper"):
+        for _ in range(1000):
+            branch.heard_observations(OBSERVATIONS.format("door-2"), b"junk")
+    assert branch.stats.rejected == 1000
+    assert [r.getMessage() for r in caplog.records] == [
+        "floor: observations from 'door-2' refused: not JSON (JSONDecodeError) (1 refused since start)"
+    ]
