@@ -156,7 +156,8 @@ def test_head_office_sees_health_and_a_dead_kiosk_and_never_a_cue(
     # The central broker's own log of every PUBLISH the bridge sent it (denied ones included): only
     # the anonymous families, so no cue even reached it to be refused.
     received = re.findall(
-        rf"Received PUBLISH from {BRIDGE_ID} \(d\d, q\d, r\d, m\d+, '([^']+)'", capture_log(fleet_ca)
+        rf"(?:Received|Denied) PUBLISH from {BRIDGE_ID} \(d\d, q\d, r\d, m\d+, '([^']+)'",
+        capture_log(fleet_ca),
     )
     assert received, "the central broker logged no PUBLISH from the bridge"
     bridged = {
@@ -187,3 +188,23 @@ def test_the_shipped_keepalive_tells_head_office_of_a_dead_kiosk_within_a_minute
     (MQTT), publishes its Last Will, and the bridge forwards it. kill -9 on one machine is quicker (the
     kernel closes the socket), so this bound is held by the shipped default, not by the test above."""
     assert 1.5 * MqttConfig().keepalive_s + BRIDGE_FORWARD_SLACK_S < OFFLINE_WITHIN_S
+
+
+@pytest.mark.subprocess
+def test_a_branch_identity_can_write_only_under_its_own_branch_centrally(
+    cas: tuple[BranchCA, BranchCA], central: tuple[CentralCapture, int]
+) -> None:
+    """The central ACL, run for real: branch 0427's certificate cannot speak for branch 0815 (proven by
+    publishing and watching nothing arrive, never by trusting a PUBACK)."""
+    _, fleet = cas
+    capture, port = central
+    bridge = Subscriber(port, "fleet/never-read", tls=tls_context(fleet, "bridge"))
+    try:
+        bridge.publish(f"fleet/{REGION}/0815/device/door-1/availability", b"offline")
+        bridge.publish("fleet/elsewhere/0427/device/door-1/availability", b"offline")
+        bridge.publish(f"{CENTRAL_PREFIX}device/door-1/availability", b"online")
+        # One publisher's messages arrive in order: once the last is heard, the others would have been.
+        assert capture.wait(lambda: capture.on(f"{CENTRAL_PREFIX}device/door-1/availability") != [])
+        assert [h.topic for h in capture.everything()] == [f"{CENTRAL_PREFIX}device/door-1/availability"]
+    finally:
+        bridge.close()
