@@ -7,7 +7,7 @@ import sys
 import threading
 
 from device.cli.args import Subcommands, command, load
-from device.config_file import config_path, load_config, located
+from device.config_file import config_path, located, read_layers, validate
 from device.runtime import logs
 
 
@@ -34,15 +34,17 @@ def _check(args: argparse.Namespace) -> int:
     from device.runtime.preflight import problems
 
     path = config_path(args.file or args.config)
-    config = load_config(path)
+    layers = read_layers(path)
+    config = validate(layers, path)
     found = [] if args.file_only else problems(config)
     if found:
-        text = path.read_text(encoding="utf-8")  # load_config has read it as UTF-8 already
-        for line in located(path, text, [(problem.key, problem.what) for problem in found]):
+        for line in located(layers, [(problem.key, problem.what) for problem in found]):
             print(line, file=sys.stderr)
         return 1
     branch = config.branch
-    print(f"{path}: OK (branch {branch.id}, device {branch.device_id}, camera {config.camera.type})")
+    merged = "".join(f", {layer.path.name}" for layer in layers[1:])
+    dropins = f"; drop-ins: {merged[2:]}" if merged else ""
+    print(f"{path}: OK (branch {branch.id}, device {branch.device_id}, camera {config.camera.type}{dropins})")
     return 0
 
 
