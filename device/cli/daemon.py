@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
+from pathlib import Path
 
 from device.cli.args import Subcommands, command, load
 from device.config_file import config_path, located, read_layers, validate
@@ -22,11 +23,25 @@ def register(commands: Subcommands, common: argparse.ArgumentParser) -> None:
         "check a config file and what `run` needs of this machine: keys, secrets, state, files",
         [common],
     )
-    check.add_argument("file", nargs="?", help="file to check (default: as for --config)")
+    check.add_argument(
+        "file",
+        nargs="?",
+        help="file to check, with its drop-ins (default: as for --config); or a folder of kiosk configs",
+    )
     check.add_argument(
         "--file-only",
         action="store_true",
         help="check the file alone, not the files and keys it names (a config written for another machine)",
+    )
+    check.add_argument(
+        "--template",
+        metavar="FILE",
+        help="with a folder: the bank's central template, each kiosk file in the folder merged over it",
+    )
+    check.add_argument(
+        "--local",
+        action="store_true",
+        help="with a folder: also run the host-local checks (keys, secrets, state, files) on this machine",
     )
 
 
@@ -34,6 +49,13 @@ def _check(args: argparse.Namespace) -> int:
     from device.runtime.preflight import problems
 
     path = config_path(args.file or args.config)
+    if path.is_dir():
+        from device.cli.config_folder import check_folder
+
+        return check_folder(path, Path(args.template) if args.template else None, args.local)
+    if args.template or args.local:
+        print("branchdoor: --template and --local go with a folder of kiosk configs", file=sys.stderr)
+        return 2
     layers = read_layers(path)
     config = validate(layers, path)
     found = [] if args.file_only else problems(config)
