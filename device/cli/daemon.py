@@ -1,4 +1,5 @@
-"""`branchdoor run` (what systemd starts) and `branchdoor config check` (its ExecStartPre=)."""
+"""`branchdoor run` (what systemd starts), `branchdoor config check` (its ExecStartPre=; also over a
+folder of a fleet's configs) and `branchdoor config show` (the merged config and who set what)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,14 @@ def register(commands: Subcommands, common: argparse.ArgumentParser) -> None:
         action="store_true",
         help="check the file alone, not the files and keys it names (a config written for another machine)",
     )
+    show = command(
+        actions,
+        "show",
+        _show,
+        "print the config as merged from the file and its drop-ins, defaults filled in, and who set what",
+        [common],
+    )
+    show.add_argument("file", nargs="?", help="file to show, with its drop-ins (default: as for --config)")
     check.add_argument(
         "--template",
         metavar="FILE",
@@ -67,6 +76,15 @@ def _check(args: argparse.Namespace) -> int:
     merged = "".join(f", {layer.path.name}" for layer in layers[1:])
     dropins = f"; drop-ins: {merged[2:]}" if merged else ""
     print(f"{path}: OK (branch {branch.id}, device {branch.device_id}, camera {config.camera.type}{dropins})")
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    from device.cli.config_show import show
+
+    path = config_path(args.file or args.config)
+    layers = read_layers(path)
+    print(show(validate(layers, path), layers), end="")
     return 0
 
 
