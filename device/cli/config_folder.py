@@ -74,7 +74,12 @@ def check_folder(folder: Path, template: Path | None, local: bool) -> int:
         except ConfigError as exc:
             print("\n".join(exc.problems))
             return 1
-    kiosks = [_read(path, template, local) for path in kiosk_files(folder, template)]
+    try:
+        paths = kiosk_files(folder, template)
+    except OSError as exc:  # a sub-folder this user may not list: a kiosk silently left out otherwise
+        print(f"{exc.filename or folder}:1: cannot read folder: {exc.strerror or exc}")
+        return 1
+    kiosks = [_read(path, template, local) for path in paths]
     if not kiosks:
         print(f"{folder}: no kiosk configs (*.toml) in it")
         return 1
