@@ -1,4 +1,5 @@
-"""Reading the TOML config file, and turning validation failures into file:line: key messages."""
+"""Reading the TOML config (a file and its drop-ins), and turning validation failures into
+file:line: key messages, at the file that set the key."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import types
 import typing
 import unicodedata
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,14 +19,11 @@ from pydantic import BaseModel, ValidationError
 
 from common.sections import InvalidKey
 from device.config import DEFAULT_CONFIG_PATH, Config
-
-Loc = tuple[str | int, ...]
+from device.config_lines import MAX_NESTING, find_line, nesting_too_deep
+from device.config_merge import Loc, dropin_folder, dropins, merge, setter
 
 # A kiosk's config is a few KiB; more than this is not one (and would be read whole into memory).
 MAX_CONFIG_BYTES = 1024 * 1024
-# The deepest a setting nests is 2 (a zone's polygon); tomllib recurses once per level and would
-# die of a RecursionError a few hundred levels down.
-MAX_NESTING = 16
 
 
 class ConfigError(Exception):
@@ -44,7 +43,43 @@ def config_path(cli_value: str | None) -> Path:
     return Path(env) if env else DEFAULT_CONFIG_PATH
 
 
+@dataclass(frozen=True, slots=True)
+class Layer:
+    """One file of a kiosk's config: where it is, its text (for lines) and what it sets."""
+
+    path: Path
+    text: str
+    data: dict[str, Any]
+
+
 def load_config(path: Path) -> Config:
+    """The file `path` with the drop-ins of the folder beside it (device/config_merge.py) over it."""
+    return validate(read_layers(path), path)
+
+
+def read_layers(path: Path, template: Path | None = None) -> list[Layer]:
+    """`template` (if any), then `path`, then `path`'s drop-ins, each read and checked on its own: every
+    file's problems at once, each at its own file and line."""
+    paths = [template] if template is not None else []
+    paths.append(path)
+    try:
+        paths.extend(dropins(path))
+    except OSError as exc:
+        folder = dropin_folder(path)
+        raise ConfigError(path, [f"{folder}:1: cannot read drop-in folder: {exc.strerror or exc}"]) from exc
+    layers: list[Layer] = []
+    found: list[str] = []
+    for each in paths:
+        try:
+            layers.append(read_layer(each))
+        except ConfigError as exc:
+            found.extend(exc.problems)
+    if found:
+        raise ConfigError(path, found)
+    return layers
+
+
+def read_layer(path: Path) -> Layer:
     try:
         with path.open("rb") as file:
             raw = file.read(MAX_CONFIG_BYTES + 1)
@@ -58,21 +93,32 @@ def load_config(path: Path) -> Config:
         line = raw.count(b"\n", 0, exc.start) + 1
         bad = raw[exc.start : exc.start + 1].hex()
         raise ConfigError(path, [f"{path}:{line}: not valid UTF-8 (byte 0x{bad}): save it as UTF-8"]) from exc
-    return parse_config(text, path)
+    return parse_layer(text, path)
 
 
-def parse_config(text: str, path: Path) -> Config:
+def parse_layer(text: str, path: Path) -> Layer:
     data = _read_toml(text, path)
     strange = [
         _phrase(path, find_line(text, loc) or 1, message) for loc, message in _control_characters(data)
     ]
     if strange:
         raise ConfigError(path, strange)
+    return Layer(path, text, data)
+
+
+def parse_config(text: str, path: Path) -> Config:
+    """One file alone, no drop-ins."""
+    return validate([parse_layer(text, path)], path)
+
+
+def validate(layers: Sequence[Layer], path: Path) -> Config:
+    """The merged layers as a `Config`; each problem at the file and line of the layer that set it."""
+    data = merge([layer.data for layer in layers])
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
-        located = sorted((_describe(error, data, text) for error in exc.errors()), key=lambda item: item[0])
-        raise ConfigError(path, [_phrase(path, line, message) for line, message in located]) from exc
+        described = [_describe(error, data) for error in exc.errors()]
+        raise ConfigError(path, _in_layers(layers, described)) from exc
 
 
 def _read_toml(text: str, path: Path) -> dict[str, Any]:
@@ -93,14 +139,25 @@ def _read_toml(text: str, path: Path) -> dict[str, Any]:
         raise ConfigError(path, [_phrase(path, 1, "nested too deeply to read")]) from exc
 
 
-def located(path: Path, text: str, problems: Sequence[tuple[Loc, str]]) -> list[str]:
-    """`file:line: key: message` for problems found after the file was read (device/runtime/preflight.py),
-    each at the line setting its key, else its table's; in the file's order, as validation errors are."""
-    lines = []
+def located(layers: Sequence[Layer], problems: Sequence[tuple[Loc, str]]) -> list[str]:
+    """`file:line: key: message` for problems found after the config was read (device/runtime/preflight.py),
+    each at the line setting its key in the layer that set it, else its table's; in the files' order,
+    as validation errors are."""
+    described = []
     for loc, message in problems:
         key = ".".join(str(part) for part in loc)
-        lines.append((find_line(text, loc) or 1, f"{key}: {message}" if key else message))
-    return [_phrase(path, line, message) for line, message in sorted(lines, key=lambda item: item[0])]
+        described.append((loc, f"{key}: {message}" if key else message))
+    return _in_layers(layers, described)
+
+
+def _in_layers(layers: Sequence[Layer], described: Sequence[tuple[Loc, str]]) -> list[str]:
+    datas = [layer.data for layer in layers]
+    placed = []
+    for loc, message in described:
+        index = setter(loc, datas)
+        layer = layers[index]
+        placed.append((index, find_line(layer.text, loc) or 1, message))
+    return [_phrase(layers[index].path, line, message) for index, line, message in sorted(placed)]
 
 
 def _phrase(path: Path, line: int, message: str) -> str:
@@ -156,8 +213,8 @@ def _has_control(text: str) -> bool:
     return any(unicodedata.category(char) == "Cc" for char in text)
 
 
-def _describe(error: Mapping[str, Any], data: Mapping[str, Any], text: str) -> tuple[int, str]:
-    """(line, "key: what is wrong and what was expected")."""
+def _describe(error: Mapping[str, Any], data: Mapping[str, Any]) -> tuple[Loc, str]:
+    """(where in the merged config, "key: what is wrong and what was expected")."""
     at = error.get("ctx", {}).get("error")
     raw_loc = tuple(error["loc"]) + (at.at if isinstance(at, InvalidKey) else ())
     loc = _data_path(raw_loc, data)
@@ -165,7 +222,7 @@ def _describe(error: Mapping[str, Any], data: Mapping[str, Any], text: str) -> t
     if kind in ("union_tag_invalid", "union_tag_not_found"):
         loc = (*loc, str(error.get("ctx", {}).get("discriminator", "type")).strip("'"))
     key = ".".join(str(part) for part in loc) or "(top level)"
-    return find_line(text, loc) or 1, _what(error, kind, key, loc, data)
+    return loc, _what(error, kind, key, loc, data)
 
 
 def _what(error: Mapping[str, Any], kind: str, key: str, loc: Loc, data: Mapping[str, Any]) -> str:
@@ -244,89 +301,3 @@ def _pick(candidates: list[type[BaseModel]], node: Any) -> type[BaseModel]:
         if type_field is not None and type_field.default == tag:
             return candidate
     return candidates[0]
-
-
-_HEADER = re.compile(r"^\s*\[(?P<array>\[)?\s*(?P<name>[^\[\]]+?)\s*\]\]?\s*(#.*)?$")
-_KEY = re.compile(r"^\s*(?P<key>[A-Za-z0-9_\-.\"' ]+?)\s*=")
-
-
-def _split_key(raw: str) -> tuple[str, ...]:
-    return tuple(part.strip().strip("\"'") for part in raw.split("."))
-
-
-def find_line(text: str, loc: Loc) -> int | None:
-    """The line where `loc` is set, or failing that the line of its closest enclosing table."""
-    target = tuple(loc)
-    array_index: dict[tuple[str | int, ...], int] = {}
-    table: tuple[str | int, ...] = ()
-    best: tuple[int, int] | None = None  # (matched length, line)
-
-    def consider(candidate: tuple[str | int, ...], lineno: int) -> None:
-        # A line setting a.b.c also creates table a.b: it is where a.b is, if nothing closer is.
-        nonlocal best
-        n = min(len(candidate), len(target))
-        if candidate[:n] == target[:n] and (best is None or n > best[0]):
-            best = (n, lineno)
-
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        header = _HEADER.match(line)
-        if header:
-            names: tuple[str | int, ...] = _split_key(header.group("name"))
-            if header.group("array"):
-                consider(names, lineno)  # the array itself is where its first table is
-                index = array_index.get(names, -1) + 1
-                array_index[names] = index
-                names = (*names, index)
-            table = names
-            consider(table, lineno)
-            continue
-        key = _KEY.match(line)
-        if key:
-            consider((*table, *_split_key(key.group("key"))), lineno)
-    return best[1] if best else None
-
-
-def nesting_too_deep(text: str) -> int | None:
-    """The line where arrays and inline tables nest deeper than MAX_NESTING, or None. Strings and
-    comments are skipped, so brackets inside them do not count."""
-    depth, line, i = 0, 1, 0
-    while i < len(text):
-        char = text[i]
-        if char == "#":
-            end = text.find("\n", i)
-            i = len(text) if end < 0 else end
-            continue
-        if char in "\"'":
-            quote = char * 3 if text.startswith(char * 3, i) else char
-            end = _string_end(text, i + len(quote), quote)
-            line += text.count("\n", i, end)
-            i = end
-            continue
-        if char == "\n":
-            line += 1
-        elif char in "[{":
-            depth += 1
-            if depth > MAX_NESTING:
-                return line
-        elif char in "]}":
-            depth = max(0, depth - 1)
-        i += 1
-    return None
-
-
-def _string_end(text: str, start: int, quote: str) -> int:
-    """Just past the string that opened before `start`; single-line strings end at the line's end."""
-    i = start
-    while True:
-        end = text.find(quote, i)
-        if len(quote) == 1:
-            newline = text.find("\n", i)
-            if newline >= 0 and (end < 0 or newline < end):
-                return newline
-        if end < 0:
-            return len(text)
-        backslashes = len(text[i:end]) - len(text[i:end].rstrip("\\"))
-        if quote[0] == '"' and backslashes % 2 == 1:  # an escaped quote: the string goes on
-            i = end + 1
-            continue
-        return end + len(quote)

@@ -38,7 +38,9 @@ CAPABILITIES = {
 DEVICE_MAY_IMPORT: dict[str, set[str]] = {
     "domain": set(),
     "config": set(),
-    "config_file": {"config"},
+    "config_file": {"config", "config_lines", "config_merge"},
+    "config_lines": set(),
+    "config_merge": set(),
     "state": set(),
     "privacy": {"state"},
     "mqtt": set(),
@@ -52,7 +54,7 @@ DEVICE_MAY_IMPORT: dict[str, set[str]] = {
     "enrollment": {"state", "recognition"},
     "runtime": {"config"} | CAPABILITIES,
     "demo": {"recognition", "enrollment", "privacy"},
-    "cli": {"config", "config_file", "runtime", "demo"} | CAPABILITIES,
+    "cli": {"config", "config_file", "config_merge", "runtime", "demo"} | CAPABILITIES,
     "__main__": {"cli"},
     "__init__": set(),
 }

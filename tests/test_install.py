@@ -104,12 +104,14 @@ def check_the_installed_config(root: Path, branchdoor: Path) -> None:
         [line] = done.stderr.splitlines()  # the branch id, and nothing else
         assert placeholder.match(line), line
 
-    installed.write_text(installed.read_text().replace(f'id = "{PLACEHOLDER_BRANCH_ID}"', 'id = "0427"'))
+    # The branch's values in the drop-in folder the install made beside the file (the bank's template).
+    (root / "etc/branchdoor/branchdoor.d/50-branch.toml").write_text('[branch]\nid = "0427"\n')
     for done in (
         on_the_kiosk(root, str(branchdoor), "config", "check", env=unit_env),
         on_the_kiosk(root, str(branchdoor), "config", "check", "/etc/branchdoor/branchdoor.toml"),
     ):
         assert done.returncode == 0 and done.stdout.startswith("/etc/branchdoor/branchdoor.toml: OK"), done
+        assert "(branch 0427, " in done.stdout and "drop-ins: 50-branch.toml)" in done.stdout, done
 
 
 @pytest.mark.timeout(600)

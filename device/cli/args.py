@@ -21,7 +21,8 @@ def config_option() -> argparse.ArgumentParser:
     common.add_argument(
         "--config",
         metavar="FILE",
-        help="config file (default: $BRANCHDOOR_CONFIG, else /etc/branchdoor/branchdoor.toml)",
+        help="config file, the *.toml of <name>.d/ beside it merged over it (default: $BRANCHDOOR_CONFIG, "
+        "else /etc/branchdoor/branchdoor.toml)",
     )
     return common
 
@@ -40,5 +41,6 @@ def command(
 
 
 def load(args: argparse.Namespace) -> Config:
-    """The config `--config` names (default: $BRANCHDOOR_CONFIG, else /etc/branchdoor/branchdoor.toml)."""
+    """The config `--config` names (default: $BRANCHDOOR_CONFIG, else /etc/branchdoor/branchdoor.toml),
+    with its drop-ins."""
     return load_config(config_path(args.config))

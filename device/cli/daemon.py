@@ -1,13 +1,15 @@
-"""`branchdoor run` (what systemd starts) and `branchdoor config check` (its ExecStartPre=)."""
+"""`branchdoor run` (what systemd starts), `branchdoor config check` (its ExecStartPre=; also over a
+folder of a fleet's configs) and `branchdoor config show` (the merged config and who set what)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 import threading
+from pathlib import Path
 
 from device.cli.args import Subcommands, command, load
-from device.config_file import config_path, load_config, located
+from device.config_file import config_path, located, read_layers, validate
 from device.runtime import logs
 
 
@@ -22,11 +24,33 @@ def register(commands: Subcommands, common: argparse.ArgumentParser) -> None:
         "check a config file and what `run` needs of this machine: keys, secrets, state, files",
         [common],
     )
-    check.add_argument("file", nargs="?", help="file to check (default: as for --config)")
+    check.add_argument(
+        "file",
+        nargs="?",
+        help="file to check, with its drop-ins (default: as for --config); or a folder of kiosk configs",
+    )
     check.add_argument(
         "--file-only",
         action="store_true",
         help="check the file alone, not the files and keys it names (a config written for another machine)",
+    )
+    show = command(
+        actions,
+        "show",
+        _show,
+        "print the config as merged from the file and its drop-ins, defaults filled in, and who set what",
+        [common],
+    )
+    show.add_argument("file", nargs="?", help="file to show, with its drop-ins (default: as for --config)")
+    check.add_argument(
+        "--template",
+        metavar="FILE",
+        help="with a folder: the bank's central template, each kiosk file in the folder merged over it",
+    )
+    check.add_argument(
+        "--local",
+        action="store_true",
+        help="with a folder: also run the host-local checks (keys, secrets, state, files) on this machine",
     )
 
 
@@ -34,15 +58,33 @@ def _check(args: argparse.Namespace) -> int:
     from device.runtime.preflight import problems
 
     path = config_path(args.file or args.config)
-    config = load_config(path)
+    if path.is_dir():
+        from device.cli.config_folder import check_folder
+
+        return check_folder(path, Path(args.template) if args.template else None, args.local)
+    if args.template or args.local:
+        print("branchdoor: --template and --local go with a folder of kiosk configs", file=sys.stderr)
+        return 2
+    layers = read_layers(path)
+    config = validate(layers, path)
     found = [] if args.file_only else problems(config)
     if found:
-        text = path.read_text(encoding="utf-8")  # load_config has read it as UTF-8 already
-        for line in located(path, text, [(problem.key, problem.what) for problem in found]):
+        for line in located(layers, [(problem.key, problem.what) for problem in found]):
             print(line, file=sys.stderr)
         return 1
     branch = config.branch
-    print(f"{path}: OK (branch {branch.id}, device {branch.device_id}, camera {config.camera.type})")
+    merged = "".join(f", {layer.path.name}" for layer in layers[1:])
+    dropins = f"; drop-ins: {merged[2:]}" if merged else ""
+    print(f"{path}: OK (branch {branch.id}, device {branch.device_id}, camera {config.camera.type}{dropins})")
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    from device.cli.config_show import show
+
+    path = config_path(args.file or args.config)
+    layers = read_layers(path)
+    print(show(validate(layers, path), layers), end="")
     return 0
 
 

@@ -120,7 +120,10 @@ def usable_cores() -> int:
     return len(os.sched_getaffinity(0))
 
 
+def resolved_kind(kind: EncoderKind) -> Literal["inline", "process"]:
+    """Where `auto` encodes on this machine: a worker process only where there is a second core."""
+    return "process" if kind == "process" or (kind == "auto" and usable_cores() > 1) else "inline"
+
+
 def make_encoder(kind: EncoderKind) -> Encoder:
-    if kind == "process" or (kind == "auto" and usable_cores() > 1):
-        return ProcessEncoder()
-    return InlineEncoder()
+    return ProcessEncoder() if resolved_kind(kind) == "process" else InlineEncoder()

@@ -33,6 +33,7 @@ from device.recognition.pipeline import Pipeline
 from device.recognition.recognizer import Recognizer
 from device.runtime.backup_schedule import BackupSchedule
 from device.runtime.duties import Duties
+from device.runtime.identity import fleet_identity
 from device.runtime.observability import ObservabilityServer, Parts, guard_disk, health
 from device.runtime.sdnotify import Notifier
 from device.runtime.watchdog import announce_ready, supervise
@@ -121,7 +122,15 @@ def run(config: Config, stop: threading.Event) -> int:
     if sync_thread is not None:
         sync_thread.start()
     parts = Parts(
-        pipeline, link, store, floor, central, scanner=duties.scanner_stats, board=board, faults=faults
+        pipeline,
+        link,
+        store,
+        floor,
+        central,
+        scanner=duties.scanner_stats,
+        board=board,
+        faults=faults,
+        identity=fleet_identity(config),
     )
     server = _observability(config, parts)
     dashboard = _dashboard(config)

@@ -27,6 +27,7 @@ from device.cues.board import CueBoard
 from device.floor.service import FloorService
 from device.mqtt.link import MqttLink
 from device.recognition.pipeline import Pipeline
+from device.runtime.identity import FleetIdentity
 from device.state.store import Store
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,8 @@ class Parts:
     # What the parts cannot do right now (each reports its own failures here) and their error totals.
     faults: Faults = field(default_factory=Faults)
     started: float = field(default_factory=time.monotonic)
+    # Which software, configuration and face models: every health verdict carries it.
+    identity: FleetIdentity = field(kw_only=True)
 
 
 def health(parts: Parts, now: float | None = None) -> dict[str, Any]:
@@ -110,6 +113,7 @@ def health(parts: Parts, now: float | None = None) -> dict[str, Any]:
         "dropped_frames": parts.pipeline.dropped_frames,
         "gallery_customers": len(parts.pipeline.gallery),
         "outbox": depths | set_aside,
+        **parts.identity.as_health(),
     }
     if parts.floor is not None:  # one floor per branch: which kiosk keeps it, which are heard
         summary["floor"] = parts.floor.branch_status()

@@ -13,10 +13,10 @@ from device.config_file import (
     MAX_CONFIG_BYTES,
     ConfigError,
     config_path,
-    find_line,
     load_config,
     parse_config,
 )
+from device.config_lines import find_line
 from drivers.camera.opencv_source import OpenCVCameraConfig
 from drivers.camera.scene import SceneCameraConfig
 from tests.conftest import REPO
@@ -208,3 +208,104 @@ def test_whole_file_problems_are_at_line_1(tmp_path: Path) -> None:
 def test_a_long_value_is_shown_cut_short() -> None:
     [problem] = problems(MINIMAL + f'[mqtt]\nport = "{"9" * 500}"\n')
     assert problem.endswith("…)") and len(problem) < 200
+
+
+def kiosk_with_dropins(tmp_path: Path, template: str, **dropins: str) -> Path:
+    """The template as branchdoor.toml, each drop-in as branchdoor.d/<name>.toml."""
+    main = tmp_path / "branchdoor.toml"
+    main.write_text(template)
+    folder = tmp_path / "branchdoor.d"
+    folder.mkdir()
+    for name, text in dropins.items():
+        (folder / f"{name.replace('_', '-')}.toml").write_text(text)
+    return main
+
+
+def refusal(path: Path) -> list[str]:
+    with pytest.raises(ConfigError) as refused:
+        load_config(path)
+    return refused.value.problems
+
+
+TEMPLATE = '[branch]\nid = "CHANGE-ME"\n[mqtt]\nport = 1883\ntopic_prefix = "bank"\n'
+
+
+def test_drop_ins_beside_the_file_are_merged_over_it_in_lexical_order(tmp_path: Path) -> None:
+    main = kiosk_with_dropins(
+        tmp_path,
+        TEMPLATE,
+        b60_kiosk='[branch]\ndevice_id = "door-2"\n',
+        a50_branch='[branch]\nid = "0427"\ndevice_id = "door-1"\n[mqtt]\nport = 1884\n',
+    )
+    config = load_config(main)
+    assert (config.branch.id, config.branch.device_id) == ("0427", "door-2")
+    assert (config.mqtt.port, config.mqtt.topic_prefix) == (1884, "bank")
+
+
+def test_an_unknown_key_in_a_drop_in_is_refused_at_its_file_and_line(tmp_path: Path) -> None:
+    main = kiosk_with_dropins(tmp_path, TEMPLATE, branch='[branch]\nid = "0427"\n\n[mqtt]\nhots = "x"\n')
+    [problem] = refusal(main)
+    assert problem.startswith(f"{tmp_path / 'branchdoor.d' / 'branch.toml'}:5: mqtt.hots: unknown key")
+
+
+def test_a_bad_value_is_located_in_the_drop_in_that_set_it_not_the_template(tmp_path: Path) -> None:
+    main = kiosk_with_dropins(tmp_path, TEMPLATE, branch='[branch]\nid = "0427"\n[mqtt]\nport = 0\n')
+    assert refusal(main) == [
+        f"{tmp_path / 'branchdoor.d' / 'branch.toml'}:4: mqtt.port: Input should be greater than or equal "
+        "to 1 (got 0)"
+    ]
+
+
+def test_a_sensor_list_replaced_by_a_drop_in_is_the_drop_in_s_to_complete(tmp_path: Path) -> None:
+    """[[sensors]] is replaced whole: the template's sensor had its port, the drop-in's has none."""
+    template = (
+        TEMPLATE + SENSOR + "[floor]\nwidth_m = 5\ndepth_m = 5\n[floor.placements.radar]\nx_m = 1\ny_m = 1\n"
+    )
+    dropin = '[branch]\nid = "0427"\n[[sensors]]\nid = "radar"\ntype = "ld2450"\n'
+    main = kiosk_with_dropins(tmp_path, template, branch=dropin)
+    assert refusal(main) == [
+        f"{tmp_path / 'branchdoor.d' / 'branch.toml'}:3: sensors.0.port: required key is missing"
+    ]
+
+
+def test_a_template_problem_stays_in_the_template(tmp_path: Path) -> None:
+    main = kiosk_with_dropins(tmp_path, TEMPLATE + "keepalive_s = 1\n", branch='[branch]\nid = "0427"\n')
+    [problem] = refusal(main)
+    assert problem.startswith(f"{main}:6: mqtt.keepalive_s: Input should be greater than or equal to 5")
+
+
+def test_every_file_s_problems_are_reported_at_once_in_their_order(tmp_path: Path) -> None:
+    main = kiosk_with_dropins(
+        tmp_path,
+        TEMPLATE + "[camera]\nwidht = 1\n",
+        a_branch="[branch\nid = 1\n",
+        b_kiosk='[logging]\nlevel = "\\u0007"\n',
+    )
+    found = refusal(main)
+    folder = tmp_path / "branchdoor.d"
+    assert [p.split(": ")[0] for p in found] == [
+        f"{folder / 'a-branch.toml'}:1",
+        f"{folder / 'b-kiosk.toml'}:2",
+    ]
+    assert "not valid TOML" in found[0] and "control character" in found[1]
+
+
+def test_a_drop_in_folder_that_is_not_a_folder_is_refused(tmp_path: Path) -> None:
+    main = tmp_path / "branchdoor.toml"
+    main.write_text(MINIMAL)
+    (tmp_path / "branchdoor.d").write_text("not a folder\n")
+    assert refusal(main) == [f"{tmp_path / 'branchdoor.d'}:1: cannot read drop-in folder: Not a directory"]
+
+
+def test_the_shipped_template_and_example_drop_in_make_a_kiosk(tmp_path: Path) -> None:
+    main = tmp_path / "branchdoor.toml"
+    main.write_text((REPO / "config" / "branchdoor.toml").read_text())
+    (tmp_path / "branchdoor.d").mkdir()
+    example = (REPO / "config" / "branchdoor.d" / "50-branch.toml.example").read_text()
+    (tmp_path / "branchdoor.d" / "50-branch.toml").write_text(example)
+    config = load_config(main)
+    assert (config.branch.id, config.branch.device_id) == ("0427", "door-1")
+    assert config.mqtt.tls is not None and config.floor is not None
+    assert [sensor.id for sensor in config.sensors] == list(config.floor.placements)
+    # As shipped, the example beside the template is not a drop-in (it does not end in .toml).
+    assert load_config(REPO / "config" / "branchdoor.toml").branch.id == "CHANGE-ME"

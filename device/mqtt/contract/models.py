@@ -175,6 +175,15 @@ class Health(Payload):
     dropped_frames: int
     gallery_customers: int
     outbox: dict[str, int]
+    software_version: Short = Field(description="The branchdoor package's version.")
+    config_hash: Short = Field(
+        description="sha256 of the effective validated configuration (not the file's bytes): kiosks "
+        "with the same value run the same settings."
+    )
+    models: dict[str, Short] = Field(
+        description="Versions of face_recognition_models, face_recognition, dlib, opencv, and the "
+        "encoder model in use (and where it runs: inline or a worker process)."
+    )
     floor: FloorRole | None = Field(None, description="With floor sensors.")
 
 

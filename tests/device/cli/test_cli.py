@@ -31,9 +31,10 @@ def leaves(
 def test_every_command_names_the_function_that_runs_it() -> None:
     commands = leaves(build_parser())
     assert {" ".join(words) for words, _ in commands} == {
-        "run", "config check", "enroll", "forget", "sensors read", "heatmap", "report", "doctor",
-        "central-sim", "demo", "keys new", "keys rotate", "token issue", "outbox show", "outbox requeue",
-        "state check", "state restore", "state start-empty", "customers list", "customers show",
+        "run", "config check", "config show", "enroll", "forget", "sensors read", "heatmap", "report",
+        "doctor", "central-sim", "demo", "keys new", "keys rotate", "token issue", "outbox show",
+        "outbox requeue", "state check", "state restore", "state start-empty", "customers list",
+        "customers show",
     }  # fmt: skip
     missing = [" ".join(words) for words, handler in commands if not callable(handler)]
     assert not missing, f"commands without a handler: {missing}"

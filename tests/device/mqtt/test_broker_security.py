@@ -68,6 +68,8 @@ def shipped_broker(ca: BranchCA) -> Iterator[Shipped]:
     text = text.replace("listener 8883", f"listener {tls_port} 127.0.0.1")
     text = text.replace("listener 8884", f"listener {ws_port} 127.0.0.1")
     text = text.replace("log_dest syslog", f"log_dest file {folder / 'mosquitto.log'}")
+    (folder / "conf.d").mkdir(exist_ok=True)  # no bridge: this machine's own conf.d is not the test's
+    text = text.replace("/etc/mosquitto/conf.d", f"{folder / 'conf.d'}")
     if os.geteuid() == 0:
         text = "user root\n" + text  # the throwaway broker must read this private folder
     conf = folder / "mosquitto.conf"

@@ -16,6 +16,7 @@ from device.runtime.observability import Parts, health
 from device.state.store import Store
 from drivers.camera import open_camera
 from drivers.camera.opencv_source import OpenCVCameraConfig
+from tests.identity import IDENTITY
 from tests.keys import CIPHER
 from tests.waiting import eventually
 
@@ -32,7 +33,7 @@ def test_a_missing_video_file_is_named_in_health(tmp_path: Path) -> None:
         on_checkin=lambda _checkin: None,
     )
     link = MqttLink(MqttConfig(), Topics("branchdoor", "b1", "door-1"), client_id="camera-health-test")
-    parts = Parts(pipeline, link, store)
+    parts = Parts(pipeline, link, store, identity=IDENTITY)
     pipeline.start()
     try:
         expected = f"camera: no frames (no such file: {video})"

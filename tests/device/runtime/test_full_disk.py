@@ -32,6 +32,7 @@ from device.runtime.observability import Parts, PartsCollector, health
 from device.state.store import Store
 from drivers.camera.scene import Actor, Pose, SceneCamera, SceneCameraConfig, SceneScript
 from tests.disks import Tmpfs, small_disk
+from tests.identity import IDENTITY
 from tests.keys import CIPHER
 from tests.mqtt_helpers import Subscriber
 from tests.waiting import eventually
@@ -84,7 +85,7 @@ def door_on_a_small_disk(
         link.start()
         try:
             assert link.wait_connected(10)
-            parts = Parts(pipeline, link, store, board=board, faults=faults)
+            parts = Parts(pipeline, link, store, board=board, faults=faults, identity=IDENTITY)
             yield Door(disk, store, pipeline, parts, screen)
         finally:
             pipeline.stop()

@@ -25,6 +25,7 @@ from device.runtime.observability import ObservabilityServer, Parts
 from device.state.store import Store
 from drivers.camera import open_camera
 from drivers.camera.opencv_source import OpenCVCameraConfig
+from tests.identity import IDENTITY
 from tests.idle_clients import close_all, open_idle, seconds_until_all_closed
 from tests.keys import CIPHER
 
@@ -42,7 +43,7 @@ def parts(tmp_path: Path) -> Iterator[Parts]:
         on_checkin=lambda _checkin: None,
     )
     link = MqttLink(MqttConfig(), Topics("branchdoor", "b1", "door-1"), client_id="observability-test")
-    yield Parts(pipeline, link, store)
+    yield Parts(pipeline, link, store, identity=IDENTITY)
     store.close()
 
 

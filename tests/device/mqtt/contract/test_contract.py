@@ -17,6 +17,7 @@ from device.mqtt.contract.asyncapi import DOCUMENT_PATH, document, render, valid
 from device.runtime.observability import Parts, health
 from tests.contract_check import assert_in_contract
 from tests.device.cues.rig import kiosk
+from tests.identity import IDENTITY
 from tests.mqtt_helpers import Subscriber
 
 
@@ -67,7 +68,7 @@ def test_what_the_daemon_publishes_and_accepts_validates_against_the_contract(
         hello = {"schema": "branchdoor/screen-hello/1", "screen_id": "counter-1"}
         screen.publish(k.topics.screen("counter-1", "hello"), json.dumps(hello).encode())
         screen.publish(k.topics.screen("counter-1", "feedback"), json.dumps(feedback).encode())
-        k.link.publish_health(health(Parts(_Pipeline(), k.link, k.store)), 90)  # type: ignore[arg-type]
+        k.link.publish_health(health(Parts(_Pipeline(), k.link, k.store, identity=IDENTITY)), 90)  # type: ignore[arg-type]
         snapshot = FloorSnapshot(time.time(), 2, {"queue": 1}, {"main door": 2}, {"main door": 0}, 1, 90.0)
         k.link.publish_floor(snapshot.to_dict(), 3)
         # The other cue runs out: withdrawn, and its visit has left.
