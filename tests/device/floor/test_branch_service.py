@@ -26,6 +26,7 @@ from device.mqtt.topics import Topics
 from device.runtime.observability import Parts, health
 from device.state.store import Store
 from tests.device.floor.plan import BRANCH
+from tests.identity import IDENTITY
 from tests.waiting import eventually
 
 DOOR_1_SAYS = "branchdoor/b1/device/door-1/floor/observations"
@@ -99,7 +100,7 @@ def test_health_says_the_kiosks_part_in_the_branchs_floor_within_the_contract(tm
     store = Store(tmp_path / "d.db")
     try:
         assert branch.keeper(time.monotonic()) == "door-1"
-        summary = health(Parts(NoCamera(), link, store, floor=service))  # type: ignore[arg-type]
+        summary = health(Parts(NoCamera(), link, store, floor=service, identity=IDENTITY))  # type: ignore[arg-type]
         floor = summary["floor"]
         assert floor["role"] == "contributor" and floor["keeper"] == "door-1"
         assert floor["kiosks"]["door-1"]["online"] and floor["observations_rejected"] == 1
