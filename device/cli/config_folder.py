@@ -38,6 +38,7 @@ BRANCH_WIDE: tuple[tuple[Loc, str], ...] = (
     (("floor", "zones"), "the branch's floor plan"),
     (("floor", "door_lines"), "the branch's door counts"),
     (("floor", "bin_s"), "the branch's floor history"),
+    (("floor", "branch_merge"), "one floor per branch: a kiosk apart would publish a second one"),
 )
 
 SKIPPED_NOTE = (

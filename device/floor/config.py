@@ -92,6 +92,11 @@ class FloorConfig(Section):
         description="An inbound door crossing this close in time to staff named by the door camera is "
         "theirs, not footfall.",
     )
+    branch_merge: bool = Field(
+        True,
+        description="Merge the other kiosks of the branch (same broker, same plan) into one floor; the "
+        "lowest online device id publishes the snapshot and stores the bins.",
+    )
     placements: dict[str, PlacementConfig] = Field(
         default_factory=dict, description="Each serial sensor's position on the plan, by sensor id."
     )

@@ -8,6 +8,10 @@ many sensors overlap, publishes a snapshot every `snapshot_interval_s`, and pers
 No thread dies of an exception: a sensor that fails is read again after a backoff, a tick that fails
 is retried, and finished bins the database refuses (a full disk) are kept and saved with the next
 save. Each is a fault in `faults` (`sensor <id>` or `floor`) until it works again.
+
+With `branch` (several kiosks in one branch, device/floor/keeper.py), the tick also merges the other
+kiosks' observations and publishes this kiosk's own a few times a second; only the branch's floor
+keeper publishes snapshots and stores bins, so nothing is counted twice.
 """
 
 from __future__ import annotations
@@ -22,8 +26,10 @@ from common.backoff import Backoff
 from common.faults import Faults, keep_running
 from device.floor.bins_store import FloorBinStore
 from device.floor.config import FloorConfig
+from device.floor.keeper import BranchFloor
 from device.floor.model import FloorModel
 from device.floor.records import FloorBin, FloorSnapshot
+from device.floor.remote import encode
 from device.floor.sensing import merge, observations_from
 from device.floor.tracker import Observation
 from drivers.serial.geometry import Placement
@@ -36,6 +42,8 @@ TICK_S = 0.1
 # A sensor's last frame older than this no longer describes the floor (it may be unplugged).
 FRESH_S = 0.35
 SAVE_EVERY_S = 30.0
+# Own observations go to the other kiosks of the branch every this many ticks (5 a second).
+SHARE_EVERY_TICKS = 2
 
 
 @dataclass
@@ -54,7 +62,10 @@ class FloorService:
         publish: Callable[[FloorSnapshot], None],
         open_reader: Callable[[AnySensorConfig], SerialReader] = open_sensor,
         faults: Faults | None = None,
+        branch: BranchFloor | None = None,
+        share: Callable[[bytes], None] | None = None,
     ) -> None:
+        """`branch` and `share` together: merge the branch's kiosks, publish our observations by `share`."""
         self.faults = faults or Faults()
         self.model = FloorModel(floor)
         self._floor = floor
@@ -64,6 +75,10 @@ class FloorService:
         self._lock = threading.Lock()
         self._latest: dict[str, tuple[float, list[Observation]]] = {}
         self._staff_named: list[float] = []  # wall times, from the recognition thread, for the next tick
+        merging = branch is not None and share is not None
+        self._branch, self._share = (branch, share) if merging else (None, None)
+        self._staff_to_share: list[float] = []  # the floor thread's: for the next batch to the branch
+        self._ticks = 0
         self._unsaved: list[FloorBin] = []  # finished, not yet stored (the database refused them)
         self._next_tick = self._next_snapshot = self._next_save = 0.0  # monotonic
         self.status = {s.id: SensorStatus(s.id) for s in sensors}
@@ -96,15 +111,24 @@ class FloorService:
         self._stop.set()
         for thread in self._threads:
             thread.join(timeout_s)
-        now = time.time()
-        self._publish(self.model.snapshot(now))  # the last word, so screens end on the true counts
-        self._save(now)
+        now, now_m = time.time(), time.monotonic()
+        if self._is_keeper(now_m):
+            self._publish(self.model.snapshot(now))  # the last word, so screens end on the true counts
+        self._save(now, now_m)
         if self._unsaved:
             log.error("floor: stopping with %d finished bin(s) not saved", len(self._unsaved))
-        self.faults.attempt(
-            "floor", "keep the open bins", lambda: self._store.keep_open(self.model.take_open_bins())
-        )
+        # Another kiosk heard holds the same quarter hour in its model, and carries it on as keeper.
+        if self._branch is None or not self._branch.others_heard(now_m):
+            self.faults.attempt(
+                "floor", "keep the open bins", lambda: self._store.keep_open(self.model.take_open_bins())
+            )
         self._store.close()
+
+    def branch_status(self) -> dict[str, object]:
+        """For /healthz: `keeper` alone, or the branch role, the keeper and the kiosks heard."""
+        if self._branch is None:
+            return {"role": "keeper"}
+        return self._branch.status(time.monotonic())
 
     def staff_named(self, at: float) -> None:
         """The door camera named a member of staff at `at` (wall time); any thread may call this."""
@@ -142,10 +166,17 @@ class FloorService:
             with self._lock:
                 self._latest[sensor_id] = (now, placed)
 
-    def _fresh_observations(self, now_monotonic: float) -> list[list[Observation]]:
+    def _fresh_observations(self, now_monotonic: float) -> dict[str, list[Observation]]:
         """Per sensor, what it saw last, if recent enough."""
         with self._lock:
-            return [placed for seen_at, placed in self._latest.values() if now_monotonic - seen_at <= FRESH_S]
+            return {
+                sensor_id: placed
+                for sensor_id, (seen_at, placed) in self._latest.items()
+                if now_monotonic - seen_at <= FRESH_S
+            }
+
+    def _is_keeper(self, now_m: float) -> bool:
+        return self._branch is None or self._branch.is_keeper(now_m)
 
     def _tick_loop(self) -> None:
         self._next_tick = time.monotonic()
@@ -157,26 +188,38 @@ class FloorService:
         """One tick of the model, a snapshot and a save when due; the seconds to the next tick."""
         now_m, now = time.monotonic(), time.time()
         self._next_tick = max(self._next_tick + TICK_S, now_m - 1.0)  # after a failure: no catching up
-        fresh = self._fresh_observations(now_m)
+        keeper = self._is_keeper(now_m)  # every tick: a hand-over is logged and in /healthz at once
+        own = self._fresh_observations(now_m)
+        fresh = list(own.values()) + (self._branch.fresh(now_m) if self._branch is not None else [])
         # A tick no sensor spoke in observed nothing: the bin's observed_s says how long the floor was
         # watched, so an empty map can tell "nobody came" from "no sensor reported".
         self.model.ingest(now, merge(fresh, now), TICK_S if fresh else 0.0)
         with self._lock:
             named, self._staff_named = self._staff_named, []
-        for at in named:
+        self._staff_to_share += named
+        for at in named + (self._branch.take_staff_named() if self._branch is not None else []):
             self.model.staff_named(at)
+        self._ticks += 1
+        if self._share is not None and self._ticks % SHARE_EVERY_TICKS == 0:
+            batch, self._staff_to_share = encode(now, own, self._staff_to_share), []
+            self._share(batch)
         if now_m >= self._next_snapshot:
             self._next_snapshot += self._floor.snapshot_interval_s
-            self._publish(self.model.snapshot(now))
+            if keeper:
+                self._publish(self.model.snapshot(now))
         if now_m >= self._next_save:
             self._next_save += SAVE_EVERY_S
-            self._save(now)
+            self._save(now, now_m)
         return max(0.0, self._next_tick - time.monotonic())
 
-    def _save(self, now: float) -> None:
+    def _save(self, now: float, now_m: float) -> None:
         # Only finished bins: the open one is kept in memory, as a partial bin saved now would be
         # final (saving is idempotent by bin start) and the rest of its quarter hour lost.
-        self._unsaved += self.model.close_bins(now)
+        finished = self.model.close_bins(now)
+        if self._is_keeper(now_m):
+            self._unsaved += finished
+        elif finished:  # the keeper's model followed the same floor and stores them
+            log.debug("floor: %d finished bin(s) left to the keeper", len(finished))
         self._save_finished()
 
     def _save_finished(self) -> None:

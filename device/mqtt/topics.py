@@ -31,6 +31,11 @@ class Topics:
         return f"{self.branch}/floor"
 
     @property
+    def floor_observations(self) -> str:
+        """This kiosk's sensors' people in floor metres, for the branch's floor keeper: QoS 0, expiring."""
+        return f"{self.branch}/device/{self.device_id}/floor/observations"
+
+    @property
     def cues(self) -> str:
         """Teller cues for every screen of the branch: QoS 1, never retained, expiring."""
         return f"{self.branch}/cues"

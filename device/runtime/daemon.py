@@ -20,6 +20,7 @@ from device.cues.board import CueBoard
 from device.dashboard.server import DashboardServer
 from device.domain import CheckIn
 from device.floor.bins_store import FloorBinStore
+from device.floor.keeper import BranchFloor
 from device.floor.records import FloorSnapshot
 from device.floor.service import FloorService
 from device.mqtt.link import MqttLink
@@ -190,7 +191,25 @@ def _floor_service(config: Config, link: MqttLink, faults: Faults) -> FloorServi
         link.publish_floor(snapshot.to_dict(), expiry)
 
     store = FloorBinStore(config.storage.database)
-    return FloorService(floor_config, config.sensors, store, publish, faults=faults)
+    if not floor_config.branch_merge:
+        return FloorService(floor_config, config.sensors, store, publish, faults=faults)
+    branch, share = join_branch_floor(link)
+    return FloorService(
+        floor_config, config.sensors, store, publish, faults=faults, branch=branch, share=share
+    )
+
+
+def join_branch_floor(link: MqttLink) -> tuple[BranchFloor, Callable[[bytes], None]]:
+    """Before the link starts: hear the branch's other kiosks, and how to tell them what ours see."""
+    topics = link.topics
+    branch = BranchFloor(topics.device_id)
+    link.subscribe(f"{topics.branch}/device/+/availability", branch.heard_availability)
+    link.subscribe(f"{topics.branch}/device/+/floor/observations", branch.heard_observations)
+
+    def share(batch: bytes) -> None:  # live positions, worthless soon: 2 s leaves a whole second on the wire
+        link.publish_json(topics.floor_observations, batch, 0, 2.0)
+
+    return branch, share
 
 
 def _forecast_service(config: Config, store: Store, link: MqttLink, faults: Faults) -> ForecastService | None:

@@ -105,7 +105,7 @@ def health(parts: Parts, now: float | None = None) -> dict[str, Any]:
     problems += central_problems(parts.central, quarantined)
     problems += [str(fault) for fault in parts.faults.current()]
     set_aside = {f"quarantined:{kind}": count for kind, count in quarantined.items()}
-    return {
+    summary: dict[str, Any] = {
         "status": "degraded" if problems else "ok",
         "problems": problems,
         "uptime_s": round(now - parts.started, 1),
@@ -115,6 +115,9 @@ def health(parts: Parts, now: float | None = None) -> dict[str, Any]:
         "outbox": depths | set_aside,
         **parts.identity.as_health(),
     }
+    if parts.floor is not None:  # one floor per branch: which kiosk keeps it, which are heard
+        summary["floor"] = parts.floor.branch_status()
+    return summary
 
 
 def central_problems(central: CentralSync | None, quarantined: Mapping[str, int]) -> list[str]:

@@ -66,6 +66,13 @@ CHANNELS: dict[str, tuple[str, str, str, int, bool, str]] = {
         "{branch}/floor", "FloorSnapshot", "send", 0, False,
         "Anonymous floor counts every snapshot_interval_s; expires after two intervals.",
     ),
+    "floorObservations": (
+        "{branch}/device/{device}/floor/observations", "FloorObservations", "send", 0, False,
+        "With `[floor] branch_merge`: 5 a second, expiring after 2 s. Every kiosk of the branch reads "
+        "every other's and merges them into its floor; only the floor keeper (the lowest device id heard "
+        "and not offline) publishes `floor` and stores the bins. Malformed: refused, logged, counted. "
+        "Branch-local: positions, though anonymous, are not for the fleet bridge (the counts are).",
+    ),
     "forecast": (
         "{branch}/forecast", "ForecastPayload", "send", 1, True,
         "Next days' visits per hour with 80 % intervals, refitted every analytics.refit_interval_h. "
@@ -82,6 +89,7 @@ MODELS: list[type[BaseModel]] = [
     models.CueFeedback,
     models.Health,
     models.FloorSnapshot,
+    models.FloorObservations,
     models.ForecastPayload,
 ]
 

@@ -145,6 +145,26 @@ class CueFeedback(Payload):
     at: Timestamp | None = None
 
 
+class KioskHeard(Payload):
+    online: bool = Field(description="Not `offline` on its retained availability.")
+    heard_s_ago: float | None = Field(description="Since its last observations; null: never heard.")
+
+
+class FloorRole(Payload):
+    """This kiosk's part in its branch's one floor (device ids only)."""
+
+    role: Literal["keeper", "contributor", "listening"] = Field(
+        description="keeper: publishes the branch's floor and stores its bins; listening: just started."
+    )
+    keeper: Id | None = Field(None, description="The branch's floor keeper; absent without branch_merge.")
+    kiosks: dict[str, KioskHeard] | None = Field(None, description="The other kiosks of the branch heard.")
+    observations_accepted: int | None = Field(None, ge=0)
+    observations_rejected: int | None = Field(None, ge=0, description="Malformed or hostile: refused.")
+    observations_skewed: int | None = Field(
+        None, ge=0, description="Accepted from a clock off by over 2 s: aged by receipt time."
+    )
+
+
 class Health(Payload):
     """The device's health summary: no personal data."""
 
@@ -164,6 +184,7 @@ class Health(Payload):
         description="Versions of face_recognition_models, face_recognition, dlib, opencv, and the "
         "encoder model in use (and where it runs: inline or a worker process)."
     )
+    floor: FloorRole | None = Field(None, description="With floor sensors.")
 
 
 class DoorLine(Payload):
@@ -180,6 +201,27 @@ class FloorSnapshot(Payload):
     lines: dict[str, DoorLine]
     queue_length: int = Field(ge=0)
     estimated_wait_s: float = Field(ge=0)
+
+
+class FloorSensorView(Payload):
+    sensor: Id
+    t: float = Field(description="Unix time of the sensor's reading, the sender's clock.")
+    points: list[tuple[float, float]] = Field(
+        max_length=32, description="People seen, [x, y] in floor metres of the branch plan."
+    )
+
+
+class FloorObservations(Payload):
+    """One kiosk's sensors' view, for the other kiosks of its branch: floor metres, no track, no identity."""
+
+    kind: Literal["branchdoor/floor-observations/1"] = Field(
+        "branchdoor/floor-observations/1", alias="schema"
+    )
+    at: float = Field(description="Unix time sent, the sender's clock.")
+    sensors: list[FloorSensorView] = Field(max_length=16)
+    staff_named: list[float] = Field(
+        max_length=16, description="When the sender's camera named staff at its door: not footfall."
+    )
 
 
 class ForecastHour(Payload):

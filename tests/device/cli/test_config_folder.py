@@ -132,3 +132,24 @@ def test_the_single_file_check_merges_the_drop_ins_and_blames_the_one_that_set_a
     assert (done.returncode, done.stderr) == (0, "")
     merged = "drop-ins: 50-branch.toml, 60-kiosk.toml"
     assert done.stdout == f"{main}: OK (branch 0427, device door-2, camera opencv; {merged})\n"
+
+
+def test_a_kiosk_keeping_its_floor_apart_from_its_branch_is_told(tmp_path: Path) -> None:
+    """With [floor] branch_merge off, a kiosk would publish a floor of its own beside the keeper's."""
+    folder = fleet(
+        tmp_path,
+        a_main=values("0427", "door-1", DOOR.format(end=7)),
+        b_side=values("0427", "door-2", DOOR.format(end=7)),
+        c_lounge=values(
+            "0427", "door-3", DOOR.format(end=7).replace("[floor]\n", "[floor]\nbranch_merge = false\n")
+        ),
+    )
+    done = branchdoor("config", "check", str(folder))
+    assert done.returncode == 1
+    c = folder / "c-lounge.toml"
+    assert any(
+        line.startswith(
+            f"{c}:8: floor.branch_merge: must be the same on every kiosk of branch 0427 (one floor"
+        )
+        for line in done.stdout.splitlines()
+    ), done.stdout
