@@ -2,10 +2,13 @@
 
 Every kiosk with sensors publishes its observations and merges everyone's (its own and those heard
 from the branch broker) in its floor tick, so each kiosk's model follows the whole branch. Exactly one,
-the *keeper*, publishes the branch snapshot and stores the quarter-hour bins: the lowest device id among
-the kiosks that are heard (observations within HEARD_S) and not `offline` on their retained
-availability (a clean stop and the Last Will say it at once). When the keeper goes, the next lowest
-takes over by itself, with a model that already holds the day's counts.
+the *keeper*, publishes the branch snapshot and stores the quarter-hour bins. A keeper keeps the floor
+while it is heard (observations within HEARD_S, each batch saying it keeps) and not `offline` on its
+retained availability (a clean stop and the Last Will say it at once): a kiosk that starts later, even
+one with a lower id, defers to it, so a restart mid-quarter does not hand the quarter to a model that
+watched only its end. With no keeper heard, the lowest device id heard takes the floor; two keepers
+(a partition healed) settle on the lower id. When the keeper goes, the next lowest takes over by
+itself, with a model that already holds the day's counts.
 
 Time: a sender's timestamps are used to age its observations only when its clock agrees with ours
 within MAX_SKEW_S at receipt; otherwise (a kiosk whose NTP failed) the receipt time stands in, which
@@ -57,6 +60,7 @@ class _Remote:
     heard_at: float | None = None  # monotonic, last batch accepted
     views: dict[str, tuple[float, list[Observation]]] = field(default_factory=dict)  # sensor: (seen, obs)
     batches: int = 0
+    keeps: bool = False  # its last batch said it keeps the branch's floor
 
 
 @dataclass
@@ -126,6 +130,7 @@ class BranchFloor:
             remote = self._remotes.setdefault(device, _Remote())
             remote.heard_at, remote.batches = now_m, remote.batches + 1
             remote.online = True  # it speaks: a stale retained `offline` from its last run is over
+            remote.keeps = batch.keeper
             # A batch holds every sensor the sender still hears; one missing from it is gone.
             # Ages on our monotonic clock: since the sender's reading was taken, or since we got it.
             # The tick stamps merged observations with its own time; t here is only for the log.
@@ -164,12 +169,23 @@ class BranchFloor:
                 if remote.online and remote.heard_at is not None and now_m - remote.heard_at <= HEARD_S
             )
 
+    def keepers_heard(self, now_m: float) -> list[str]:
+        """The kiosks heard that say they keep the floor (more than one only across a healed partition)."""
+        heard = self.others_heard(now_m)
+        with self._lock:
+            return [device for device in heard if self._remotes[device].keeps]
+
     def keeper(self, now_m: float) -> str | None:
         """The branch's floor keeper now (logged when it changes); None while still listening."""
-        others = self.others_heard(now_m)
-        if now_m - self._started_m < LISTEN_S and not any(other < self.device_id for other in others):
+        others, keeping = self.others_heard(now_m), self.keepers_heard(now_m)
+        if self._keeper == self.device_id:
+            keeper = choose_keeper(self.device_id, keeping)  # another keeper: the lower id keeps
+        elif keeping:
+            keeper = min(keeping)  # one is keeping the floor: defer, whatever the ids
+        elif now_m - self._started_m < LISTEN_S and not any(other < self.device_id for other in others):
             return None  # not yet sure nobody lower is running (a contributor is sure at once)
-        keeper = choose_keeper(self.device_id, others)
+        else:
+            keeper = choose_keeper(self.device_id, others)
         if keeper != self._keeper:
             role = "keeper" if keeper == self.device_id else "contributor"
             log.info("floor: %s is now the branch's floor keeper; this kiosk is a %s", keeper, role)

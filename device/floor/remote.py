@@ -43,10 +43,14 @@ class ObservationBatch:
     sent_at: float  # the sender's wall clock
     sensors: tuple[SensorView, ...]
     staff_named: tuple[float, ...]  # the sender's wall clock: staff its camera named at its door
+    keeper: bool = False  # the sender keeps the branch's floor now
 
 
 def encode(
-    sent_at: float, latest: Mapping[str, Sequence[Observation]], staff_named: Sequence[float]
+    sent_at: float,
+    latest: Mapping[str, Sequence[Observation]],
+    staff_named: Sequence[float],
+    keeper: bool = False,
 ) -> bytes:
     """One batch: per sensor, its last fresh reading's people in floor metres."""
     sensors = [
@@ -62,6 +66,7 @@ def encode(
         "at": round(sent_at, 3),
         "sensors": sensors,
         "staff_named": [round(t, 3) for t in staff_named[-MAX_STAFF:]],
+        "keeper": keeper,
     }
     return json.dumps(body, separators=(",", ":")).encode()
 
@@ -73,8 +78,8 @@ def decode(payload: bytes) -> ObservationBatch:
         body = json.loads(payload)
     except (ValueError, RecursionError) as exc:
         raise BadObservations(f"not JSON ({exc.__class__.__name__})") from None
-    if not isinstance(body, dict) or set(body) != {"schema", "at", "sensors", "staff_named"}:
-        raise BadObservations("expected an object with exactly schema, at, sensors, staff_named")
+    if not isinstance(body, dict) or set(body) != {"schema", "at", "sensors", "staff_named", "keeper"}:
+        raise BadObservations("expected an object with exactly schema, at, sensors, staff_named, keeper")
     if body["schema"] != SCHEMA:
         raise BadObservations(f"schema is not {SCHEMA}")
     sensors, staff = body["sensors"], body["staff_named"]
@@ -82,10 +87,13 @@ def decode(payload: bytes) -> ObservationBatch:
         raise BadObservations(f"sensors: expected a list of at most {MAX_SENSORS}")
     if not isinstance(staff, list) or len(staff) > MAX_STAFF:
         raise BadObservations(f"staff_named: expected a list of at most {MAX_STAFF} times")
+    if not isinstance(body["keeper"], bool):
+        raise BadObservations("keeper: expected true or false")
     views = tuple(_sensor(entry) for entry in sensors)
     if len({view.sensor_id for view in views}) != len(views):
         raise BadObservations("a sensor appears twice")
-    return ObservationBatch(_time(body["at"], "at"), views, tuple(_time(t, "staff_named") for t in staff))
+    staff_times = tuple(_time(t, "staff_named") for t in staff)
+    return ObservationBatch(_time(body["at"], "at"), views, staff_times, body["keeper"])
 
 
 def _sensor(entry: Any) -> SensorView:

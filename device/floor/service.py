@@ -201,7 +201,8 @@ class FloorService:
             self.model.staff_named(at)
         self._ticks += 1
         if self._share is not None and self._ticks % SHARE_EVERY_TICKS == 0:
-            batch, self._staff_to_share = encode(now, own, self._staff_to_share), []
+            batch = encode(now, own, self._staff_to_share, keeper=keeper)
+            self._staff_to_share = []
             self._share(batch)
         if now_m >= self._next_snapshot:
             self._next_snapshot += self._floor.snapshot_interval_s

@@ -222,6 +222,9 @@ class FloorObservations(Payload):
     staff_named: list[float] = Field(
         max_length=16, description="When the sender's camera named staff at its door: not footfall."
     )
+    keeper: bool = Field(
+        description="The sender keeps the branch's floor now: a kiosk joining later defers to it."
+    )
 
 
 class ForecastHour(Payload):

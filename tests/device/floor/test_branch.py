@@ -122,6 +122,9 @@ def test_the_next_kiosk_takes_over_when_the_keeper_says_offline_or_falls_silent(
     door_2.heard_availability(AVAILABILITY.format("door-1"), b"offline")  # a clean stop or its Last Will
     assert door_2.keeper(1.1) == "door-2" and door_2.fresh(1.1) == []
     door_2.receive("door-1", batch(T0 + 5), T0 + 5, 6.0)  # back (its retained `offline` was old news)
+    assert door_2.keeper(6.0) == "door-2"  # door-2 holds the quarter hour now: door-1 joins it
+    door_2 = BranchFloor("door-2", started_m=-100.0)
+    door_2.receive("door-1", keeping(T0 + 5), T0 + 5, 6.0)
     assert door_2.keeper(6.0) == "door-1"
     assert door_2.keeper(6.0 + HEARD_S + 0.1) == "door-2"  # killed: no word, only silence
     assert door_2.status(10.0)["kiosks"] == {"door-1": {"online": True, "heard_s_ago": 4.0}}
@@ -240,3 +243,33 @@ def test_a_flood_of_junk_is_counted_in_full_but_logged_once_in_a_while(
     assert [r.getMessage() for r in caplog.records] == [
         "floor: observations from 'door-2' refused: not JSON (JSONDecodeError) (1 refused since start)"
     ]
+
+
+def keeping(sent_at: float) -> ObservationBatch:
+    return ObservationBatch(sent_at, (SensorView("radar", sent_at, ((2, 2),)),), (), keeper=True)
+
+
+def test_a_kiosk_starting_later_defers_to_the_keeper_whatever_its_id() -> None:
+    # door-1 restarted mid-quarter: door-2 kept the floor meanwhile and holds the whole quarter hour.
+    door_1 = BranchFloor("door-1", started_m=0.0)
+    door_1.receive("door-2", keeping(T0), T0, 0.5)
+    assert door_1.keeper(0.5) == "door-2"
+    door_1.receive("door-2", keeping(T0 + 5), T0 + 5, LISTEN_S + 1.0)
+    assert (
+        door_1.keeper(LISTEN_S + 1.0) == "door-2" and door_1.status(LISTEN_S + 1.0)["role"] == "contributor"
+    )
+    # The keeper falls silent: the floor is door-1's.
+    assert door_1.keeper(LISTEN_S + 1.0 + HEARD_S + 0.1) == "door-1"
+
+
+def test_two_keepers_after_a_partition_settle_on_the_lower_id() -> None:
+    door_1, door_2 = BranchFloor("door-1", started_m=-100.0), BranchFloor("door-2", started_m=-100.0)
+    assert door_1.keeper(0.0) == "door-1" and door_2.keeper(0.0) == "door-2"  # each alone, cut off
+    door_1.receive("door-2", keeping(T0), T0, 1.0)
+    door_2.receive("door-1", keeping(T0), T0, 1.0)
+    assert door_1.keeper(1.0) == "door-1" and door_2.keeper(1.0) == "door-1"
+
+
+def test_whether_the_sender_keeps_the_floor_travels_with_its_observations() -> None:
+    assert decode(encode(T0, {"radar": []}, [], keeper=True)).keeper is True
+    assert decode(encode(T0, {"radar": []}, [])).keeper is False
