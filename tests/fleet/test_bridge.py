@@ -5,7 +5,9 @@ kiosk go offline when killed, and receives no byte of a cue, a visit or a withdr
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,6 +38,8 @@ OFFLINE_WITHIN_S = 60.0  # the issue's bound: head office knows a kiosk died wit
 # Mosquitto drops a silent client after 1.5 keepalives and publishes its Last Will; the bridge then
 # forwards it at once (measured here: well under a second on loopback), given this much to spare.
 BRIDGE_FORWARD_SLACK_S = 10.0
+# The test kiosk's keepalive: short, so that a hung kiosk is noticed within the test's patience.
+TEST_KEEPALIVE_S = 10
 ANONYMOUS = ("device/+/availability", "device/+/health", "floor", "forecast")
 
 
@@ -64,7 +68,7 @@ def kiosk_config(tmp_path: Path, ca: BranchCA, port: int, scene: Path) -> Path:
     config.write_text(
         f'[branch]\nid = "{BRANCH}"\ndevice_id = "door-1"\n'
         f'[camera]\ntype = "scene"\nscript = "{scene}"\nloop = true\n'
-        f"[mqtt]\nport = {port}\n"
+        f"[mqtt]\nport = {port}\nkeepalive_s = {TEST_KEEPALIVE_S}\n"
         f'[mqtt.tls]\nca_file = "{ca.ca_file}"\ncert_file = "{ca.folder / "kiosk-0427-door-1.pem"}"\n'
         f'key_file = "{ca.folder / "kiosk-0427-door-1.key"}"\n'
         f"[observability]\nport = 0\nhealth_interval_s = 2\n"
@@ -126,6 +130,20 @@ def test_head_office_sees_health_and_a_dead_kiosk_and_never_a_cue(
         health = json.loads(capture.on(health_topic)[-1].payload)
         assert health["software_version"] and health["config_hash"].startswith("sha256:")
         assert {"dlib", "opencv", "face_recognition_models", "encoder"} <= set(health["models"])
+
+        # A kiosk that hangs keeps its socket open and sends nothing: only keepalive tells the branch
+        # broker, whose Last Will for it the bridge forwards.
+        def last_availability() -> bytes | None:
+            return ([h.payload for h in capture.on(availability)] or [None])[-1]
+
+        os.killpg(daemon.process.pid, signal.SIGSTOP)
+        frozen_at = time.monotonic()
+        assert capture.wait(lambda: last_availability() == b"offline", OFFLINE_WITHIN_S)
+        frozen_offline_s = time.monotonic() - frozen_at
+        print(f"head office saw a hung kiosk offline {frozen_offline_s:.1f} s after it froze")
+        assert frozen_offline_s <= 1.5 * TEST_KEEPALIVE_S + BRIDGE_FORWARD_SLACK_S
+        os.killpg(daemon.process.pid, signal.SIGCONT)
+        assert capture.wait(lambda: last_availability() == b"online", 60), daemon.log_text()
 
         daemon_killed_at = time.monotonic()
         daemon.kill()  # SIGKILL: no goodbye; the branch broker's Last Will speaks for it
