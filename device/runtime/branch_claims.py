@@ -1,0 +1,100 @@
+"""Visit claims over the branch broker: each check-in is claimed for every kiosk of the branch, and the
+claims of the others are received, refused when hostile, and acted on (device/checkin/claims.py decides).
+
+Publishing only queues on the link (the recognition thread never waits on the network): a claim made
+while the broker is away waits in the link's queue with the rest of its life and goes out on reconnect,
+and the other kiosk, or this one, reconciles the duplicate then. Receiving runs on the mqtt thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pydantic import ValidationError
+
+from device.checkin.claims import Claim, ClaimBook, Duplicate, Won, claim_key
+from device.cues.board import CueBoard
+from device.domain import CheckIn
+from device.mqtt.contract.models import VisitClaim
+from device.mqtt.link import MqttLink, Outgoing
+from device.mqtt.topics import Topics
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ClaimStats:
+    published: int = 0
+    received: int = 0
+    rejected: int = 0  # malformed, or on another customer's topic
+
+
+class BranchClaims:
+    def __init__(
+        self,
+        book: ClaimBook,
+        link: MqttLink,
+        topics: Topics,
+        board: CueBoard,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.book = book
+        self._clock = clock
+        self.stats = ClaimStats()
+        self._link = link
+        self._topics = topics
+        self._board = board
+        link.subscribe(topics.every_claim, self.received)
+
+    def duplicates(self) -> dict[str, int]:
+        return {str(cause): count for cause, count in self.book.duplicates.items()}
+
+    def claim(self, checkin: CheckIn) -> None:
+        """Any thread: queue this kiosk's claim on the visit, retained until the dedup window ends."""
+        self._send(Claim.of(checkin))
+
+    def _send(self, claim: Claim) -> None:
+        payload = VisitClaim(
+            visit_id=claim.visit_id, customer_ref=claim.customer_ref, device_id=claim.device_id, at=claim.at
+        ).to_json()
+        topic = self._topics.claim(claim_key(claim.customer_ref))
+        expires_at = claim.at + self.book.window_s
+        # customer_ref: forgetting the customer drops the claim while it waits (device/mqtt/link.py).
+        self._link.send(Outgoing(topic, payload, 1, expires_at, retain=True, customer_ref=claim.customer_ref))
+        self.stats.published += 1
+
+    def received(self, topic: str, payload: bytes) -> None:
+        if not payload:
+            return  # a retained claim cleared
+        try:
+            message = VisitClaim.model_validate_json(payload)
+        except ValidationError as exc:
+            self._reject(topic, f"malformed claim: {exc.errors()[0]['msg']}")
+            return
+        if topic.rsplit("/", 1)[-1] != claim_key(message.customer_ref):
+            self._reject(topic, "claim on another customer's topic")
+            return
+        self.stats.received += 1
+        claim = Claim(message.visit_id, message.customer_ref, message.device_id, message.at)
+        outcome = self.book.receive(claim, self._clock())
+        if isinstance(outcome, Won):
+            log.info("visit %s is ours, not %s's: claimed again", outcome.ours.visit_id, claim.device_id)
+            self._send(outcome.ours)
+        elif isinstance(outcome, Duplicate):
+            withdrawn = self._board.withdraw_visit(outcome.loser.visit_id, "duplicate_visit")
+            log.warning(
+                "duplicate visit reconciled into %s's visit %s (%s): visit %s merged, cue %s, check-in %s",
+                outcome.won.device_id,
+                outcome.won.visit_id,
+                outcome.cause,
+                outcome.loser.visit_id,
+                "withdrawn" if withdrawn else "not shown",
+                "marked as merged (already uploaded)" if outcome.already_uploaded else "not uploaded",
+            )
+
+    def _reject(self, topic: str, why: str) -> None:
+        self.stats.rejected += 1
+        log.warning("rejected message on %s: %s", topic, why)
