@@ -1,0 +1,149 @@
+"""One visit per branch across doors, two kiosks' desks, claims and links on a real Mosquitto: the
+second door stays silent, a same-second race and a cut-off kiosk each end in one visit, counted."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from device.checkin.claims import claim_key
+from device.demo.broker import MosquittoBroker
+from device.mqtt.config import MqttConfig
+from tests.device.mqtt.tcp_proxy import FreezableProxy
+from tests.device.runtime.claims_rig import door
+from tests.mqtt_helpers import Subscriber
+from tests.waiting import eventually
+
+pytestmark = pytest.mark.subprocess  # the broker fixture
+
+
+def branch_id() -> str:
+    return f"b-{uuid.uuid4().hex[:8]}"
+
+
+def withdrawals(screen: Subscriber) -> list[dict[str, object]]:
+    return [json.loads(m.payload) for m in screen.on("/withdrawals")]
+
+
+def test_a_customer_crossing_a_second_door_is_the_same_visit(tmp_path: Path, broker: MosquittoBroker) -> None:
+    branch = branch_id()
+    screen = Subscriber(broker.port, f"branchdoor/{branch}/#")
+    settings = MqttConfig(port=broker.port)
+    with door(tmp_path, branch, "door-1", settings) as one, door(tmp_path, branch, "door-2", settings) as two:
+        first = one.sees("CUST-1")
+        assert first is not None
+        # The claim is retained on the customer's key, with the dedup window as its life.
+        assert screen.wait_for(lambda: screen.on(f"/claims/{claim_key('CUST-1')}") != [])
+        claim = screen.on(f"/claims/{claim_key('CUST-1')}")[0]
+        assert claim.retain is False and claim.expiry is not None and 590 <= claim.expiry <= 600
+        assert eventually(lambda: two.store.claims.latest("CUST-1", since=0) is not None)
+        assert two.sees("CUST-1") is None
+        assert two.audit_rules()[-1] == f"open-set; same visit (door-1's visit {first.visit_id})"
+        screen.settle()
+        assert len(screen.on("/cues")) == 1
+        assert two.store.checkins.all() == [] and two.claims.duplicates() == {
+            "same_second": 0,
+            "partition": 0,
+        }
+    # A kiosk that connects later gets the live claim from the broker (retained).
+    with door(tmp_path / "late", branch, "door-3", settings) as three:
+        assert eventually(lambda: three.store.claims.latest("CUST-1", since=0) is not None)
+        assert three.sees("CUST-1") is None
+    screen.close()
+
+
+def test_two_doors_in_one_second_end_in_one_visit(tmp_path: Path, broker: MosquittoBroker) -> None:
+    branch = branch_id()
+    screen = Subscriber(broker.port, f"branchdoor/{branch}/#")
+    settings = MqttConfig(port=broker.port)
+    with door(tmp_path, branch, "door-1", settings) as one, door(tmp_path, branch, "door-2", settings) as two:
+        second = float(int(time.time()))
+        # Both name the customer before either hears of the other: door-2 a little earlier in the second.
+        lost = two.admit("CUST-1", at=second + 0.1)
+        won = one.admit("CUST-1", at=second + 0.6)
+        assert lost is not None and won is not None
+        two.announce(lost)
+        one.announce(won)
+        assert eventually(lambda: two.claims.duplicates()["same_second"] == 1)
+        assert eventually(
+            lambda: any(
+                w["visit_id"] == lost.visit_id and w["reason"] == "duplicate_visit"
+                for w in withdrawals(screen)
+            )
+        )
+        assert [row[0] for row in one.store.checkins.all()] == [won.visit_id]
+        assert two.store.checkins.all() == []
+        assert one.claims.duplicates()["same_second"] == 0
+        assert (
+            two.audit_rules()[-1] == f"one visit per branch; duplicate visit reconciled into {won.visit_id}"
+        )
+        screen.settle()
+        # The retained claim on the broker is the winner's, whatever order they were published in.
+        assert eventually(
+            lambda: (
+                json.loads(screen.on("/claims/" + claim_key("CUST-1"))[-1].payload)["visit_id"]
+                == won.visit_id
+            )
+        )
+    screen.close()
+
+
+def test_a_kiosk_cut_off_greets_again_and_merges_on_reconnect(
+    tmp_path: Path, broker: MosquittoBroker
+) -> None:
+    branch = branch_id()
+    screen = Subscriber(broker.port, f"branchdoor/{branch}/#")
+    proxy = FreezableProxy(broker.port)
+    cut_off = MqttConfig(port=proxy.port, reconnect_min_s=1, reconnect_max_s=1)
+    try:
+        with (
+            door(tmp_path, branch, "door-1", MqttConfig(port=broker.port)) as one,
+            door(tmp_path, branch, "door-2", cut_off) as two,
+        ):
+            proxy.freeze()  # door-2's network goes silent: it cannot know door-1 is greeting
+            won = one.sees("CUST-2", at=time.time() - 5)
+            lost = two.sees("CUST-2")
+            assert won is not None and lost is not None  # it greets again: it cannot know
+            assert two.claims.duplicates()["partition"] == 0
+            proxy.cut_and_thaw()  # back: its claim and cue leave, door-1's retained claim arrives
+            assert eventually(lambda: two.claims.duplicates()["partition"] == 1)
+            assert eventually(
+                lambda: any(
+                    w["visit_id"] == lost.visit_id and w["reason"] == "duplicate_visit"
+                    for w in withdrawals(screen)
+                )
+            )
+            assert two.store.checkins.all() == [] and [r[0] for r in one.store.checkins.all()] == [
+                won.visit_id
+            ]
+            screen.settle()
+            cues = [json.loads(m.payload)["visit_id"] for m in screen.on("/cues")]
+            assert cues.count(won.visit_id) == 1 and cues.count(lost.visit_id) <= 1  # at most one duplicate
+            assert one.claims.duplicates() == {"same_second": 0, "partition": 0}
+    finally:
+        proxy.close()
+        screen.close()
+
+
+def test_a_hostile_claim_is_refused_logged_and_counted(tmp_path: Path, broker: MosquittoBroker) -> None:
+    branch = branch_id()
+    with door(tmp_path, branch, "door-1", MqttConfig(port=broker.port)) as one:
+        forger = Subscriber(broker.port, f"branchdoor/{branch}/none")
+        forger.publish(f"branchdoor/{branch}/claims/{claim_key('CUST-1')}", b'{"schema":"nope"}')
+        good = {"schema": "branchdoor/visit-claim/1", "visit_id": "v9", "customer_ref": "CUST-1",
+                "device_id": "door-9", "at": time.time()}  # fmt: skip
+        # A genuine-looking claim on another customer's key would silence that customer's cue.
+        forger.publish(f"branchdoor/{branch}/claims/{claim_key('CUST-2')}", json.dumps(good).encode())
+        extra = {**good, "greeting_name": "Grace"}
+        forger.publish(f"branchdoor/{branch}/claims/{claim_key('CUST-1')}", json.dumps(extra).encode())
+        assert eventually(lambda: one.claims.stats.rejected == 3)
+        assert (
+            one.store.claims.latest("CUST-1", since=0) is None
+            and one.store.claims.latest("CUST-2", since=0) is None
+        )
+        assert one.sees("CUST-2") is not None
+        forger.close()
