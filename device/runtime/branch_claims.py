@@ -9,6 +9,7 @@ and the other kiosk, or this one, reconciles the duplicate then. Receiving runs 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -44,6 +45,8 @@ class BranchClaims:
         self.book = book
         self._clock = clock
         self.stats = ClaimStats()
+        self._lock = threading.Lock()
+        self._retained: dict[str, float] = {}  # customer ref -> when our claim on them expires
         self._link = link
         self._topics = topics
         self._board = board
@@ -65,6 +68,24 @@ class BranchClaims:
         # customer_ref: forgetting the customer drops the claim while it waits (device/mqtt/link.py).
         self._link.send(Outgoing(topic, payload, 1, expires_at, retain=True, customer_ref=claim.customer_ref))
         self.stats.published += 1
+        with self._lock:
+            self._retained[claim.customer_ref] = expires_at
+
+    def drop_pending_cues(self, still_held: Callable[[str], bool]) -> int:
+        """device.privacy.forgetting.PendingCues, for the board and for the claims: a forgotten
+        customer's claim retained on the broker is cleared there (an empty retained message), so no
+        trace of them waits for its expiry; the link drops one not yet sent."""
+        now = self._clock()
+        with self._lock:
+            live = {ref: until for ref, until in self._retained.items() if until > now}
+            gone = [ref for ref in live if not still_held(ref)]
+            self._retained = {ref: until for ref, until in live.items() if ref not in gone}
+        dropped = self._board.drop_pending_cues(still_held)
+        for ref in gone:
+            self._link.send(
+                Outgoing(self._topics.claim(claim_key(ref)), b"", 1, retain=True, content_type=None)
+            )
+        return dropped
 
     def received(self, topic: str, payload: bytes) -> None:
         if not payload:

@@ -104,7 +104,7 @@ def run(config: Config, stop: threading.Event) -> int:
         config.mqtt.port,
     )
     forecaster = _forecast_service(config, store, link, faults)
-    duties = Duties(config, store, desk, board, cue_for, faults)
+    duties = Duties(config, store, desk, board if claims is None else claims, cue_for, faults)
     central = _central_sync(config, store, faults)
     sync_stop = threading.Event()
     sync_thread = (

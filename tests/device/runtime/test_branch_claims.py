@@ -147,3 +147,22 @@ def test_a_hostile_claim_is_refused_logged_and_counted(tmp_path: Path, broker: M
         )
         assert one.sees("CUST-2") is not None
         forger.close()
+
+
+def test_forgetting_a_customer_clears_their_retained_claim_on_the_broker(
+    tmp_path: Path, broker: MosquittoBroker
+) -> None:
+    branch = branch_id()
+    with door(tmp_path, branch, "door-1", MqttConfig(port=broker.port)) as one:
+        assert one.sees("CUST-1") is not None
+        claims = f"branchdoor/{branch}/claims/+"
+        before = Subscriber(broker.port, claims)
+        assert before.wait_for(lambda: before.on(claim_key("CUST-1")) != [])  # retained: there for anyone
+        one.store.forget("CUST-1")
+        one.claims.drop_pending_cues(lambda ref: one.store.profile(ref) is not None)
+        assert before.wait_for(lambda: any(m.payload == b"" for m in before.on(claim_key("CUST-1"))))
+        after = Subscriber(broker.port, claims)
+        after.settle()
+        assert after.messages == []
+        before.close()
+        after.close()
