@@ -78,7 +78,7 @@ class CheckinDesk:
             )
             return None
         # Another door of the branch checked the customer in: the same visit (device/checkin/claims.py).
-        claimed = self._store.claims.latest(customer_ref, since=at - self._dedup_window_s)
+        claimed = self._store.claims.holder(customer_ref, since=at - self._dedup_window_s)
         if claimed is not None:
             self._store.record_audit(
                 AuditRecord(

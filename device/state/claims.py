@@ -54,12 +54,14 @@ class VisitClaims(StorePart):
             )
         return True
 
-    def latest(self, customer_ref: str, since: float) -> HeldClaim | None:
-        """The latest claim of another kiosk on this customer after `since`."""
+    def holder(self, customer_ref: str, since: float) -> HeldClaim | None:
+        """Another kiosk's claim on this customer's visit after `since`; of two (kiosks that named them
+        in one second), the one the tie-break keeps (device/checkin/claims.py): earlier whole second,
+        then lower device id."""
         with self._lock:
             row = self._db.execute(
                 "SELECT visit_id, device_id, at FROM visit_claims WHERE customer_ref = ? AND at > ? "
-                "ORDER BY at DESC LIMIT 1",
+                "ORDER BY CAST(at AS INTEGER), device_id, visit_id LIMIT 1",
                 [customer_ref, since],
             ).fetchone()
         return None if row is None else HeldClaim(str(row[0]), str(row[1]), float(row[2]))

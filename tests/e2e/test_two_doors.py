@@ -13,9 +13,11 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
+import jsonschema
 import pytest
 
 from device.demo.broker import MosquittoBroker
+from device.mqtt.contract.asyncapi import validator_for
 from tests.device.mqtt.tcp_proxy import FreezableProxy
 from tests.e2e.daemon import Daemon
 from tests.e2e.door_on_demand import WALK_S, DoorOnDemand
@@ -132,6 +134,7 @@ def test_one_cue_per_visit_across_two_doors_and_one_counted_duplicate_after_a_cu
         assert duplicates(url_2, "same_second") == 0
         health = httpx.get(f"{url_2}/healthz", timeout=10).json()
         assert health["duplicate_visits"] == {"same_second": 0, "partition": 1}
+        jsonschema.validate(health, validator_for("Health"))  # the health topic carries the same
         found = re.search(r"visit (\S+) merged, cue (withdrawn|not shown)", door_2.log_text())
         assert found is not None
         loser, cue_was = found.groups()

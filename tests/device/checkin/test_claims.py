@@ -99,7 +99,7 @@ def test_the_winner_keeps_its_visit_and_claims_it_again(tmp_path: Path) -> None:
     assert [row[0] for row in store.checkins.all()] == [ours.visit_id]
     assert book.duplicates == {"same_second": 0, "partition": 0}
     # The losing claim is not kept: this kiosk's own visit is the one it names.
-    assert store.claims.latest("C1", since=0) is None
+    assert store.claims.holder("C1", since=0) is None
 
 
 def test_own_stale_future_and_unknown_claims_change_nothing(tmp_path: Path) -> None:
@@ -108,12 +108,21 @@ def test_own_stale_future_and_unknown_claims_change_nothing(tmp_path: Path) -> N
     assert book.receive(Claim("v1", "C1", "door-1", 1000.0), now=1000.0 + WINDOW_S) == "stale"
     assert book.receive(Claim("v1", "C1", "door-1", 2000.0), now=1000.0) == "stale"  # a clock far ahead
     assert book.receive(Claim("v1", "NOBODY", "door-1", 1000.0), now=1000.0) == "unknown_customer"
-    assert store.claims.latest("C1", since=0) is None and store.claims.latest("NOBODY", since=0) is None
+    assert store.claims.holder("C1", since=0) is None and store.claims.holder("NOBODY", since=0) is None
 
 
 def test_a_forgotten_customer_leaves_no_claim_behind(tmp_path: Path) -> None:
     desk, book, store = kiosk(tmp_path, "door-2")
     assert book.receive(Claim("v-door-1", "C1", "door-1", 1000.0), now=1000.0) == "noted"
     store.forget("C1")
-    assert store.claims.latest("C1", since=0) is None
+    assert store.claims.holder("C1", since=0) is None
     assert desk.admit(seen(), at=1001.0) is None  # not held any more
+
+
+def test_a_third_door_hearing_both_claims_names_the_winners_visit(tmp_path: Path) -> None:
+    desk, book, store = kiosk(tmp_path, "door-3")
+    # Door 2 named them later in the same second: door 1 (the lower id) keeps the visit.
+    assert book.receive(Claim("v-door-1", "C1", "door-1", 1000.1), now=1001.0) == "noted"
+    assert book.receive(Claim("v-door-2", "C1", "door-2", 1000.9), now=1001.0) == "noted"
+    assert desk.admit(seen(), at=1005.0) is None
+    assert rules(store) == ["open-set; same visit (door-1's visit v-door-1)"]

@@ -13,6 +13,7 @@ import pytest
 from device.checkin.claims import claim_key
 from device.demo.broker import MosquittoBroker
 from device.mqtt.config import MqttConfig
+from tests.contract_check import assert_in_contract
 from tests.device.mqtt.tcp_proxy import FreezableProxy
 from tests.device.runtime.claims_rig import door
 from tests.mqtt_helpers import Subscriber
@@ -40,18 +41,19 @@ def test_a_customer_crossing_a_second_door_is_the_same_visit(tmp_path: Path, bro
         assert screen.wait_for(lambda: screen.on(f"/claims/{claim_key('CUST-1')}") != [])
         claim = screen.on(f"/claims/{claim_key('CUST-1')}")[0]
         assert claim.retain is False and claim.expiry is not None and 590 <= claim.expiry <= 600
-        assert eventually(lambda: two.store.claims.latest("CUST-1", since=0) is not None)
+        assert eventually(lambda: two.store.claims.holder("CUST-1", since=0) is not None)
         assert two.sees("CUST-1") is None
         assert two.audit_rules()[-1] == f"open-set; same visit (door-1's visit {first.visit_id})"
         screen.settle()
         assert len(screen.on("/cues")) == 1
+        assert "claims" in {assert_in_contract(message) for message in screen.messages}
         assert two.store.checkins.all() == [] and two.claims.duplicates() == {
             "same_second": 0,
             "partition": 0,
         }
     # A kiosk that connects later gets the live claim from the broker (retained).
     with door(tmp_path / "late", branch, "door-3", settings) as three:
-        assert eventually(lambda: three.store.claims.latest("CUST-1", since=0) is not None)
+        assert eventually(lambda: three.store.claims.holder("CUST-1", since=0) is not None)
         assert three.sees("CUST-1") is None
     screen.close()
 
@@ -82,6 +84,7 @@ def test_two_doors_in_one_second_end_in_one_visit(tmp_path: Path, broker: Mosqui
             two.audit_rules()[-1] == f"one visit per branch; duplicate visit reconciled into {won.visit_id}"
         )
         screen.settle()
+        assert {"claims", "withdrawals", "visits", "cues"} <= {assert_in_contract(m) for m in screen.messages}
         # The retained claim on the broker is the winner's, whatever order they were published in.
         assert eventually(
             lambda: (
@@ -142,8 +145,8 @@ def test_a_hostile_claim_is_refused_logged_and_counted(tmp_path: Path, broker: M
         forger.publish(f"branchdoor/{branch}/claims/{claim_key('CUST-1')}", json.dumps(extra).encode())
         assert eventually(lambda: one.claims.stats.rejected == 3)
         assert (
-            one.store.claims.latest("CUST-1", since=0) is None
-            and one.store.claims.latest("CUST-2", since=0) is None
+            one.store.claims.holder("CUST-1", since=0) is None
+            and one.store.claims.holder("CUST-2", since=0) is None
         )
         assert one.sees("CUST-2") is not None
         forger.close()
