@@ -103,15 +103,15 @@ class ClaimBook:
             ours = Claim(local[0], claim.customer_ref, self._device_id, local[1])
             if winner(ours, claim) is ours:
                 return Won(ours)
-            duplicate = self._merge(ours, claim, now)
-        else:
-            duplicate = None
-        noted = self._store.claims.note(
+            # Noted first: if the merge fails, the claim is received again and both are simply redone.
+            self._note(claim, now)
+            return self._merge(ours, claim, now)
+        return "noted" if self._note(claim, now) else "unknown_customer"
+
+    def _note(self, claim: Claim, now: float) -> bool:
+        return self._store.claims.note(
             claim.visit_id, claim.customer_ref, claim.device_id, claim.at, forget_before=now - self._window_s
         )
-        if duplicate is not None:
-            return duplicate
-        return "noted" if noted else "unknown_customer"
 
     def _merge(self, ours: Claim, won: Claim, now: float) -> Duplicate:
         cause = cause_of(ours, won)

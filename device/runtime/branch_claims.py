@@ -11,11 +11,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from pydantic import ValidationError
 
+from common.faults import Faults
 from device.checkin.claims import Claim, ClaimBook, Duplicate, Won, claim_key
 from device.cues.board import CueBoard
 from device.domain import CheckIn
@@ -24,6 +26,9 @@ from device.mqtt.link import MqttLink, Outgoing
 from device.mqtt.topics import Topics
 
 log = logging.getLogger(__name__)
+
+RETRY_S = 1.0
+MAX_PENDING = 10_000
 
 
 @dataclass
@@ -41,16 +46,23 @@ class BranchClaims:
         topics: Topics,
         board: CueBoard,
         clock: Callable[[], float] = time.time,
+        faults: Faults | None = None,
     ) -> None:
         self.book = book
         self._clock = clock
+        self.faults = faults or Faults()
         self.stats = ClaimStats()
+        # Claims received but not yet acted on (the database refused): retried, never dropped. Bounded;
+        # a claim waiting past the dedup window has nothing left to reconcile.
+        self._pending: deque[Claim] = deque(maxlen=MAX_PENDING)
+        self._retry_at = 0.0
         self._lock = threading.Lock()
         self._retained: dict[str, float] = {}  # customer ref -> when our claim on them expires
         self._link = link
         self._topics = topics
         self._board = board
         link.subscribe(topics.every_claim, self.received)
+        link.every_tick(self._retry)
 
     def duplicates(self) -> dict[str, int]:
         return {str(cause): count for cause, count in self.book.duplicates.items()}
@@ -69,6 +81,8 @@ class BranchClaims:
         self._link.send(Outgoing(topic, payload, 1, expires_at, retain=True, customer_ref=claim.customer_ref))
         self.stats.published += 1
         with self._lock:
+            now = self._clock()
+            self._retained = {ref: until for ref, until in self._retained.items() if until > now}
             self._retained[claim.customer_ref] = expires_at
 
     def drop_pending_cues(self, still_held: Callable[[str], bool]) -> int:
@@ -99,7 +113,23 @@ class BranchClaims:
             self._reject(topic, "claim on another customer's topic")
             return
         self.stats.received += 1
-        claim = Claim(message.visit_id, message.customer_ref, message.device_id, message.at)
+        self._pending.append(Claim(message.visit_id, message.customer_ref, message.device_id, message.at))
+        self._settle()
+
+    def _retry(self, now: float) -> None:
+        if self._pending and now >= self._retry_at:
+            self._settle()
+
+    def _settle(self) -> None:
+        """On the mqtt thread: act on the claims received, in order, until the database refuses."""
+        while self._pending:
+            if not self.faults.attempt("claims", "reconcile visit claims", self._act_on_first):
+                self._retry_at = self._clock() + RETRY_S
+                return
+            self._pending.popleft()
+
+    def _act_on_first(self) -> bool:
+        claim = self._pending[0]
         outcome = self.book.receive(claim, self._clock())
         if isinstance(outcome, Won):
             log.info("visit %s is ours, not %s's: claimed again", outcome.ours.visit_id, claim.device_id)
@@ -115,6 +145,7 @@ class BranchClaims:
                 "withdrawn" if withdrawn else "not shown",
                 "marked as merged (already uploaded)" if outcome.already_uploaded else "not uploaded",
             )
+        return True
 
     def _reject(self, topic: str, why: str) -> None:
         self.stats.rejected += 1

@@ -81,7 +81,7 @@ def run(config: Config, stop: threading.Event) -> int:
         return Recognizer(engine, config.recognition, gallery, make_encoder(config.recognition.encoder))
 
     board = CueBoard(link, topics, config.cues, config.mqtt.cue_expiry_s, store)
-    claims = _branch_claims(config, store, link, topics, board)
+    claims = _branch_claims(config, store, link, topics, board, faults)
 
     def cue_for(checkin: CheckIn) -> None:
         if claims is not None:  # before the cue: the other doors hear of the visit as soon as can be
@@ -178,12 +178,12 @@ def run(config: Config, stop: threading.Event) -> int:
 
 
 def _branch_claims(
-    config: Config, store: Store, link: MqttLink, topics: Topics, board: CueBoard
+    config: Config, store: Store, link: MqttLink, topics: Topics, board: CueBoard, faults: Faults
 ) -> BranchClaims | None:
     if not config.checkin.branch_claims:
         return None
     book = ClaimBook(store, config.branch.device_id, config.checkin.dedup_window_s)
-    return BranchClaims(book, link, topics, board)
+    return BranchClaims(book, link, topics, board, faults=faults)
 
 
 def _floor_service(config: Config, link: MqttLink, faults: Faults) -> FloorService | None:

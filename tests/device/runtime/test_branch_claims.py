@@ -4,6 +4,7 @@ second door stays silent, a same-second race and a cut-off kiosk each end in one
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 import uuid
 from pathlib import Path
@@ -169,3 +170,29 @@ def test_forgetting_a_customer_clears_their_retained_claim_on_the_broker(
         assert after.messages == []
         before.close()
         after.close()
+
+
+def test_a_claim_the_database_refuses_is_retried_until_reconciled(
+    tmp_path: Path, broker: MosquittoBroker
+) -> None:
+    """The claim that tells a kiosk its visit is a duplicate must not be lost to a database that is
+    locked for a while (a long `branchdoor` command, a backup): the fault shows, and it is retried."""
+    branch = branch_id()
+    settings = MqttConfig(port=broker.port)
+    with door(tmp_path, branch, "door-1", settings) as one, door(tmp_path, branch, "door-2", settings) as two:
+        lost = two.admit("CUST-1")
+        assert lost is not None
+        blocker = sqlite3.connect(two.store.path, timeout=0, isolation_level=None)
+        blocker.execute("BEGIN IMMEDIATE")  # another writer holds door-2's database
+        try:
+            won = one.admit("CUST-1", at=lost.at - 5)
+            assert won is not None
+            one.announce(won)
+            assert eventually(lambda: two.claims.faults.failing("claims", "reconcile visit claims"))
+            assert two.claims.duplicates()["partition"] == 0
+        finally:
+            blocker.execute("ROLLBACK")
+            blocker.close()
+        assert eventually(lambda: two.claims.duplicates()["partition"] == 1)
+        assert not two.claims.faults.failing("claims", "reconcile visit claims")
+        assert two.store.checkins.all() == []
