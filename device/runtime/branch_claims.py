@@ -57,12 +57,15 @@ class BranchClaims:
         self._pending: deque[Claim] = deque(maxlen=MAX_PENDING)
         self._retry_at = 0.0
         self._lock = threading.Lock()
-        self._retained: dict[str, float] = {}  # customer ref -> when our claim on them expires
+        # Our live claims, by customer ref: claimed again on every reconnect, since the shipped broker
+        # keeps no retained message across its own restart (persistence false).
+        self._ours: dict[str, Claim] = {}
+        self._was_connected = False
         self._link = link
         self._topics = topics
         self._board = board
         link.subscribe(topics.every_claim, self.received)
-        link.every_tick(self._retry)
+        link.every_tick(self._tick)
 
     def duplicates(self) -> dict[str, int]:
         return {str(cause): count for cause, count in self.book.duplicates.items()}
@@ -76,24 +79,42 @@ class BranchClaims:
             visit_id=claim.visit_id, customer_ref=claim.customer_ref, device_id=claim.device_id, at=claim.at
         ).to_json()
         topic = self._topics.claim(claim_key(claim.customer_ref))
-        expires_at = claim.at + self.book.window_s
         # customer_ref: forgetting the customer drops the claim while it waits (device/mqtt/link.py).
-        self._link.send(Outgoing(topic, payload, 1, expires_at, retain=True, customer_ref=claim.customer_ref))
+        self._link.send(
+            Outgoing(topic, payload, 1, self._expiry(claim), retain=True, customer_ref=claim.customer_ref)
+        )
         self.stats.published += 1
         with self._lock:
-            now = self._clock()
-            self._retained = {ref: until for ref, until in self._retained.items() if until > now}
-            self._retained[claim.customer_ref] = expires_at
+            self._ours = self._live(self._ours)
+            self._ours[claim.customer_ref] = claim
+
+    def _expiry(self, claim: Claim) -> float:
+        return claim.at + self.book.window_s
+
+    def _live(self, claims: dict[str, Claim]) -> dict[str, Claim]:
+        now = self._clock()
+        return {ref: claim for ref, claim in claims.items() if self._expiry(claim) > now}
+
+    def _tick(self, now: float) -> None:
+        connected = self._link.connected
+        if connected and not self._was_connected:
+            with self._lock:
+                self._ours = self._live(self._ours)
+                again = list(self._ours.values())
+            for claim in again:  # the broker may have restarted and lost them; twice does no harm
+                self._send(claim)
+        self._was_connected = connected
+        if self._pending and now >= self._retry_at:
+            self._settle()
 
     def drop_pending_cues(self, still_held: Callable[[str], bool]) -> int:
         """device.privacy.forgetting.PendingCues, for the board and for the claims: a forgotten
         customer's claim retained on the broker is cleared there (an empty retained message), so no
         trace of them waits for its expiry; the link drops one not yet sent."""
-        now = self._clock()
         with self._lock:
-            live = {ref: until for ref, until in self._retained.items() if until > now}
+            live = self._live(self._ours)
             gone = [ref for ref in live if not still_held(ref)]
-            self._retained = {ref: until for ref, until in live.items() if ref not in gone}
+            self._ours = {ref: claim for ref, claim in live.items() if ref not in gone}
         dropped = self._board.drop_pending_cues(still_held)
         for ref in gone:
             self._link.send(
@@ -116,10 +137,6 @@ class BranchClaims:
         self._pending.append(Claim(message.visit_id, message.customer_ref, message.device_id, message.at))
         self._settle()
 
-    def _retry(self, now: float) -> None:
-        if self._pending and now >= self._retry_at:
-            self._settle()
-
     def _settle(self) -> None:
         """On the mqtt thread: act on the claims received, in order, until the database refuses."""
         while self._pending:
@@ -135,6 +152,9 @@ class BranchClaims:
             log.info("visit %s is ours, not %s's: claimed again", outcome.ours.visit_id, claim.device_id)
             self._send(outcome.ours)
         elif isinstance(outcome, Duplicate):
+            with self._lock:  # ours lost: never claimed again
+                if self._ours.get(claim.customer_ref) == outcome.loser:
+                    del self._ours[claim.customer_ref]
             withdrawn = self._board.withdraw_visit(outcome.loser.visit_id, "duplicate_visit")
             log.warning(
                 "duplicate visit reconciled into %s's visit %s (%s): visit %s merged, cue %s, check-in %s",

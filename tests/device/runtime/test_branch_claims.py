@@ -196,3 +196,28 @@ def test_a_claim_the_database_refuses_is_retried_until_reconciled(
         assert eventually(lambda: two.claims.duplicates()["partition"] == 1)
         assert not two.claims.faults.failing("claims", "reconcile visit claims")
         assert two.store.checkins.all() == []
+
+
+def test_live_claims_survive_a_broker_restart_that_drops_retained_messages(tmp_path: Path) -> None:
+    """The shipped broker does not persist: after its restart only the kiosks know their live claims,
+    so each claims them again on reconnect, and a door connecting later still hears of the visit."""
+    branch = branch_id()
+    first = MosquittoBroker().start()
+    port = first.port
+    settings = MqttConfig(port=port, reconnect_min_s=0.5, reconnect_max_s=1.0)
+    try:
+        with door(tmp_path, branch, "door-1", settings) as one:
+            visit = one.sees("CUST-1")
+            assert visit is not None
+            watcher = Subscriber(port, f"branchdoor/{branch}/claims/+")
+            assert watcher.wait_for(lambda: watcher.messages != [])
+            watcher.close()
+            first.stop()
+            first = MosquittoBroker(port=port).start()  # empty: no retained message survived
+            assert eventually(lambda: one.link.connected)
+            with door(tmp_path / "later", branch, "door-2", settings) as two:
+                assert eventually(lambda: two.store.claims.holder("CUST-1", since=0) is not None)
+                assert two.sees("CUST-1") is None
+                assert two.audit_rules()[-1] == f"open-set; same visit (door-1's visit {visit.visit_id})"
+    finally:
+        first.stop()
