@@ -16,7 +16,7 @@ def channel_of(topic: str) -> tuple[str, dict[str, Any]]:
     doc = document()
     for name, channel in doc["channels"].items():
         pattern = channel["address"]
-        for param in ("branch", "device", "zone", "screen"):
+        for param in ("branch", "device", "zone", "screen", "key"):
             pattern = pattern.replace("{" + param + "}", "+")
         if topic_matches_sub(pattern, topic):
             return name, doc["components"]["messages"][name]

@@ -102,6 +102,9 @@ class Subscriber:
     def publish(self, topic: str, payload: bytes, qos: int = 1) -> None:
         assert self._client.publish(topic, payload, qos=qos).rc == mqtt.MQTT_ERR_SUCCESS
 
+    def publish_retained(self, topic: str, payload: bytes) -> None:
+        assert self._client.publish(topic, payload, qos=1, retain=True).rc == mqtt.MQTT_ERR_SUCCESS
+
     def close(self) -> None:
         self._client.loop_stop()
         self._client.disconnect()

@@ -14,3 +14,8 @@ class CheckinConfig(Section):
         le=7 * 86_400,
         description="A customer seen again within this window is the same visit: no new cue.",
     )
+    branch_claims: bool = Field(
+        True,
+        description="Claim every visit for the other kiosks of the branch over the broker, and honour "
+        "theirs: one visit per branch, whatever the door.",
+    )

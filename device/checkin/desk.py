@@ -6,10 +6,13 @@ visit; the audit record of a new visit lands in the same transaction as the chec
 
 from __future__ import annotations
 
+import logging
 import uuid
 
 from device.domain import AuditRecord, CheckIn, CheckinChannel, Identification, ScoreBand
 from device.state.store import Store
+
+log = logging.getLogger(__name__)
 
 SCANNER_RULE = "check-in token (QR/card scanner)"
 
@@ -73,6 +76,19 @@ class CheckinDesk:
                     event=event, customer_ref=customer_ref, score_band=band, rule=f"{rule}; same visit"
                 )
             )
+            return None
+        # Another door of the branch checked the customer in: the same visit (device/checkin/claims.py).
+        claimed = self._store.claims.holder(customer_ref, since=at - self._dedup_window_s)
+        if claimed is not None:
+            self._store.record_audit(
+                AuditRecord(
+                    event=event,
+                    customer_ref=customer_ref,
+                    score_band=band,
+                    rule=f"{rule}; same visit ({claimed.device_id}'s visit {claimed.visit_id})",
+                )
+            )
+            log.info("same visit: %s's visit %s", claimed.device_id, claimed.visit_id)
             return None
         checkin = CheckIn(
             visit_id=str(uuid.uuid4()),

@@ -71,6 +71,7 @@ class CueBoard:
         self._ended: OrderedDict[str, tuple[Cue, float]] = OrderedDict()
         self._judged: set[str] = set()  # cues a teller gave their one verdict on
         self._forgotten: set[str] = set()  # digests of customer refs forgotten during this run
+        self._merged: OrderedDict[str, None] = OrderedDict()  # visits merged into another kiosk's
         self._replays = ReplayPlan()  # who gets active cues replayed, and when (bounded)
         self._refusals_logged_at = 0.0
         self.stats = FeedbackStats(Counter())
@@ -120,6 +121,8 @@ class CueBoard:
             if _digest(checkin.customer_ref) in self._forgotten:
                 log.warning("no cue for visit %s: the customer was forgotten", checkin.visit_id)
                 return None
+            if checkin.visit_id in self._merged:  # lost to another door before its cue was out
+                return None
             self._active[cue.cue_id] = cue
             published = self._publish(cue, topic, now)
         if published:
@@ -151,6 +154,20 @@ class CueBoard:
                 self._visit(cue.checkin, "left", "consent_withdrawn", now)
         # After the board let go: a replay queued before this is caught in the link's queue.
         return self._link.drop_pending_cues(still_held) + len(gone)
+
+    def withdraw_visit(self, visit_id: str, reason: WithdrawalReason) -> bool:
+        """Another kiosk of the branch had this visit first: its cue leaves every screen, or never goes
+        out if it was not issued yet. True when an active cue was withdrawn."""
+        now = self._clock()
+        with self._lock:
+            self._merged[visit_id] = None
+            while len(self._merged) > ENDED_KEEP_MAX:
+                self._merged.popitem(last=False)
+            cue = next((cue for cue in self._active.values() if cue.checkin.visit_id == visit_id), None)
+        if cue is None or not self._end(cue, reason, now):
+            return False
+        self._visit(cue.checkin, "left", reason, now)
+        return True
 
     def tick(self, now: float) -> None:
         self._replay(now)

@@ -55,6 +55,14 @@ class Topics:
         """Check-in lifecycle (arrived / served / left) by visit id: QoS 1, not retained, no names."""
         return f"{self.branch}/visits"
 
+    def claim(self, key: str) -> str:
+        """One customer's visit claim, kiosk to kiosk (screens may not read it): QoS 1, retained, expiring."""
+        return f"{self.branch}/claims/{key}"
+
+    @property
+    def every_claim(self) -> str:
+        return f"{self.branch}/claims/+"
+
     def zone_cues(self, zone: str) -> str:
         """Cues routed to the screens of one zone or counter."""
         return f"{self.branch}/zone/{zone}/cues"

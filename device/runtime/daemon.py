@@ -14,6 +14,7 @@ from common.faults import Faults
 from common.secret_files import credential_source
 from device.analytics.service import ForecastService
 from device.central.service import CentralSync
+from device.checkin.claims import ClaimBook
 from device.checkin.desk import CheckinDesk
 from device.config import Config
 from device.cues.board import CueBoard
@@ -32,6 +33,7 @@ from device.recognition.gallery import Gallery
 from device.recognition.pipeline import Pipeline
 from device.recognition.recognizer import Recognizer
 from device.runtime.backup_schedule import BackupSchedule
+from device.runtime.branch_claims import BranchClaims
 from device.runtime.duties import Duties
 from device.runtime.identity import fleet_identity
 from device.runtime.observability import ObservabilityServer, Parts, guard_disk, health
@@ -81,8 +83,11 @@ def run(config: Config, stop: threading.Event) -> int:
         return Recognizer(engine, config.recognition, gallery, make_encoder(config.recognition.encoder))
 
     board = CueBoard(link, topics, config.cues, config.mqtt.cue_expiry_s, store)
+    claims = _branch_claims(config, store, link, topics, board, faults)
 
     def cue_for(checkin: CheckIn) -> None:
+        if claims is not None:  # before the cue: the other doors hear of the visit as soon as can be
+            claims.claim(checkin)
         # Its life runs from the frame: a check-in the disk held back gets only what is left of it.
         board.issue(checkin, seen_at=checkin.at)
 
@@ -101,7 +106,7 @@ def run(config: Config, stop: threading.Event) -> int:
         config.mqtt.port,
     )
     forecaster = _forecast_service(config, store, link, faults)
-    duties = Duties(config, store, desk, board, cue_for, faults)
+    duties = Duties(config, store, desk, board if claims is None else claims, cue_for, faults)
     central = _central_sync(config, store, faults)
     sync_stop = threading.Event()
     sync_thread = (
@@ -132,6 +137,7 @@ def run(config: Config, stop: threading.Event) -> int:
         faults=faults,
         identity=fleet_identity(config),
     )
+    parts.claims = claims
     server = _observability(config, parts)
     dashboard = _dashboard(config)
     next_health = time.monotonic()
@@ -179,6 +185,15 @@ def run(config: Config, stop: threading.Event) -> int:
             link.cues_sent,
         )
     return 0
+
+
+def _branch_claims(
+    config: Config, store: Store, link: MqttLink, topics: Topics, board: CueBoard, faults: Faults
+) -> BranchClaims | None:
+    if not config.checkin.branch_claims:
+        return None
+    book = ClaimBook(store, config.branch.device_id, config.checkin.dedup_window_s)
+    return BranchClaims(book, link, topics, board, faults=faults)
 
 
 def _floor_service(config: Config, link: MqttLink, faults: Faults) -> FloorService | None:

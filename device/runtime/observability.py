@@ -27,6 +27,7 @@ from device.cues.board import CueBoard
 from device.floor.service import FloorService
 from device.mqtt.link import MqttLink
 from device.recognition.pipeline import Pipeline
+from device.runtime.branch_claims import BranchClaims
 from device.runtime.identity import FleetIdentity
 from device.state.store import Store
 
@@ -68,6 +69,7 @@ class Parts:
     central: CentralSync | None = None
     scanner: ScannerStats | None = None
     board: CueBoard | None = None
+    claims: BranchClaims | None = None
     # What the parts cannot do right now (each reports its own failures here) and their error totals.
     faults: Faults = field(default_factory=Faults)
     started: float = field(default_factory=time.monotonic)
@@ -117,6 +119,8 @@ def health(parts: Parts, now: float | None = None) -> dict[str, Any]:
     }
     if parts.floor is not None:  # one floor per branch: which kiosk keeps it, which are heard
         summary["floor"] = parts.floor.branch_status()
+    if parts.claims is not None:  # one visit per branch: the duplicates this kiosk merged, by cause
+        summary["duplicate_visits"] = parts.claims.duplicates()
     return summary
 
 
@@ -195,6 +199,8 @@ class PartsCollector(Collector):
         yield errors
         if p.board is not None:
             yield from _cue_metrics(p.board)
+        if p.claims is not None:
+            yield from _claim_metrics(p.claims)
         if p.central is not None:
             yield from _central_metrics(p.central)
         if p.floor is not None:
@@ -310,6 +316,23 @@ def _cue_metrics(board: CueBoard) -> Iterator[CounterMetricFamily | GaugeMetricF
         value=board.stats.withdrawn,
     )
     yield GaugeMetricFamily("branchdoor_cues_active", "Cues alive now.", value=len(board.active()))
+
+
+def _claim_metrics(claims: BranchClaims) -> Iterator[CounterMetricFamily]:
+    duplicates = CounterMetricFamily(
+        "branchdoor_duplicate_visits",
+        "Check-ins merged into another kiosk's visit of the branch, by cause: same_second (two doors at "
+        "once) or partition (this kiosk was cut off from the broker).",
+        labels=["cause"],
+    )
+    for cause, count in claims.duplicates().items():
+        duplicates.add_metric([cause], count)
+    yield duplicates
+    yield CounterMetricFamily(
+        "branchdoor_visit_claims_rejected",
+        "Malformed or misaddressed visit claims refused.",
+        value=claims.stats.rejected,
+    )
 
 
 class ObservabilityServer:

@@ -43,6 +43,15 @@ class Checkins(StorePart):
             ).fetchone()
         return None if row is None or row[0] is None else float(row[0])
 
+    def latest(self, customer_ref: str) -> tuple[str, float] | None:
+        """(visit_id, at) of this customer's latest check-in here."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT visit_id, at FROM checkins WHERE customer_ref = ? ORDER BY at DESC LIMIT 1",
+                [customer_ref],
+            ).fetchone()
+        return None if row is None else (str(row[0]), float(row[1]))
+
     def history(self, customer_ref: str, before: float) -> tuple[int, float | None]:
         """Check-ins of this customer up to `before` (included), and the latest one before it."""
         with self._lock:

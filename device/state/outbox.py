@@ -266,6 +266,12 @@ class Outbox(StorePart):
         with self._transaction():
             return int(self._db.execute("DELETE FROM outbox WHERE batch_key = ?", [batch.key]).rowcount)
 
+    def withdraw(self, kind: Kind, record_id: str) -> bool:
+        """Inside the caller's transaction: a record not yet in a batch is deleted unsent. False when
+        there is none (acknowledged already) or its batch is on its way (it may arrive)."""
+        sql = "DELETE FROM outbox WHERE kind = ? AND record_id = ? AND batch_key IS NULL"
+        return int(self._db.execute(sql, [kind, record_id]).rowcount) > 0
+
     def forget_customer(self, customer_ref: str) -> int:
         """Call inside the transaction that forgets the customer."""
         return int(self._db.execute("DELETE FROM outbox WHERE customer_ref = ?", [customer_ref]).rowcount)

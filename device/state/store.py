@@ -23,6 +23,7 @@ from device.domain import AuditRecord, Consent, Profile, Role
 from device.state.backups import BackupError, Backups
 from device.state.check import require_usable
 from device.state.checkins import Checkins
+from device.state.claims import VisitClaims
 from device.state.files import prepare_state_dir
 from device.state.outbox import Outbox
 from device.state.part import SharedConnection, add_missing_columns
@@ -85,6 +86,7 @@ class Store:
         self.visit_counts = VisitCounts(shared)
         self.tokens = TokenBook(shared)
         self.checkins = Checkins(shared, self.outbox)
+        self.claims = VisitClaims(shared, self.outbox)  # other kiosks' check-ins of the branch
         self.roster = Roster(shared)  # reads only: what is held about each customer, no biometrics
         self.roles = Roles(shared)
         self._scrub()  # templates an older version left in plaintext were just sealed: no copy remains
@@ -232,6 +234,7 @@ class Store:
         """Inside the caller's transaction."""
         encodings = self.templates.delete(customer_ref)
         self.tokens.forget_customer(customer_ref)
+        self.claims.forget_customer(customer_ref)
         self.visit_counts.keep_visits_of(customer_ref)  # the visits happened; only the name goes
         checkins = self._db.execute("DELETE FROM checkins WHERE customer_ref = ?", [customer_ref]).rowcount
         self.outbox.forget_customer(customer_ref)

@@ -134,7 +134,8 @@ def test_head_office_sees_health_and_a_dead_kiosk_and_never_a_cue(
         # A kiosk that hangs keeps its socket open and sends nothing: only keepalive tells the branch
         # broker, whose Last Will for it the bridge forwards.
         def last_availability() -> bytes | None:
-            return ([h.payload for h in capture.on(availability)] or [None])[-1]
+            payloads = [h.payload for h in capture.on(availability)]
+            return payloads[-1] if payloads else None
 
         os.killpg(daemon.process.pid, signal.SIGSTOP)
         frozen_at = time.monotonic()

@@ -18,6 +18,7 @@ PARAMETERS = {
     "device": "Kiosk id (`branch.device_id`).",
     "zone": "Zone or counter name (`[[cues.routes]] zone`).",
     "screen": "Teller screen id; the broker ACL lets a screen use only its own.",
+    "key": "First 32 hex digits of sha256 over `claim:` + customer_ref: one retained claim per customer.",
 }
 
 # name: (address after the prefix, payload schema, the daemon's action, QoS, retained, notes)
@@ -58,6 +59,18 @@ CHANNELS: dict[str, tuple[str, str, str, int, bool, str]] = {
         "A teller marks a cue served or not this customer; recorded in the audit trail "
         "(event cue_feedback) and counted in branchdoor_cue_feedback_total. Malformed: refused, logged.",
     ),
+    "claims": (
+        "{branch}/claims/{key}", "VisitClaim", "send", 1, True,
+        "Kiosk to kiosk (the ACL lets no screen read them): the kiosk that checked a customer in claims "
+        "the visit, retained, expiring when the dedup window (checkin.dedup_window_s) ends, so a kiosk "
+        "that (re)connects gets every live claim. Every kiosk of the branch subscribes to `claims/+` and "
+        "treats a live claim as a check-in of its own: no second cue, check-in or upload. Two claims of "
+        "one customer: the earlier whole second of `at` wins, then the lower device_id. The loser withdraws "
+        "its cue (reason `duplicate_visit`), drops its check-in from the outbox or, if already uploaded, "
+        "audits it as merged into the winner's visit, and counts it (branchdoor_duplicate_visits_total, by "
+        "cause). A winner that receives a losing claim publishes its own again. Claims a kiosk could not "
+        "publish while cut off are sent on reconnect, and the duplicate is reconciled then.",
+    ),
     "health": (
         "{branch}/device/{device}/health", "Health", "send", 0, False,
         "Every observability.health_interval_s; expires after three intervals.",
@@ -87,6 +100,7 @@ MODELS: list[type[BaseModel]] = [
     models.VisitEvent,
     models.ScreenHello,
     models.CueFeedback,
+    models.VisitClaim,
     models.Health,
     models.FloorSnapshot,
     models.FloorObservations,
@@ -136,8 +150,9 @@ def document(prefix: str = "branchdoor") -> dict[str, Any]:
         "asyncapi": "3.0.0",
         "info": {
             "title": "branchdoor teller contract",
-            # 2.0.0: a cue (branchdoor/cue/2) carries its check-in channel.
-            "version": "2.0.0",
+            # 2.0.0: a cue (branchdoor/cue/2) carries its check-in channel. 2.1.0: kiosk-to-kiosk visit
+            # claims, and the `duplicate_visit` reason (screens drop a withdrawn card by cue_id whatever it).
+            "version": "2.1.0",
             "description": "What a branchdoor kiosk publishes to the branch's teller screens and what it "
             "accepts from them, over MQTT 5. Topics start with `mqtt.topic_prefix` (default "
             "`branchdoor`). Payloads carry no ID or account numbers, balances or images: every JSON "

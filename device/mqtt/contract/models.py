@@ -17,6 +17,7 @@ WITHDRAWAL_SCHEMA: Final = "branchdoor/cue-withdrawal/1"
 VISIT_SCHEMA: Final = "branchdoor/visit/1"
 HELLO_SCHEMA: Final = "branchdoor/screen-hello/1"
 FEEDBACK_SCHEMA: Final = "branchdoor/cue-feedback/1"
+CLAIM_SCHEMA: Final = "branchdoor/visit-claim/1"
 
 Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 Timestamp = Annotated[str, Field(description="UTC, ISO 8601 with milliseconds: 2026-11-29T09:34:19.512Z")]
@@ -86,7 +87,7 @@ class CuePayload(Payload):
     expires_at: Timestamp = Field(description="Screens drop the card then; MQTT message expiry agrees.")
 
 
-WithdrawalReason = Literal["expired", "served", "not_this_customer", "consent_withdrawn"]
+WithdrawalReason = Literal["expired", "served", "not_this_customer", "consent_withdrawn", "duplicate_visit"]
 
 
 class CueWithdrawal(Payload):
@@ -106,7 +107,8 @@ class VisitEvent(Payload):
     `served`: a teller marked the cue served. Terminal.
     `left`: the visit ended without being marked served: the cue's life ran out (`reason` `timeout`,
     after `mqtt.cue_expiry_s`), a teller said it was not this customer (`not_this_customer`), or the
-    customer withdrew consent while the cue was active (`consent_withdrawn`). Terminal.
+    customer withdrew consent while the cue was active (`consent_withdrawn`), or another kiosk of the
+    branch had checked the customer in first (`duplicate_visit`: this visit merged into that one). Terminal.
     """
 
     kind: Literal["branchdoor/visit/1"] = Field(VISIT_SCHEMA, alias="schema")
@@ -114,7 +116,9 @@ class VisitEvent(Payload):
     branch_id: Id
     device_id: Id
     state: Literal["arrived", "served", "left"]
-    reason: Literal["checked_in", "teller_served", "timeout", "not_this_customer", "consent_withdrawn"]
+    reason: Literal[
+        "checked_in", "teller_served", "timeout", "not_this_customer", "consent_withdrawn", "duplicate_visit"
+    ]
     at: Timestamp
 
 
@@ -165,6 +169,19 @@ class FloorRole(Payload):
     )
 
 
+class VisitClaim(Payload):
+    """Kiosk to kiosk, never to screens: this kiosk checked the customer in (one visit per branch, whatever
+    the door). Retained on `.../claims/<key>` with MQTT message expiry = what is left of the dedup window.
+    Of two claims of one customer within the window, the earlier whole second of `at` wins, then the lower
+    `device_id`; the loser withdraws its cue and merges its check-in into the winner's visit."""
+
+    kind: Literal["branchdoor/visit-claim/1"] = Field(CLAIM_SCHEMA, alias="schema")
+    visit_id: Id
+    customer_ref: Id = Field(description="Pseudonymous; `<key>` in the topic is a digest of it.")
+    device_id: Id = Field(description="The kiosk that checked the customer in.")
+    at: float = Field(gt=0, description="Unix time of the check-in.")
+
+
 class Health(Payload):
     """The device's health summary: no personal data."""
 
@@ -185,6 +202,11 @@ class Health(Payload):
         "encoder model in use (and where it runs: inline or a worker process)."
     )
     floor: FloorRole | None = Field(None, description="With floor sensors.")
+    duplicate_visits: dict[Literal["same_second", "partition"], int] | None = Field(
+        None,
+        description="Visits this kiosk merged into another kiosk's since it started, by cause "
+        "(`same_second`: two doors in one second; `partition`: cut off from the broker). Absent: claims off.",
+    )
 
 
 class DoorLine(Payload):

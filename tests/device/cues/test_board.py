@@ -138,3 +138,26 @@ def test_feedback_is_audited_and_counted_and_bad_messages_are_refused(
         k.check_in(ADA)
         assert screen.wait_for(lambda: len(screen.on("/cues")) == 2)
     screen.close()
+
+
+@pytest.mark.subprocess
+def test_a_visit_merged_into_another_doors_has_its_cue_withdrawn_or_never_sent(
+    tmp_path: Path, broker: MosquittoBroker
+) -> None:
+    screen = Subscriber(broker.port, "branchdoor/merged/#")
+    with kiosk(tmp_path, MqttConfig(port=broker.port), branch="merged") as k:
+        shown = k.check_in()
+        assert screen.wait_for(lambda: len(screen.on("/cues")) == 1)
+        assert k.board.withdraw_visit(shown.visit_id, "duplicate_visit")
+        assert not k.board.withdraw_visit(shown.visit_id, "duplicate_visit")  # once
+        # Lost to another door before its cue was issued (the claim came in between): none goes out.
+        late = CheckIn("v-late", GRACE.customer_ref, "merged", "door-1", time.time(), "high", GRACE)
+        assert not k.board.withdraw_visit(late.visit_id, "duplicate_visit")
+        assert k.board.issue(late) is None
+        screen.settle()
+    withdrawn = [json.loads(m.payload) for m in screen.on("/withdrawals")]
+    assert [(w["visit_id"], w["reason"]) for w in withdrawn] == [(shown.visit_id, "duplicate_visit")]
+    left = [json.loads(m.payload) for m in screen.on("/visits") if json.loads(m.payload)["state"] == "left"]
+    assert [(v["visit_id"], v["reason"]) for v in left] == [(shown.visit_id, "duplicate_visit")]
+    assert len(screen.on("/cues")) == 1
+    screen.close()

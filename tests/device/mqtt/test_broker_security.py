@@ -42,8 +42,8 @@ def ca(tmp_path_factory: pytest.TempPathFactory) -> BranchCA:
     folder = tmp_path_factory.mktemp("branch-ca")
     authority = BranchCA(folder)
     authority.issue("localhost", server=True, stem="broker")
-    for name in ("kiosk-0427-door-1", "kiosk-0815-door-1", "screen-0427-counter-1", "screen-0427-counter-2",
-                 "screen-0815-counter-1"):  # fmt: skip
+    for name in ("kiosk-0427-door-1", "kiosk-0427-door-2", "kiosk-0815-door-1", "screen-0427-counter-1",
+                 "screen-0427-counter-2", "screen-0815-counter-1"):  # fmt: skip
         authority.issue(name)
     return authority
 
@@ -141,6 +141,42 @@ def test_a_screen_of_one_branch_receives_nothing_published_for_another(
         assert any(m.topic == "branchdoor/0427/visits" for m in screen_a.messages)  # its own branch's
     screen_a.close()
     screen_b.close()
+
+
+@pytest.mark.subprocess
+def test_kiosks_of_a_branch_share_visit_claims_and_no_screen_reads_or_forges_one(
+    ca: BranchCA, shipped_broker: Shipped
+) -> None:
+    port = shipped_broker.tls_port
+    claims = "branchdoor/0427/claims/+"
+    # Mosquitto grants a screen's SUBACK for the claims by name (it checks read access per message):
+    # what proves the refusal is that nothing, live or retained, ever reaches it.
+    screen = Subscriber(port, claims, tls=screen_context(ca, "screen-0427-counter-1"))
+    every = Subscriber(port, "#", tls=screen_context(ca, "screen-0427-counter-2"))
+    door_2 = Subscriber(port, claims, tls=screen_context(ca, "kiosk-0427-door-2"))
+    door_1 = Subscriber(port, "branchdoor/0427/none", tls=screen_context(ca, "kiosk-0427-door-1"))
+    claim = {"schema": "branchdoor/visit-claim/1", "visit_id": "v1", "customer_ref": "CUST-1001",
+             "device_id": "door-1", "at": time.time()}  # fmt: skip
+    late: Subscriber | None = None
+    try:
+        # A screen forging a claim would silence a customer's cue at every door: the broker drops it.
+        screen.publish("branchdoor/0427/claims/forged", json.dumps({**claim, "visit_id": "forged"}).encode())
+        door_1.publish_retained("branchdoor/0427/claims/k1", json.dumps(claim).encode())
+        # The kiosk's next message, which screens may read, arrives behind the claim had they got it.
+        door_1.publish("branchdoor/0427/visits", b"{}")
+        assert door_2.wait_for(lambda: door_2.on("/claims/k1") != [])
+        late = Subscriber(port, "#", tls=screen_context(ca, "screen-0427-counter-1"))  # retained ones?
+        door_1.publish("branchdoor/0427/withdrawals", b"{}")
+        assert every.wait_for(lambda: every.on("/visits") != [])
+        assert late.wait_for(lambda: late.on("/withdrawals") != [])
+        assert [m.topic for m in door_2.messages] == ["branchdoor/0427/claims/k1"]  # not the forged one
+        overheard = screen.messages + every.messages + late.messages
+        assert not any("/claims/" in m.topic for m in overheard), overheard
+    finally:
+        door_1.publish_retained("branchdoor/0427/claims/k1", b"")  # the broker forgets it
+        for each in (screen, every, door_1, door_2, late):
+            if each is not None:
+                each.close()
 
 
 @pytest.mark.subprocess
