@@ -30,7 +30,7 @@ LAYERS: dict[str, set[str]] = {
 EVERYONE_MAY_IMPORT = {"domain"}
 CAPABILITIES = {
     "state", "privacy", "mqtt", "floor", "recognition", "checkin", "cues", "central", "analytics",
-    "enrollment", "dashboard",
+    "enrollment", "dashboard", "staffing",
 }  # fmt: skip
 # device.<package or root module> -> the device packages and root modules it may import, besides
 # itself and domain. The root `config` composes the sections: it may import every package's
@@ -51,6 +51,7 @@ DEVICE_MAY_IMPORT: dict[str, set[str]] = {
     "cues": {"mqtt", "state"},
     "central": {"state", "privacy"},
     "analytics": {"state", "floor"},
+    "staffing": {"analytics", "floor"},
     "enrollment": {"state", "recognition"},
     "runtime": {"config"} | CAPABILITIES,
     "demo": {"recognition", "enrollment", "privacy"},
