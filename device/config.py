@@ -22,6 +22,7 @@ from device.floor.config import FloorConfig
 from device.mqtt.config import MqttConfig
 from device.privacy.config import PrivacyConfig
 from device.recognition.config import RecognitionConfig
+from device.staffing.config import StaffingConfig
 from device.state.config import StorageConfig
 from drivers.camera import CameraConfig
 from drivers.camera.opencv_source import OpenCVCameraConfig
@@ -72,6 +73,7 @@ class Config(Section):
     sensors: list[SensorConfig] = Field(default_factory=list)
     floor: FloorConfig | None = None
     analytics: AnalyticsConfig = AnalyticsConfig()
+    staffing: StaffingConfig = StaffingConfig()
     cues: CuesConfig = CuesConfig()
     dashboard: DashboardConfig = DashboardConfig()
 
