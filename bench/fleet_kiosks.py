@@ -98,7 +98,9 @@ class Kiosk:
 def record_checkin(store: Store, branch_id: str, rng: np.random.Generator) -> bool:
     """A customer named at the door: the check-in and its audit trail, queued as the desk does."""
     ref = f"CUST-{int(rng.integers(0, 10_000)):06d}"
-    checkin = CheckIn(str(uuid.uuid4()), ref, branch_id, "door-1", time.time(), "high", Profile(ref, "Customer"))
+    checkin = CheckIn(
+        str(uuid.uuid4()), ref, branch_id, "door-1", time.time(), "high", Profile(ref, "Customer")
+    )
     audits = [
         AuditRecord("identification", ref, score_band="high", rule="open-set"),
         AuditRecord("cue_shown", ref, screen="counter-1"),
@@ -260,10 +262,16 @@ class MqttFleet:
 
     def _io(self, timeout_s: float) -> None:
         """Read what the broker sent (acks, pings), write what is pending, keep each link alive."""
-        sockets = {client.socket(): client for client in self.clients if client.socket() is not None}
-        readable, _, _ = select.select(list(sockets), [], [], timeout_s) if sockets else ([], [], [])
-        for sock in readable:
-            sockets[sock].loop_read()
+        # poll, not select: a thousand kiosks' sockets and databases are past select's 1024 descriptors.
+        poller = select.poll()
+        by_fd: dict[int, mqtt.Client] = {}
+        for client in self.clients:
+            sock = client.socket()
+            if sock is not None:
+                by_fd[sock.fileno()] = client
+                poller.register(sock.fileno(), select.POLLIN)
+        for fd, _event in poller.poll(timeout_s * 1000):
+            by_fd[fd].loop_read()
         for client in self.clients:
             if client.want_write():
                 client.loop_write()

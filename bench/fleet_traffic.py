@@ -76,7 +76,9 @@ def sample_forecast(issued_at: float, horizon_days: int = 30) -> Forecast:
     )
 
 
-def forecast_payloads(branch_id: str, issued_at: float) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:
+def forecast_payloads(
+    branch_id: str, issued_at: float
+) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:
     forecast = sample_forecast(issued_at)
     return forecast_message(forecast, branch_id), forecast_aggregates(forecast, branch_id)
 
