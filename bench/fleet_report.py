@@ -54,7 +54,8 @@ def step_figures(
     if p95 > P95_BOUND_S:
         broke.append(f"request p95 {p95:.2f} s over {P95_BOUND_S} s")
     if meter.errors:
-        broke.append(f"{meter.errors} failed requests")
+        kinds = ", ".join(f"{why} x{n}" for why, n in sorted(meter.error_kinds.items()))
+        broke.append(f"{meter.errors} failed requests ({kinds})")
     if received < published:
         broke.append(f"broker delivered {published - received} fewer messages than published")
     # The bench's own limits: it could not run what was due on time, so the load asked was not offered.
@@ -74,6 +75,7 @@ def step_figures(
         "latency_p50_ms": round(percentile(meter.latencies, 50) * 1000, 1),
         "latency_p95_ms": round(p95 * 1000, 1),
         "errors": meter.errors,
+        "error_kinds": dict(meter.error_kinds),
         "sync_errors_total": sync_errors,
         "central_cpu_load": round(central_load, 3),
         "central_cpu_s_per_kiosk_hour": round(central_cpu_s / kiosk_hours, 4),
@@ -215,5 +217,7 @@ def print_report(report: dict[str, Any]) -> None:
     for label, value in rows:
         print(f"  {label:52} {value:>12}")
     print(f"knee: {report['knee']['kiosks'] or '-'} kiosks: {'; '.join(report['knee']['broke'])}")
+    if report["bench_limit"]:
+        print(f"stepping stopped: {report['bench_limit']}")
     sent, logged = report["requests_sent"], report["requests_logged_by_server"]
     print(f"requests sent {sent}, logged by the server {logged}")

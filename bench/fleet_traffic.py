@@ -123,6 +123,7 @@ class HttpMeter:
     down: dict[str, int] = field(default_factory=dict)
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
+    error_kinds: dict[str, int] = field(default_factory=dict)  # "401", "ReadTimeout"...
 
     def add(self, kind: str, up: int, down: int, latency_s: float) -> None:
         with self.lock:
@@ -131,13 +132,15 @@ class HttpMeter:
             self.down[kind] = self.down.get(kind, 0) + down
             self.latencies.append(latency_s)
 
-    def failed(self) -> None:
+    def failed(self, why: str) -> None:
         with self.lock:
             self.errors += 1
+            self.error_kinds[why] = self.error_kinds.get(why, 0) + 1
 
     def reset(self) -> None:
         with self.lock:
             self.requests, self.up, self.down, self.latencies, self.errors = {}, {}, {}, [], 0
+            self.error_kinds = {}
 
     def total(self) -> int:
         return sum(self.requests.values())
@@ -165,8 +168,8 @@ class MeteredTransport(httpx.BaseTransport):
         try:
             response = self._inner.handle_request(request)
             body = response.read()
-        except httpx.HTTPError:
-            self._meter.failed()
+        except httpx.HTTPError as error:
+            self._meter.failed(type(error).__name__)
             raise
         latency = time.perf_counter() - started
         target = request.url.raw_path
@@ -174,7 +177,8 @@ class MeteredTransport(httpx.BaseTransport):
         down = 17 + len(response.reason_phrase) + _headers_size(response.headers) + len(body)
         self._meter.add(request_kind(request), up, down, latency)
         if response.status_code >= 400:
-            self._meter.failed()
+            detail = body[:60].decode(errors="replace") if response.status_code == 401 else ""
+            self._meter.failed(f"{response.status_code} {detail}".strip())
         return response
 
     def close(self) -> None:
