@@ -153,7 +153,7 @@ def wait_quiet(listener: CentralListener, expected: int, patience_s: float = 30.
         now_total = listener.total()
         if now_total != last:
             last, still_since = now_total, time.monotonic()
-        elif time.monotonic() - still_since > 3.0:
+        elif time.monotonic() - still_since > 10.0:
             return
         time.sleep(0.2)
 

@@ -37,8 +37,9 @@ def test_a_quick_fleet_run_reports_every_figure_and_every_request_reached_the_se
     }  # fmt: skip
     for key in ("http_up_bytes_per_day", "http_down_bytes_per_day", "mqtt_up_bytes_per_day"):
         assert per_kiosk[key] > 0, key
-    # A sync a minute, a few uploads an hour: about one request a minute, whatever the compression.
-    assert 0.9 <= per_kiosk["requests_per_min_day_mean"] <= 1.2
+    # A gallery poll a (real) minute, plus the uploads of the few check-ins of the busiest hour:
+    # measured in real minutes, whatever the compression.
+    assert 1.0 <= per_kiosk["requests_per_min_peak_hour"] <= 3.0
     # Every request kind the day counts was measured, the steady gallery pull as a delta (not the
     # first full pull: a steady kiosk's daily bytes would be off by the whole gallery each minute).
     sizes = report["bytes_per_request"]
@@ -54,4 +55,3 @@ def test_a_quick_fleet_run_reports_every_figure_and_every_request_reached_the_se
         assert step["errors"] == 0 and step["sync_errors_total"] == 0
         assert step["mqtt_received"] == step["mqtt_published"] > 0
         assert step["requests"] > 0
-    assert report["knee"]["kiosks"] is None
