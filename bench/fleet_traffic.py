@@ -25,9 +25,11 @@ from device.analytics.publish import forecast_aggregates, forecast_message
 from device.analytics.series import Forecast
 from device.analytics.synthetic import DAY_PROFILE, SATURDAY_CLOSES_AT, WEEKDAY_FACTOR, synthetic_branch
 from device.central.service import CentralSync
+from device.config import BranchConfig, Config
 from device.floor.records import FloorSnapshot
 from device.mqtt.link import MqttLink
 from device.recognition.pipeline import Pipeline
+from device.runtime.identity import fleet_identity
 from device.runtime.observability import Parts, health
 from device.state.store import Store
 
@@ -97,6 +99,10 @@ def floor_snapshot(now: float, rng: np.random.Generator) -> dict[str, Any]:
     ).to_dict()
 
 
+# What every kiosk's health carries (version, config hash, model versions): the same for a bench kiosk.
+IDENTITY = fleet_identity(Config(branch=BranchConfig(id="bench")))
+
+
 def health_payload(store: Store, central: CentralSync, started: float) -> dict[str, Any]:
     """The daemon's own health summary (device/runtime/observability.health) over this kiosk's real
     store and sync; camera and broker link stand in as healthy, which is what a bench kiosk is."""
@@ -106,7 +112,14 @@ def health_payload(store: Store, central: CentralSync, started: float) -> dict[s
         stats=stats, camera_problem=None, worker_heartbeat=now, dropped_frames=0, gallery=()
     )
     link = SimpleNamespace(connected=True, last_refusal=None)
-    parts = Parts(cast(Pipeline, pipeline), cast(MqttLink, link), store, central=central, started=started)
+    parts = Parts(
+        cast(Pipeline, pipeline),
+        cast(MqttLink, link),
+        store,
+        central=central,
+        started=started,
+        identity=IDENTITY,
+    )
     return health(parts, now)
 
 
