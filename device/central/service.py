@@ -9,6 +9,7 @@ acknowledged upstream in the next drain.
 from __future__ import annotations
 
 import logging
+import random
 import sqlite3
 import threading
 import time
@@ -67,6 +68,10 @@ def _refusal_audit(customer_ref: str | None, reason: str) -> AuditRecord:
     )
 
 
+# Each cycle's wait is the interval ± this share of it.
+INTERVAL_JITTER = 0.1
+
+
 class CentralSync:
     def __init__(
         self,
@@ -76,8 +81,10 @@ class CentralSync:
         batch_size: int = 500,
         outbox_budget_bytes: int = 200 * 1024 * 1024,
         faults: Faults | None = None,
+        rng: random.Random | None = None,
     ) -> None:
         self.faults = faults or Faults()
+        self._rng = rng or random.Random()
         self._store = store
         self.outbox_budget_bytes = outbox_budget_bytes
         self.over_budget = False  # the alarm, for health reporting
@@ -198,4 +205,9 @@ class CentralSync:
                     report.refused,
                     report.drained.sent if report.drained else 0,
                 )
-            stop.wait(self.interval_s)
+            stop.wait(self.next_interval_s())
+
+    def next_interval_s(self) -> float:
+        """The configured interval, give or take INTERVAL_JITTER: kiosks started together (a region's
+        power cut, a rollout) would otherwise poll head office in step for good (docs/FLEET.md)."""
+        return self.interval_s * (1.0 + INTERVAL_JITTER * (2.0 * self._rng.random() - 1.0))

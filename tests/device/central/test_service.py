@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import sqlite3
 import threading
 import time
@@ -355,3 +356,18 @@ def test_an_unknown_role_is_a_malformed_item_refused_reported_and_the_rest_appli
     assert store.profile("STAFF-1") is None and store.profile("CUST-2") is not None
     assert "gallery item refused (in the audit trail): invalid item: upsert.role:" in caplog.text
     assert len(sim.db.records("audit")) > audits_before  # the refusal's audit record reached the service
+
+
+def test_kiosks_started_together_drift_apart_instead_of_polling_in_step(
+    sim: CentralSim, tmp_path: Path
+) -> None:
+    """A region's power cut restarts its kiosks in one second: with a fixed interval they would poll
+    head office in step for good. Each cycle waits the interval give or take 10 %."""
+    store = Store(tmp_path / "state.db", CIPHER)
+    client = CentralClient(sim.base_url, "door-1", SECRET)
+    kiosks = [CentralSync(store, client, interval_s=60.0, rng=random.Random(seed)) for seed in range(2)]
+    waits = [[kiosk.next_interval_s() for _ in range(50)] for kiosk in kiosks]
+    assert all(54.0 <= wait <= 66.0 for series in waits for wait in series)
+    # After 50 cycles two kiosks that started together are seconds apart, not in step.
+    assert abs(sum(waits[0]) - sum(waits[1])) > 5.0
+    store.close()
