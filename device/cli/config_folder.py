@@ -96,9 +96,8 @@ def check_folder(folder: Path, template: Path | None, local: bool) -> int:
             print("\n".join(found))
     failed = sum(1 for kiosk in kiosks if kiosk.problems)
     branches = len({kiosk.config.branch.id for kiosk in kiosks if kiosk.config is not None})
-    print(
-        f"{len(kiosks)} kiosks of {branches} branches in {folder}: {len(kiosks) - failed} OK, {failed} FAILED"
-    )
+    kiosks_of = f"{len(kiosks)} kiosk{'s' * (len(kiosks) != 1)} of {branches} branch{'es' * (branches != 1)}"
+    print(f"{kiosks_of} in {folder}: {len(kiosks) - failed} OK, {failed} FAILED")
     if not local:
         print(SKIPPED_NOTE)
     return 1 if failed else 0

@@ -51,7 +51,7 @@ def test_a_good_and_a_bad_kiosk_over_the_shipped_template(tmp_path: Path) -> Non
         f"{folder / 'b0427-door-2.toml'}: FAILED (1 problem)",
         f"{folder / 'b0427-door-2.toml'}:8: camera.sourse: unknown key (did you mean 'source'?); expected "
         "one of: type, source, width, height, fps, reconnect_min_s, reconnect_max_s, at_end",
-        f"2 kiosks of 1 branches in {folder}: 1 OK, 1 FAILED",
+        f"2 kiosks of 1 branch in {folder}: 1 OK, 1 FAILED",
         SKIPPED,
     ]
 
@@ -97,7 +97,7 @@ def test_a_fleet_that_is_all_good_exits_0_and_local_runs_the_host_checks(tmp_pat
     done = branchdoor("config", "check", str(folder))
     assert (done.returncode, done.stdout.splitlines()[-2]) == (
         0,
-        f"2 kiosks of 1 branches in {folder}: 2 OK, 0 FAILED",
+        f"2 kiosks of 1 branch in {folder}: 2 OK, 0 FAILED",
     )
     key.chmod(0o644)
     done = branchdoor("config", "check", str(folder), "--local")
