@@ -1,0 +1,157 @@
+"""The live queue alert ("open another counter"): the line now and the next half hour's forecast judged
+against the branch's service level, and a state machine with hysteresis so the teller screens do not flap.
+
+Two judgements, either of which misses the target:
+- the line: the floor's estimated wait for someone joining it now (people in the queue x the average
+  service time / the counters busy) is over `target_wait_s`;
+- the forecast: at the arrival rate forecast for the coming half hour, Erlang C (device/staffing/erlang.py)
+  needs more counters than are open for `target_share` of customers to wait at most `target_wait_s`.
+Counters open now are the counter zones the floor sees occupied (a customer at a counter is being served
+there), at least one: the floor model assumes one teller serves the line even when it sees none.
+
+Hysteresis: raised after the target has been missed for `raise_after_s` without a break; cleared only after
+it has been met *comfortably* (the line's wait at most CLEAR_BELOW of the target, and the forecast met at
+CLEAR_BELOW of the target wait) for `clear_after_s` without a break. Between the two (the dead band) neither
+clock runs: a line hovering at the target neither raises nor clears the alert. Pure: no clock, no I/O.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import Enum
+
+from device.analytics.series import Forecast
+from device.floor.records import FloorSnapshot
+from device.staffing.config import StaffingConfig
+from device.staffing.erlang import counters_needed
+
+# Clear only once the wait is at most half the target: a line that hovers at the target keeps the alert.
+CLEAR_BELOW = 0.5
+HALF_HOUR_S = 1800.0
+
+
+class Level(Enum):
+    MISSED = "missed"  # the target is missed: the raise clock runs
+    MET = "met"  # within the target, but not by the dead band's margin: both clocks stop
+    COMFORTABLE = "comfortable"  # comfortably within: the clear clock runs
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """One look at the branch: what the teller screens are told when the alert is raised or refreshed."""
+
+    level: Level
+    reasons: tuple[str, ...]  # what misses the target: "line", "forecast"
+    counters_open: int
+    counters_needed: int  # for the line and the forecast alike; never more than the branch has
+    queue_length: int
+    estimated_wait_s: float
+    forecast_arrivals_per_h: float | None  # None: no forecast covers the coming half hour
+
+    @property
+    def more_counters(self) -> int:
+        return max(0, self.counters_needed - self.counters_open)
+
+
+def counters_open(snapshot: FloorSnapshot, counter_zones: Sequence[str]) -> int:
+    """Counter zones with someone in them now, at least one (as the floor's wait estimate assumes)."""
+    return max(1, sum(snapshot.zone_counts.get(zone, 0) > 0 for zone in counter_zones))
+
+
+def arrivals_next(forecast: Forecast | None, now: float, span_s: float = HALF_HOUR_S) -> float | None:
+    """The forecast's arrival rate (visits per hour) over [now, now + span_s], each hour weighted by its
+    overlap; None when the forecast does not cover the whole span (stale, or not fitted yet)."""
+    if forecast is None:
+        return None
+    covered = visits = 0.0
+    for start, mean in zip(forecast.starts, forecast.mean, strict=True):
+        overlap = min(float(start) + 3600.0, now + span_s) - max(float(start), now)
+        if overlap > 0:
+            covered += overlap
+            visits += max(0.0, float(mean)) * overlap / 3600.0
+    if covered < span_s - 1e-6:
+        return None
+    return visits * 3600.0 / span_s
+
+
+def assess(
+    snapshot: FloorSnapshot,
+    counter_zones: Sequence[str],
+    service_time_s: float,
+    arrivals_per_h: float | None,
+    settings: StaffingConfig,
+) -> Assessment:
+    target = settings.target_wait_s
+    most = settings.max_counters
+    open_now = min(counters_open(snapshot, counter_zones), most)
+    wait = snapshot.estimated_wait_s
+    # Counters that would bring the newest in line within the target: the floor's estimate inverted.
+    line_needs = min(most, math.ceil(snapshot.queue_length * service_time_s / target))
+    reasons: list[str] = []
+    # All counters open: there is no counter to ask for, whatever the line.
+    if wait > target and open_now < most:
+        reasons.append("line")
+    comfortable = wait <= CLEAR_BELOW * target
+    forecast_needs = 0
+    if arrivals_per_h is not None:
+
+        def needs(target_wait_s: float) -> int:
+            plan = counters_needed(
+                arrivals_per_h, service_time_s, target_wait_s, settings.target_share, max_counters=most
+            )
+            return plan.counters
+
+        forecast_needs = needs(target)
+        if forecast_needs > open_now:
+            reasons.append("forecast")
+        comfortable = comfortable and needs(CLEAR_BELOW * target) <= open_now
+    level = Level.MISSED if reasons else Level.COMFORTABLE if comfortable else Level.MET
+    return Assessment(
+        level=level,
+        reasons=tuple(reasons),
+        counters_open=open_now,
+        counters_needed=max(open_now, line_needs, forecast_needs),
+        queue_length=snapshot.queue_length,
+        estimated_wait_s=wait,
+        forecast_arrivals_per_h=arrivals_per_h,
+    )
+
+
+class QueueAlert:
+    """Raised after the target is missed for `raise_after_s` in a row, cleared after it is comfortably met
+    for `clear_after_s` in a row. `observe` is fed the assessments in time order (any clock, seconds)."""
+
+    def __init__(self, raise_after_s: float, clear_after_s: float) -> None:
+        self.raise_after_s = raise_after_s
+        self.clear_after_s = clear_after_s
+        self.raised = False
+        self.raised_count = 0
+        self.changed_at: float | None = None  # when it was last raised or cleared
+        self._missed_since: float | None = None
+        self._comfortable_since: float | None = None
+
+    def observe(self, now: float, level: Level) -> bool:
+        """Take one assessment; True when it raised or cleared the alert."""
+        self._missed_since = _run_start(self._missed_since, now, level is Level.MISSED)
+        self._comfortable_since = _run_start(self._comfortable_since, now, level is Level.COMFORTABLE)
+        missed_long = _lasted(self._missed_since, now, self.raise_after_s)
+        calm_long = _lasted(self._comfortable_since, now, self.clear_after_s)
+        if (not self.raised and missed_long) or (self.raised and calm_long):
+            self.raised = not self.raised
+            self.raised_count += self.raised
+            self.changed_at = now
+            return True
+        return False
+
+
+def _run_start(since: float | None, now: float, running: bool) -> float | None:
+    """When an unbroken run of one level began: kept while it lasts, forgotten at its first break."""
+    if not running:
+        return None
+    return now if since is None else since
+
+
+def _lasted(since: float | None, now: float, long_s: float) -> bool:
+    return since is not None and now - since >= long_s
