@@ -47,7 +47,7 @@ class Topics:
 
     @property
     def queue_alert(self) -> str:
-        """"Open another counter" (counts and seconds only): QoS 1, retained, expiring unless refreshed."""
+        """The live queue alert, counts and seconds only: QoS 1, retained, expiring unless refreshed."""
         return f"{self.branch}/alerts/queue"
 
     @property

@@ -293,7 +293,7 @@ class QueueAlertPayload(Payload):
     counters_needed: int = Field(ge=1, description="For the line and the forecast; at most max_counters.")
     more_counters: int = Field(ge=0, description="Counters to open: counters_needed - counters_open.")
     queue_length: int = Field(ge=0)
-    estimated_wait_s: float = Field(ge=0, description="The floor's estimate for someone joining the line now.")
+    estimated_wait_s: float = Field(ge=0, description="The floor's estimate for someone joining the line.")
     forecast_arrivals_per_h: float | None = Field(
         None, ge=0, description="Forecast arrivals over the next 30 minutes; absent: no current forecast."
     )
