@@ -21,6 +21,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
+from typing import Literal
 
 from device.analytics.series import Forecast
 from device.floor.records import FloorSnapshot
@@ -30,6 +31,8 @@ from device.staffing.erlang import counters_needed
 # Clear only once the wait is at most half the target: a line that hovers at the target keeps the alert.
 CLEAR_BELOW = 0.5
 HALF_HOUR_S = 1800.0
+
+Reason = Literal["line", "forecast"]
 
 
 class Level(Enum):
@@ -43,7 +46,7 @@ class Assessment:
     """One look at the branch: what the teller screens are told when the alert is raised or refreshed."""
 
     level: Level
-    reasons: tuple[str, ...]  # what misses the target: "line", "forecast"
+    reasons: tuple[Reason, ...]  # what misses the target: "line", "forecast"
     counters_open: int
     counters_needed: int  # for the line and the forecast alike; never more than the branch has
     queue_length: int
@@ -89,7 +92,7 @@ def assess(
     wait = snapshot.estimated_wait_s
     # Counters that would bring the newest in line within the target: the floor's estimate inverted.
     line_needs = min(most, math.ceil(snapshot.queue_length * service_time_s / target))
-    reasons: list[str] = []
+    reasons: list[Reason] = []
     # All counters open: there is no counter to ask for, whatever the line.
     if wait > target and open_now < most:
         reasons.append("line")

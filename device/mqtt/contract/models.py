@@ -183,6 +183,13 @@ class VisitClaim(Payload):
     at: float = Field(gt=0, description="Unix time of the check-in.")
 
 
+class QueueAlertStatus(Payload):
+    state: Literal["raised", "clear"] = Field(description="As this kiosk, the floor keeper, judges it.")
+    raised_total: int = Field(ge=0, description="Raised since the daemon started.")
+    reasons: list[Literal["line", "forecast"]] = Field(max_length=2, description="What misses it now.")
+    more_counters: int = Field(ge=0, description="Counters to open for the target, from the last judgement.")
+
+
 class Health(Payload):
     """The device's health summary: no personal data."""
 
@@ -208,6 +215,7 @@ class Health(Payload):
         description="Visits this kiosk merged into another kiosk's since it started, by cause "
         "(`same_second`: two doors in one second; `partition`: cut off from the broker). Absent: claims off.",
     )
+    queue_alert: QueueAlertStatus | None = Field(None, description="With `[staffing] alert` and a floor.")
 
 
 class DoorLine(Payload):
