@@ -130,6 +130,7 @@ class QueueAlertDuty:
         }
 
     def metrics(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
+        """For /metrics (device/runtime/observability.py's collector yields them)."""
         yield GaugeMetricFamily(
             "branchdoor_queue_alert_raised",
             "1 while the queue alert (open another counter) is raised by this kiosk.",

@@ -11,7 +11,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import jsonschema
 import pytest
+from prometheus_client import CollectorRegistry, Metric, generate_latest
+from prometheus_client.registry import Collector
 
 from common.faults import Faults
 from device.demo.broker import MosquittoBroker
@@ -20,16 +23,21 @@ from device.floor.config import FloorConfig, PlacementConfig
 from device.floor.records import FloorSnapshot
 from device.floor.service import FloorService
 from device.mqtt.config import MqttConfig
+from device.mqtt.contract.asyncapi import validator_for
 from device.mqtt.link import MqttLink
 from device.mqtt.topics import Topics
+from device.runtime.observability import Parts, health
 from device.runtime.queue_alert import EXPIRY_S, QueueAlertDuty
 from device.staffing.config import StaffingConfig
+from device.state.store import Store
 from drivers.emulators.ld2450 import Ld2450Emulator
 from drivers.emulators.scenario import Scenario, Walker
 from drivers.serial.geometry import Placement
 from drivers.serial.ld2450 import Ld2450Config
 from tests.contract_check import assert_in_contract
 from tests.device.floor.plan import BRANCH
+from tests.device.floor.test_branch_service import NoCamera
+from tests.identity import IDENTITY
 from tests.mqtt_helpers import Received, Subscriber
 from tests.waiting import PATIENCE_S, eventually
 
@@ -178,3 +186,44 @@ def test_a_judgement_that_fails_is_a_fault_not_the_end_of_the_floor_thread() -> 
     threading.Thread(target=floor_thread, daemon=True).start()
     assert done.wait(PATIENCE_S)
     assert [fault.part for fault in faults.current()] == ["queue alert"]
+
+
+class Metrics(Collector):
+    """The alert's families, as PartsCollector yields them (the whole collector needs a camera)."""
+
+    def __init__(self, alert: QueueAlertDuty) -> None:
+        self._alert = alert
+
+    def collect(self) -> Iterator[Metric]:
+        return self._alert.metrics()
+
+
+def test_healthz_and_metrics_say_whether_it_is_raised_and_how_often(tmp_path: Path) -> None:
+    floor = FloorConfig.model_validate({**BRANCH.model_dump(), "placements": {}})
+    link = MqttLink(MqttConfig(), Topics("branchdoor", "b", "door-1"), "never-started")
+    ticks = [0.0]
+    alert = QueueAlertDuty(STAFFING, floor, link, clock=lambda: ticks[0])
+    six_in_line = FloorSnapshot(time.time(), 7, {"counter 1": 1}, {}, {}, 6, 6 * 240.0)
+    for second in (0.0, 3.0):
+        ticks[0] = second
+        alert.on_snapshot(six_in_line)
+    store = Store(tmp_path / "d.db")
+    try:
+        parts = Parts(NoCamera(), link, store, identity=IDENTITY)  # type: ignore[arg-type]
+        parts.queue_alert = alert
+        summary = health(parts)
+        # 24 minutes at one counter: five bring it within 5.
+        assert summary["queue_alert"] == {
+            "state": "raised",
+            "raised_total": 1,
+            "reasons": ["line"],
+            "more_counters": 4,
+        }
+        jsonschema.validate(json.loads(json.dumps(summary)), validator_for("Health"))
+        registry = CollectorRegistry()
+        registry.register(Metrics(alert))
+        metrics = generate_latest(registry).decode()
+        assert "branchdoor_queue_alert_raised 1.0" in metrics
+        assert "branchdoor_queue_alerts_raised_total 1.0" in metrics
+    finally:
+        store.close()
