@@ -31,7 +31,7 @@ from device.floor.config import FloorConfig
 from device.floor.records import FloorSnapshot
 from device.mqtt.contract.models import QueueAlertPayload
 from device.mqtt.link import MqttLink, Outgoing
-from device.staffing.alert import Assessment, QueueAlert, arrivals_next, assess
+from device.staffing.alert import Assessment, OpenCounters, QueueAlert, arrivals_next, assess, counters_busy
 from device.staffing.config import StaffingConfig
 
 log = logging.getLogger(__name__)
@@ -55,6 +55,7 @@ class QueueAlertDuty:
         self._staffing = staffing
         self._service_time_s = floor.service_time_s
         self._counter_zones = [zone.name for zone in floor.zones_of_kind("counter")]
+        self._open = OpenCounters()
         self._link = link
         self._clock = clock
         self._forecast: Callable[[], Forecast | None] = lambda: None
@@ -74,7 +75,8 @@ class QueueAlertDuty:
     def _judge(self, snapshot: FloorSnapshot) -> None:
         now_m = self._clock()
         arrivals = arrivals_next(self._forecast(), snapshot.at)
-        found = assess(snapshot, self._counter_zones, self._service_time_s, arrivals, self._staffing)
+        open_now = self._open.observe(now_m, counters_busy(snapshot, self._counter_zones))
+        found = assess(snapshot, open_now, self._service_time_s, arrivals, self._staffing)
         self.last = found
         if self.alert.observe(now_m, found.level):
             self._changed_at_wall = snapshot.at

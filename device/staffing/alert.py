@@ -1,13 +1,17 @@
 """The live queue alert ("open another counter"): the line now and the next half hour's forecast judged
 against the branch's service level, and a state machine with hysteresis so the teller screens do not flap.
 
+Counters open: the most counter zones the floor saw occupied at once over the last OPEN_WINDOW_S (a
+customer at a counter is being served there; a counter that served someone a few minutes ago is open
+even while its next customer walks up), at least one, as the floor's wait estimate assumes. Screens
+online are not counted: a screen switched on says nothing of a teller at its counter.
+
 Two judgements, either of which misses the target:
-- the line: the floor's estimated wait for someone joining it now (people in the queue x the average
-  service time / the counters busy) is over `target_wait_s`;
+- the line: people in the queue x the average service time / the counters open is over `target_wait_s`
+  (the floor's own estimate divides by the counters busy this instant; the message shows that one);
 - the forecast: at the arrival rate forecast for the coming half hour, Erlang C (device/staffing/erlang.py)
   needs more counters than are open for `target_share` of customers to wait at most `target_wait_s`.
-Counters open now are the counter zones the floor sees occupied (a customer at a counter is being served
-there), at least one: the floor model assumes one teller serves the line even when it sees none.
+With every one of `max_counters` open there is nothing to ask for, and the target counts as met.
 
 Hysteresis: raised after the target has been missed for `raise_after_s` without a break; cleared only after
 it has been met *comfortably* (the line's wait at most CLEAR_BELOW of the target, and the forecast met at
@@ -18,6 +22,7 @@ clock runs: a line hovering at the target neither raises nor clears the alert. P
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -31,6 +36,7 @@ from device.staffing.erlang import counters_needed
 # Clear only once the wait is at most half the target: a line that hovers at the target keeps the alert.
 CLEAR_BELOW = 0.5
 HALF_HOUR_S = 1800.0
+OPEN_WINDOW_S = 900.0
 
 Reason = Literal["line", "forecast"]
 
@@ -58,9 +64,25 @@ class Assessment:
         return max(0, self.counters_needed - self.counters_open)
 
 
-def counters_open(snapshot: FloorSnapshot, counter_zones: Sequence[str]) -> int:
-    """Counter zones with someone in them now, at least one (as the floor's wait estimate assumes)."""
-    return max(1, sum(snapshot.zone_counts.get(zone, 0) > 0 for zone in counter_zones))
+def counters_busy(snapshot: FloorSnapshot, counter_zones: Sequence[str]) -> int:
+    """Counter zones with someone in them in this snapshot."""
+    return sum(snapshot.zone_counts.get(zone, 0) > 0 for zone in counter_zones)
+
+
+class OpenCounters:
+    """The most counters seen busy at once over the last `window_s`, at least one."""
+
+    def __init__(self, window_s: float = OPEN_WINDOW_S) -> None:
+        self._window_s = window_s
+        self._seen: deque[tuple[float, int]] = deque()  # (time, busy), busy strictly decreasing
+
+    def observe(self, now: float, busy: int) -> int:
+        while self._seen and self._seen[0][0] < now - self._window_s:
+            self._seen.popleft()
+        while self._seen and self._seen[-1][1] <= busy:  # outlived by a later, larger count
+            self._seen.pop()
+        self._seen.append((now, busy))
+        return max(1, self._seen[0][1])
 
 
 def arrivals_next(forecast: Forecast | None, now: float, span_s: float = HALF_HOUR_S) -> float | None:
@@ -81,22 +103,21 @@ def arrivals_next(forecast: Forecast | None, now: float, span_s: float = HALF_HO
 
 def assess(
     snapshot: FloorSnapshot,
-    counter_zones: Sequence[str],
+    counters_open: int,
     service_time_s: float,
     arrivals_per_h: float | None,
     settings: StaffingConfig,
 ) -> Assessment:
     target = settings.target_wait_s
     most = settings.max_counters
-    open_now = min(counters_open(snapshot, counter_zones), most)
-    wait = snapshot.estimated_wait_s
-    # Counters that would bring the newest in line within the target: the floor's estimate inverted.
-    line_needs = min(most, math.ceil(snapshot.queue_length * service_time_s / target))
+    open_now = min(max(1, counters_open), most)
+    work_s = snapshot.queue_length * service_time_s  # the line's service time, all of it
+    # Counters that would bring the newest in line within the target.
+    line_needs = min(most, math.ceil(work_s / target))
     reasons: list[Reason] = []
-    # All counters open: there is no counter to ask for, whatever the line.
-    if wait > target and open_now < most:
+    if work_s / open_now > target and open_now < most:
         reasons.append("line")
-    comfortable = wait <= CLEAR_BELOW * target
+    comfortable = work_s / open_now <= CLEAR_BELOW * target
     forecast_needs = 0
     if arrivals_per_h is not None:
 
@@ -117,7 +138,7 @@ def assess(
         counters_open=open_now,
         counters_needed=max(open_now, line_needs, forecast_needs),
         queue_length=snapshot.queue_length,
-        estimated_wait_s=wait,
+        estimated_wait_s=snapshot.estimated_wait_s,
         forecast_arrivals_per_h=arrivals_per_h,
     )
 

@@ -295,7 +295,9 @@ class QueueAlertPayload(Payload):
         "open (Erlang C). Empty: within the target (a raised alert clears only well within it).",
     )
     counters_open: int = Field(
-        ge=1, description="Counter zones the floor sees occupied now, at least one (counters_open_from)."
+        ge=1,
+        description="The most counter zones the floor saw occupied at once over the last 15 minutes, at "
+        "least one (counters_open_from).",
     )
     counters_open_from: Literal["occupied_counter_zones"]
     counters_needed: int = Field(ge=1, description="For the line and the forecast; at most max_counters.")

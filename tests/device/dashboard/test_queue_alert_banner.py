@@ -55,7 +55,7 @@ def test_the_banner_shows_while_the_alert_is_raised_and_goes_when_it_clears(
         text = banner_text(page)
         assert "Open 2 more counters" in text, text  # 3 x 4 min at one counter: 12 min; 3 bring it to 4
         assert "3 waiting, about 12 min: over the 5 min target" in text, text
-        assert "Counters open now: 1" in text, text
+        assert "Counters open: 1" in text, text
         assert page.get_attribute(BANNER, "role") == "alert"
 
         # A screen opening now sees it at once: the alert is retained. (One tab per account: the old goes.)

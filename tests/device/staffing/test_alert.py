@@ -9,7 +9,15 @@ import pytest
 
 from device.analytics.series import Forecast
 from device.floor.records import FloorSnapshot
-from device.staffing.alert import CLEAR_BELOW, Level, QueueAlert, arrivals_next, assess, counters_open
+from device.staffing.alert import (
+    CLEAR_BELOW,
+    Level,
+    OpenCounters,
+    QueueAlert,
+    arrivals_next,
+    assess,
+    counters_busy,
+)
 from device.staffing.config import StaffingConfig
 
 SETTINGS = StaffingConfig(target_wait_s=300.0, target_share=0.8, max_counters=4)
@@ -25,7 +33,8 @@ def snapshot(queue: int, busy: int = 1, wait_s: float | None = None) -> FloorSna
 
 
 def level_of(wait_s: float) -> Level:
-    return assess(snapshot(3, wait_s=wait_s), COUNTERS, SERVICE_S, None, SETTINGS).level
+    # One in line at the one counter open, whose service takes `wait_s`: the next one waits that long.
+    return assess(snapshot(1, wait_s=wait_s), 1, wait_s, None, SETTINGS).level
 
 
 def transitions(alert: QueueAlert, waits: list[float], start: float = 0.0) -> list[tuple[float, bool]]:
@@ -93,36 +102,50 @@ def test_clear_waits_for_clear_after_s_of_comfort() -> None:
     assert alert.observe(311.0, Level.MISSED) and alert.raised_count == 2
 
 
-def test_counters_open_are_the_occupied_counter_zones_at_least_one() -> None:
-    assert counters_open(snapshot(0, busy=0), COUNTERS) == 1
-    assert counters_open(snapshot(0, busy=3), COUNTERS) == 3
+def test_counters_busy_are_the_occupied_counter_zones() -> None:
+    assert counters_busy(snapshot(0, busy=0), COUNTERS) == 0
+    assert counters_busy(snapshot(0, busy=3), COUNTERS) == 3
     waiting_area = FloorSnapshot(0.0, 5, {"queue": 5, "counter-1": 1}, {}, {}, 5, 600)
-    assert counters_open(waiting_area, COUNTERS) == 1
+    assert counters_busy(waiting_area, COUNTERS) == 1
+
+
+def test_a_counter_busy_in_the_last_quarter_hour_is_open_while_its_next_customer_walks_up() -> None:
+    counters = OpenCounters(window_s=900.0)
+    assert counters.observe(0.0, 0) == 1  # none seen busy yet: one teller, as the floor's estimate assumes
+    assert counters.observe(10.0, 2) == 2
+    assert counters.observe(20.0, 1) == 2  # between two customers at the second counter
+    assert counters.observe(500.0, 3) == 3
+    assert counters.observe(909.0, 1) == 3
+    assert counters.observe(1401.0, 1) == 1  # nobody at the other two for a quarter hour: closed
 
 
 def test_the_line_asks_for_the_counters_that_bring_its_wait_within_the_target() -> None:
     # 6 waiting, 2 minutes each, one counter busy: 12 minutes; 3 counters bring it to 4.
-    found = assess(snapshot(6, busy=1), COUNTERS, SERVICE_S, None, SETTINGS)
+    found = assess(snapshot(6, busy=1), 1, SERVICE_S, None, SETTINGS)
     assert found.level is Level.MISSED and found.reasons == ("line",)
     assert (found.counters_open, found.counters_needed, found.more_counters) == (1, 3, 2)
     assert found.estimated_wait_s == 720.0 and found.queue_length == 6
-    assert assess(snapshot(2, busy=1), COUNTERS, SERVICE_S, None, SETTINGS).level is Level.MET
-    assert assess(snapshot(1, busy=1), COUNTERS, SERVICE_S, None, SETTINGS).level is Level.COMFORTABLE
+    assert assess(snapshot(2, busy=1), 1, SERVICE_S, None, SETTINGS).level is Level.MET
+    assert assess(snapshot(1, busy=1), 1, SERVICE_S, None, SETTINGS).level is Level.COMFORTABLE
+    # One counter busy this instant, two open: 6 minutes, not 12; a third brings it within.
+    two_open = assess(snapshot(6, busy=1), 2, SERVICE_S, None, SETTINGS)
+    assert two_open.reasons == ("line",) and two_open.more_counters == 1
+    assert two_open.estimated_wait_s == 720.0  # shown as the floor says it, beside its queue line
 
 
 def test_with_every_counter_open_there_is_nothing_to_ask_for() -> None:
-    found = assess(snapshot(20, busy=4), COUNTERS, SERVICE_S, None, SETTINGS)
+    found = assess(snapshot(20, busy=4), 4, SERVICE_S, None, SETTINGS)
     assert found.level is not Level.MISSED and found.more_counters == 0
 
 
 def test_the_forecast_asks_for_a_counter_before_the_line_forms() -> None:
     # 45 an hour at 2 minutes each is 1.5 Erlangs: one counter cannot serve it at all.
-    found = assess(snapshot(0, busy=1), COUNTERS, SERVICE_S, 45.0, SETTINGS)
+    found = assess(snapshot(0, busy=1), 1, SERVICE_S, 45.0, SETTINGS)
     assert found.level is Level.MISSED and found.reasons == ("forecast",)
     assert found.counters_open == 1 and found.more_counters >= 1
     # 10 an hour: one counter keeps 80 % within 5 minutes, comfortably so.
-    assert assess(snapshot(0, busy=1), COUNTERS, SERVICE_S, 10.0, SETTINGS).level is Level.COMFORTABLE
-    both = assess(snapshot(8, busy=1), COUNTERS, SERVICE_S, 45.0, SETTINGS)
+    assert assess(snapshot(0, busy=1), 1, SERVICE_S, 10.0, SETTINGS).level is Level.COMFORTABLE
+    both = assess(snapshot(8, busy=1), 1, SERVICE_S, 45.0, SETTINGS)
     assert both.reasons == ("line", "forecast")
 
 
