@@ -63,6 +63,7 @@ class QueueAlertDuty:
         self._changed_at_wall = time.time()
         self._sent: tuple[bool, tuple[str, ...], int] | None = None  # raised, reasons, more counters
         self._sent_at = -math.inf  # monotonic
+        self._judged_at = -math.inf  # monotonic
 
     def read_forecast(self, forecaster: ForecastService) -> None:
         """The forecast thread's latest forecast, read (not waited for) at each judgement."""
@@ -74,6 +75,12 @@ class QueueAlertDuty:
 
     def _judge(self, snapshot: FloorSnapshot) -> None:
         now_m = self._clock()
+        if now_m - self._judged_at > EXPIRY_S and self._sent is not None:
+            # Not judged for longer than an alert lives (the floor was another kiosk's, or stalled): what
+            # it said has expired on the broker and the screens; start afresh rather than say it again.
+            self.alert.forget()
+            self._sent = None
+        self._judged_at = now_m
         arrivals = arrivals_next(self._forecast(), snapshot.at)
         open_now = self._open.observe(now_m, counters_busy(snapshot, self._counter_zones))
         found = assess(snapshot, open_now, self._service_time_s, arrivals, self._staffing)

@@ -156,6 +156,11 @@ class QueueAlert:
         self._missed_since: float | None = None
         self._comfortable_since: float | None = None
 
+    def forget(self) -> None:
+        """Back to not raised, with no run under way (the count of raises stays)."""
+        self.raised = False
+        self._missed_since = self._comfortable_since = None
+
     def observe(self, now: float, level: Level) -> bool:
         """Take one assessment; True when it raised or cleared the alert."""
         self._missed_since = _run_start(self._missed_since, now, level is Level.MISSED)

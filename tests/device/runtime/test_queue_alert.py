@@ -160,6 +160,22 @@ def test_three_in_line_at_one_counter_raise_the_alert_and_an_empty_line_clears_i
             late.close()
 
 
+def test_a_keeper_back_after_a_gap_starts_afresh_instead_of_repeating_an_expired_alert() -> None:
+    floor = FloorConfig.model_validate({**BRANCH.model_dump(), "placements": {}})
+    link = MqttLink(MqttConfig(port=1), Topics("branchdoor", "b", "door-1"), "never-started")
+    ticks = [0.0]
+    alert = QueueAlertDuty(STAFFING, floor, link, clock=lambda: ticks[0])
+    long_line = FloorSnapshot(time.time(), 7, {"counter 1": 1}, {}, {}, 6, 6 * 240.0)
+    for second in (0.0, 3.0):
+        ticks[0] = second
+        alert.on_snapshot(long_line)
+    assert alert.status()["state"] == "raised"
+    # Another kiosk kept the floor meanwhile: this one judged nothing, its alert expired everywhere.
+    ticks[0] = 3.0 + EXPIRY_S + 1.0
+    alert.on_snapshot(FloorSnapshot(time.time(), 1, {"counter 1": 1}, {}, {}, 0, 0.0))
+    assert alert.status()["state"] == "clear" and alert.status()["raised_total"] == 1
+
+
 def test_a_judgement_that_fails_is_a_fault_not_the_end_of_the_floor_thread() -> None:
     floor = FloorConfig.model_validate({**BRANCH.model_dump(), "placements": {}})
     link = MqttLink(MqttConfig(port=1), Topics("branchdoor", "b", "door-1"), "never-started")
