@@ -9,7 +9,7 @@ On `<prefix>/<branch>/alerts/queue`: QoS 1, retained with an MQTT 5 expiry, so a
 sees a raised alert. Published when it is raised or cleared, when what it asks for changes, and again
 every REFRESH_S while raised; it expires after EXPIRY_S. A kiosk that stops or hands the floor over
 stops refreshing, and its alert vanishes from the broker and from the screens (which drop it at
-`expires_at`) rather than outliving it. No message while all is well: no alert is the clear state.
+`expires_at`) rather than outliving it. Nothing before the first raise: no alert is the clear state.
 """
 
 from __future__ import annotations
