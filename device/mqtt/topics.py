@@ -46,6 +46,11 @@ class Topics:
         return f"{self.branch}/forecast"
 
     @property
+    def queue_alert(self) -> str:
+        """The live queue alert, counts and seconds only: QoS 1, retained, expiring unless refreshed."""
+        return f"{self.branch}/alerts/queue"
+
+    @property
     def withdrawals(self) -> str:
         """A cue that ended (expired, served, not this customer): screens drop its card. Cue id only."""
         return f"{self.branch}/withdrawals"

@@ -37,6 +37,7 @@ from device.runtime.branch_claims import BranchClaims
 from device.runtime.duties import Duties
 from device.runtime.identity import fleet_identity
 from device.runtime.observability import ObservabilityServer, Parts, guard_disk, health
+from device.runtime.queue_alert import QueueAlertDuty, queue_alert
 from device.runtime.sdnotify import Notifier
 from device.runtime.watchdog import announce_ready, supervise
 from device.state.store import Store
@@ -91,7 +92,8 @@ def run(config: Config, stop: threading.Event) -> int:
         # Its life runs from the frame: a check-in the disk held back gets only what is left of it.
         board.issue(checkin, seen_at=checkin.at)
 
-    floor = _floor_service(config, link, faults)
+    alert = queue_alert(config, link, faults)  # judged with each snapshot the floor keeper publishes
+    floor = _floor_service(config, link, faults, alert)
     # Staff named at the door: their crossing of the door line is not footfall.
     staff_named = floor.staff_named if floor is not None else None
     pipeline = Pipeline(
@@ -106,6 +108,8 @@ def run(config: Config, stop: threading.Event) -> int:
         config.mqtt.port,
     )
     forecaster = _forecast_service(config, store, link, faults)
+    if alert is not None and forecaster is not None:
+        alert.read_forecast(forecaster)
     duties = Duties(config, store, desk, board if claims is None else claims, cue_for, faults)
     central = _central_sync(config, store, faults)
     sync_stop = threading.Event()
@@ -138,6 +142,7 @@ def run(config: Config, stop: threading.Event) -> int:
         identity=fleet_identity(config),
     )
     parts.claims = claims
+    parts.queue_alert = alert
     server = _observability(config, parts)
     dashboard = _dashboard(config)
     next_health = time.monotonic()
@@ -196,7 +201,9 @@ def _branch_claims(
     return BranchClaims(book, link, topics, board, faults=faults)
 
 
-def _floor_service(config: Config, link: MqttLink, faults: Faults) -> FloorService | None:
+def _floor_service(
+    config: Config, link: MqttLink, faults: Faults, alert: QueueAlertDuty | None = None
+) -> FloorService | None:
     if config.floor is None or not config.sensors:
         return None
     floor_config = config.floor
@@ -204,6 +211,8 @@ def _floor_service(config: Config, link: MqttLink, faults: Faults) -> FloorServi
 
     def publish(snapshot: FloorSnapshot) -> None:
         link.publish_floor(snapshot.to_dict(), expiry)
+        if alert is not None:
+            alert.on_snapshot(snapshot)
 
     store = FloorBinStore(config.storage.database)
     if not floor_config.branch_merge:

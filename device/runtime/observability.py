@@ -29,6 +29,7 @@ from device.mqtt.link import MqttLink
 from device.recognition.pipeline import Pipeline
 from device.runtime.branch_claims import BranchClaims
 from device.runtime.identity import FleetIdentity
+from device.runtime.queue_alert import QueueAlertDuty
 from device.state.store import Store
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,7 @@ class Parts:
     scanner: ScannerStats | None = None
     board: CueBoard | None = None
     claims: BranchClaims | None = None
+    queue_alert: QueueAlertDuty | None = None
     # What the parts cannot do right now (each reports its own failures here) and their error totals.
     faults: Faults = field(default_factory=Faults)
     started: float = field(default_factory=time.monotonic)
@@ -121,6 +123,8 @@ def health(parts: Parts, now: float | None = None) -> dict[str, Any]:
         summary["floor"] = parts.floor.branch_status()
     if parts.claims is not None:  # one visit per branch: the duplicates this kiosk merged, by cause
         summary["duplicate_visits"] = parts.claims.duplicates()
+    if parts.queue_alert is not None:  # "open another counter": raised now, and how often since the start
+        summary["queue_alert"] = parts.queue_alert.status()
     return summary
 
 
@@ -201,6 +205,8 @@ class PartsCollector(Collector):
             yield from _cue_metrics(p.board)
         if p.claims is not None:
             yield from _claim_metrics(p.claims)
+        if p.queue_alert is not None:
+            yield from p.queue_alert.metrics()
         if p.central is not None:
             yield from _central_metrics(p.central)
         if p.floor is not None:

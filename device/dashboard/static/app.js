@@ -1,7 +1,7 @@
 // The reference teller dashboard: live cue cards over MQTT-over-WebSockets (contract:
 // device/mqtt/contract/asyncapi.json). Text goes into the page only through textContent.
 import { arrivedMs, el, msLeft, renderCard, updateCard } from "./cards.js";
-import { QueueLine } from "./queue.js";
+import { QueueAlertBanner, QueueLine } from "./queue.js";
 import { Chime } from "./sound.js";
 import { pickLanguage, translator } from "./strings.js";
 
@@ -27,6 +27,7 @@ const language = pickLanguage(params.get("lang"), navigator.languages || [naviga
 const t = translator(language);
 let chime = null;
 let queue = null;
+let queueAlert = null;
 // The broker holds one connection per account (config/mosquitto/) and drops the older one. Tabs of
 // one browser say when they connect, so an older tab stops instead of taking the session back at
 // its next reconnect, which would knock the newer one off in turn, every 2 s.
@@ -165,6 +166,7 @@ function tick() {
   const fresh = document.querySelectorAll(".card.fresh").length;
   document.title = fresh ? `(${fresh}) ${t("title")}` : t("title");
   if (queue) queue.tick();
+  if (queueAlert) queueAlert.tick();
 }
 
 // A kiosk offline (its Last Will, or a clean stop) or this screen's own connection lost: say so at
@@ -220,6 +222,7 @@ function onMessage(topic, payload, packet) {
   }
   const replayed = packet.retain || topic === `${base()}/screen/${screenId}/cues`;
   if (topic === `${base()}/floor`) queue.update(body);
+  else if (topic === `${base()}/alerts/queue`) queueAlert.update(body);
   else if (CUE_SCHEMAS.includes(body.schema)) addCue(body, replayed);
   else if (body.schema === "branchdoor/cue-withdrawal/1") removeCue(body.cue_id);
 }
@@ -309,6 +312,7 @@ function connect(event) {
     mine.subscribe(`${base()}/floor`, { qos: 0 }, current((err, granted) => {
       if (err || (granted || []).some((grant) => grant.qos >= 128)) queue.unavailable();
     }));
+    mine.subscribe(`${base()}/alerts/queue`, { qos: 1 }); // apart too: an older ACL refuses it
   }));
   mine.on("message", current(onMessage));
   mine.on("offline", current(onBrokerLost));
@@ -325,6 +329,7 @@ async function main() {
   translatePage();
   chime = new Chime(document.getElementById("sound"), t);
   queue = new QueueLine(document.getElementById("queue"), t, language);
+  queueAlert = new QueueAlertBanner(document.getElementById("queue-alert"), t);
   settings = await (await fetch("config.json")).json();
   for (const id of ["screen", "zone", "username"]) document.getElementById(id).value = params.get(id) || "";
   document.getElementById("login").addEventListener("submit", connect);

@@ -92,6 +92,15 @@ CHANNELS: dict[str, tuple[str, str, str, int, bool, str]] = {
         "Retained (anonymous; a planning screen connecting later needs it at once); expires after two "
         "refit intervals, so a dead kiosk's forecast goes stale.",
     ),
+    "queueAlert": (
+        "{branch}/alerts/queue", "QueueAlertPayload", "send", 1, True,
+        "With `[staffing] alert` and a floor: \"open another counter\" when the line's estimated wait or "
+        "the next half hour's forecast misses the target, raised after alert_raise_after_s missed and "
+        "cleared after alert_clear_after_s well within it (half the target wait). Only the floor keeper "
+        "publishes it: on every change and refreshed every 30 s, retained with an expiry of 90 s, so a "
+        "screen opening later sees the current state and a kiosk that stops or hands over the floor "
+        "leaves no alert behind.",
+    ),
 }  # fmt: skip
 
 MODELS: list[type[BaseModel]] = [
@@ -105,6 +114,7 @@ MODELS: list[type[BaseModel]] = [
     models.FloorSnapshot,
     models.FloorObservations,
     models.ForecastPayload,
+    models.QueueAlertPayload,
 ]
 
 
@@ -152,7 +162,8 @@ def document(prefix: str = "branchdoor") -> dict[str, Any]:
             "title": "branchdoor teller contract",
             # 2.0.0: a cue (branchdoor/cue/2) carries its check-in channel. 2.1.0: kiosk-to-kiosk visit
             # claims, and the `duplicate_visit` reason (screens drop a withdrawn card by cue_id whatever it).
-            "version": "2.1.0",
+            # 2.2.0: the live queue alert (alerts/queue).
+            "version": "2.2.0",
             "description": "What a branchdoor kiosk publishes to the branch's teller screens and what it "
             "accepts from them, over MQTT 5. Topics start with `mqtt.topic_prefix` (default "
             "`branchdoor`). Payloads carry no ID or account numbers, balances or images: every JSON "

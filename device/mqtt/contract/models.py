@@ -18,6 +18,7 @@ VISIT_SCHEMA: Final = "branchdoor/visit/1"
 HELLO_SCHEMA: Final = "branchdoor/screen-hello/1"
 FEEDBACK_SCHEMA: Final = "branchdoor/cue-feedback/1"
 CLAIM_SCHEMA: Final = "branchdoor/visit-claim/1"
+QUEUE_ALERT_SCHEMA: Final = "branchdoor/queue-alert/1"
 
 Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 Timestamp = Annotated[str, Field(description="UTC, ISO 8601 with milliseconds: 2026-11-29T09:34:19.512Z")]
@@ -182,6 +183,13 @@ class VisitClaim(Payload):
     at: float = Field(gt=0, description="Unix time of the check-in.")
 
 
+class QueueAlertStatus(Payload):
+    state: Literal["raised", "clear"] = Field(description="As this kiosk, the floor keeper, judges it.")
+    raised_total: int = Field(ge=0, description="Raised since the daemon started.")
+    reasons: list[Literal["line", "forecast"]] = Field(max_length=2, description="What misses it now.")
+    more_counters: int = Field(ge=0, description="Counters to open for the target, from the last judgement.")
+
+
 class Health(Payload):
     """The device's health summary: no personal data."""
 
@@ -207,6 +215,7 @@ class Health(Payload):
         description="Visits this kiosk merged into another kiosk's since it started, by cause "
         "(`same_second`: two doors in one second; `partition`: cut off from the broker). Absent: claims off.",
     )
+    queue_alert: QueueAlertStatus | None = Field(None, description="With `[staffing] alert` and a floor.")
 
 
 class DoorLine(Payload):
@@ -267,3 +276,36 @@ class ForecastPayload(Payload):
     history_days: float = Field(ge=0, description="Days of local history the fit learned from.")
     trend_per_year: float | None = Field(None, description="Fitted yearly trend; null before 8 weeks.")
     hours: list[ForecastHour]
+
+
+class QueueAlertPayload(Payload):
+    """The live queue alert for the teller screens: "open another counter", or back within the target.
+    Counts and seconds only: nobody in the line is named or described."""
+
+    kind: Literal["branchdoor/queue-alert/1"] = Field(QUEUE_ALERT_SCHEMA, alias="schema")
+    state: Literal["raised", "clear"]
+    since: Timestamp = Field(description="When it was raised or cleared (or the kiosk took the floor).")
+    expires_at: Timestamp = Field(
+        description="Refreshed before then while the kiosk keeps the floor; a screen drops it after."
+    )
+    reasons: list[Literal["line", "forecast"]] = Field(
+        max_length=2,
+        description="What misses the target now: `line`, the floor's estimated wait is over "
+        "target_wait_s; `forecast`, the next half hour's forecast arrivals need more counters than are "
+        "open (Erlang C). Empty: within the target (a raised alert clears only well within it).",
+    )
+    counters_open: int = Field(
+        ge=1,
+        description="The most counter zones the floor saw occupied at once over the last 15 minutes, at "
+        "least one (counters_open_from).",
+    )
+    counters_open_from: Literal["occupied_counter_zones"]
+    counters_needed: int = Field(ge=1, description="For the line and the forecast; at most max_counters.")
+    more_counters: int = Field(ge=0, description="Counters to open: counters_needed - counters_open.")
+    queue_length: int = Field(ge=0)
+    estimated_wait_s: float = Field(ge=0, description="The floor's estimate for someone joining the line.")
+    forecast_arrivals_per_h: float | None = Field(
+        None, ge=0, description="Forecast arrivals over the next 30 minutes; absent: no current forecast."
+    )
+    target_wait_s: float = Field(gt=0, description="[staffing] target_wait_s.")
+    target_share: float = Field(gt=0, lt=1, description="[staffing] target_share.")

@@ -3,8 +3,9 @@ writes docs/dashboard-en.png and docs/dashboard-zh.png (or `--out DIR`).
 
 A private Mosquitto (the shipped ACL), the dashboard server, the daemon's cue board and a headless
 Chromium, as the tests use them: three customers check in (two by face, one with a card), the floor
-reports a queue, and the screen is photographed in English and in Chinese. The Chinese picture needs a
-CJK font on this machine (Debian: `apt-get install fonts-noto-cjk`).
+reports a queue long enough for the queue alert ("open another counter"), and the screen is
+photographed in English and in Chinese. The Chinese picture needs a CJK font on this machine (Debian:
+`apt-get install fonts-noto-cjk`).
 """
 
 from __future__ import annotations
@@ -19,8 +20,11 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, Page, ViewportSize
 
+from device.cues.cue import iso_utc
 from device.dashboard.server import DashboardServer
 from device.demo.broker import MosquittoBroker
+from device.mqtt.contract.models import QueueAlertPayload
+from device.mqtt.link import Outgoing
 from tests.browser import chromium
 from tests.conftest import REPO
 from tests.device.cues.rig import GRACE, Kiosk, kiosk
@@ -40,7 +44,7 @@ from tests.waiting import eventually
 
 # ?lang= -> (the browser's own locale, as a screen in that branch would have it; the file)
 PICTURES = {"en": ("en-GB", "dashboard-en.png"), "zh-Hans": ("zh-CN", "dashboard-zh.png")}
-VIEWPORT: ViewportSize = {"width": 1100, "height": 480}
+VIEWPORT: ViewportSize = {"width": 1100, "height": 580}
 MAX_BYTES = 300_000
 
 
@@ -56,6 +60,18 @@ def show_queue(k: Kiosk, page: Page) -> None:
         return page.get_attribute("#queue", "data-state") == "live"
 
     assert eventually(shown), page.inner_text("#queue")
+
+
+def show_queue_alert(k: Kiosk, page: Page) -> None:
+    """The alert the floor keeper would raise for that queue: 3 x 4 min at the 2 counters busy is over the
+    5 min target; a third counter brings it within."""
+    now = time.time()
+    alert = QueueAlertPayload(state="raised", since=iso_utc(now - 95), expires_at=iso_utc(now + 900),
+                              reasons=["line"], counters_open=2, counters_open_from="occupied_counter_zones",
+                              counters_needed=3, more_counters=1, queue_length=3, estimated_wait_s=480.0,
+                              target_wait_s=300.0, target_share=0.8)  # fmt: skip
+    k.link.send(Outgoing(k.topics.queue_alert, alert.to_json(), 1, now + 900, retain=True))
+    page.wait_for_selector("#queue-alert", state="visible", timeout=WAIT_MS)
 
 
 def photograph(
@@ -76,6 +92,7 @@ def photograph(
             k.arrive(GRACE, seconds_ago=3)
             page.wait_for_selector(".card.fresh", timeout=WAIT_MS)
             show_queue(k, page)
+            show_queue_alert(k, page)
             path = out / name
             page.screenshot(path=str(path), animations="disabled")
             screen.close()

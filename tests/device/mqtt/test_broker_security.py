@@ -309,3 +309,37 @@ def test_doctor_checks_the_broker_over_tls_with_the_kiosk_certificate(
         Config(branch=BranchConfig(id="0427"), mqtt=MqttConfig(port=shipped_broker.tls_port, tls=missing))
     )
     assert not bad.passed and "[mqtt.tls]" in bad.detail
+
+
+@pytest.mark.subprocess
+def test_screens_read_their_branch_queue_alert_and_no_screen_forges_one(
+    ca: BranchCA, shipped_broker: Shipped
+) -> None:
+    port = shipped_broker.tls_port
+    alert = "branchdoor/0427/alerts/queue"
+    door_1 = Subscriber(port, "branchdoor/0427/screen/+/hello", tls=screen_context(ca, "kiosk-0427-door-1"))
+    forger = Subscriber(port, "branchdoor/0427/none", tls=screen_context(ca, "screen-0427-counter-2"))
+    elsewhere = Subscriber(port, "#", tls=screen_context(ca, "screen-0815-counter-1"))
+    late: Subscriber | None = None
+    try:
+        # A forged "all clear" would hide a long line from every counter: the broker drops it.
+        forger.publish_retained(alert, b'{"state": "clear", "forged": true}')
+        # Its next message reaching the kiosk proves the broker has dealt with the forgery (one client's
+        # messages are handled in order).
+        hello = {"schema": "branchdoor/screen-hello/1", "screen_id": "counter-2"}
+        forger.publish("branchdoor/0427/screen/counter-2/hello", json.dumps(hello).encode())
+        assert door_1.wait_for(lambda: door_1.on("/screen/counter-2/hello") != [])
+        late = Subscriber(port, alert, tls=screen_context(ca, "screen-0427-counter-1"))
+        door_1.publish_retained(alert, b'{"state": "raised"}')
+        assert late.wait_for(lambda: late.on("/alerts/queue") != [])
+        assert [m.payload for m in late.messages] == [b'{"state": "raised"}']  # no forged one before it
+        # A screen opening later gets the current state: it is retained.
+        again = Subscriber(port, alert, tls=screen_context(ca, "screen-0427-counter-2"))
+        assert again.wait_for(lambda: again.on("/alerts/queue") != [])
+        again.close()
+        assert not any("/alerts/" in m.topic for m in elsewhere.messages), elsewhere.messages
+    finally:
+        door_1.publish_retained(alert, b"")  # the broker forgets it
+        for each in (door_1, forger, elsewhere, late):
+            if each is not None:
+                each.close()
