@@ -28,7 +28,7 @@ CREATE TABLE IF NOT EXISTS floor_bins (
     occupancy_max INTEGER NOT NULL,
     occupancy_mean REAL NOT NULL,
     lines TEXT NOT NULL,       -- {"main": {"in": 5, "out": 3}}
-    zones TEXT NOT NULL,       -- {"queue": {"visits": 2, "mean_dwell_s": 31.8}}
+    zones TEXT NOT NULL,       -- {"queue": {"visits": 2, "mean_dwell_s": 31.8, "dwell_sq_s": 2100.5}}
     grid_rows INTEGER NOT NULL,
     grid_cols INTEGER NOT NULL,
     grid BLOB NOT NULL         -- float32 occupancy-seconds, row-major, little-endian
@@ -157,7 +157,11 @@ def _row(floor_bin: FloorBin) -> list[Any]:
         name: {"in": floor_bin.line_in[name], "out": floor_bin.line_out[name]} for name in floor_bin.line_in
     }
     zones = {
-        name: {"visits": floor_bin.zone_visits[name], "mean_dwell_s": floor_bin.zone_mean_dwell_s[name]}
+        name: {
+            "visits": floor_bin.zone_visits[name],
+            "mean_dwell_s": floor_bin.zone_mean_dwell_s[name],
+            "dwell_sq_s": floor_bin.zone_dwell_sq_s.get(name),
+        }
         for name in floor_bin.zone_visits
     }
     rows, cols = floor_bin.grid.shape
@@ -194,4 +198,8 @@ def _from_row(row: tuple[Any, ...]) -> FloorBin:
         occupancy_max=occupancy_max,
         occupancy_mean=occupancy_mean,
         grid=_grid(rows, cols, blob),
+        # Bins stored before the squared dwells were kept have none: their spread is unknown.
+        zone_dwell_sq_s={
+            name: zone["dwell_sq_s"] for name, zone in zones.items() if zone.get("dwell_sq_s") is not None
+        },
     )

@@ -51,6 +51,9 @@ class FloorBin:
     occupancy_max: int
     occupancy_mean: float
     grid: Grid = field(compare=False, repr=False)
+    # Per zone, the sum of squared dwells: with the count and mean it gives the spread of service times
+    # and waits (device/staffing) without keeping any one person's stay. Empty in bins stored before it.
+    zone_dwell_sq_s: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def end(self) -> float:

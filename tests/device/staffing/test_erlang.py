@@ -2,33 +2,12 @@
 
 from __future__ import annotations
 
-import heapq
 import math
 
-import numpy as np
 import pytest
 
+from bench.queue_sim import simulate
 from device.staffing.erlang import counters_needed, erlang_c, outlook
-
-
-def simulate(
-    arrivals_per_h: float, mean_service_s: float, counters: int, cv: float, hours: float, seed: int
-) -> np.ndarray:
-    """Waits of every customer of a first-come-first-served line with `counters` tellers; service times
-    gamma-distributed with the given mean and coefficient of variation (cv 1: exponential)."""
-    rng = np.random.default_rng(seed)
-    count = rng.poisson(arrivals_per_h * hours)
-    arrivals = np.sort(rng.uniform(0, hours * 3600, count))
-    shape = 1.0 / cv**2
-    services = rng.gamma(shape, mean_service_s / shape, count)
-    free_at = [0.0] * counters
-    heapq.heapify(free_at)
-    waits = np.empty(count)
-    for i, (arrival, service) in enumerate(zip(arrivals, services, strict=True)):
-        start = max(arrival, heapq.heappop(free_at))
-        waits[i] = start - arrival
-        heapq.heappush(free_at, start + service)
-    return waits
 
 
 def test_erlang_c_matches_the_textbook_value() -> None:
