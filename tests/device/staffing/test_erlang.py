@@ -40,3 +40,8 @@ def test_the_predicted_wait_is_within_20_percent_of_a_simulated_one(
     waits = simulate(arrivals_per_h, mean_service_s, counters, cv, hours=4000, seed=7)
     assert predicted.mean_wait_s == pytest.approx(float(waits.mean()), rel=0.2)
     assert predicted.served_within_target == pytest.approx(float((waits <= 300).mean()), abs=0.05)
+
+
+def test_a_load_beyond_every_counter_asks_for_no_more_than_the_branch_has() -> None:
+    rush = counters_needed(200, 240, 300, 0.8, max_counters=3)  # 13 Erlangs, 3 counters
+    assert rush.counters == 3 and math.isinf(rush.mean_wait_s) and rush.served_within_target == 0.0
