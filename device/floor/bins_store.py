@@ -18,7 +18,7 @@ import numpy as np
 from common.private_files import keep_private, make_private_dir
 from common.sqlite_transaction import immediate_transaction
 from device.floor.coverage import StoredAround
-from device.floor.records import FloorBin, Grid
+from device.floor.records import FloorBin, Grid, ZoneStays
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS floor_bins (
@@ -105,6 +105,31 @@ class FloorBinStore:
                 [since, until],
             ).fetchall()
         return [_from_row(row) for row in rows]
+
+    def zone_stays(self, since: float, until: float) -> list[ZoneStays]:
+        """Zone stays of the bins starting in [since, until), oldest first, without their grids."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT bin_start, zones FROM floor_bins WHERE bin_start >= ? AND bin_start < ? "
+                "ORDER BY bin_start",
+                [since, until],
+            ).fetchall()
+        stays = []
+        for start, zones_json in rows:
+            zones: dict[str, dict[str, Any]] = json.loads(zones_json)
+            stays.append(
+                ZoneStays(
+                    start,
+                    {name: zone["visits"] for name, zone in zones.items()},
+                    {name: zone["mean_dwell_s"] for name, zone in zones.items()},
+                    {
+                        name: zone["dwell_sq_s"]
+                        for name, zone in zones.items()
+                        if zone.get("dwell_sq_s") is not None
+                    },
+                )
+            )
+        return stays
 
     def around(self, since: float, until: float) -> StoredAround:
         """What is stored before, after and besides [since, until): to say why it holds nothing."""

@@ -74,3 +74,13 @@ class FloorBin:
             "grid_shape": list(self.grid.shape),
             "grid_s": np.round(self.grid, 1).tolist(),
         }
+
+
+@dataclass(frozen=True, slots=True)
+class ZoneStays:
+    """A stored bin's zone stays alone (no heat grid): what the staffing plan reads of the history."""
+
+    start: float
+    zone_visits: Mapping[str, int]
+    zone_mean_dwell_s: Mapping[str, float | None]
+    zone_dwell_sq_s: Mapping[str, float]

@@ -38,6 +38,7 @@ from device.runtime.duties import Duties
 from device.runtime.identity import fleet_identity
 from device.runtime.observability import ObservabilityServer, Parts, guard_disk, health
 from device.runtime.sdnotify import Notifier
+from device.runtime.staffing import staffing_planner
 from device.runtime.watchdog import announce_ready, supervise
 from device.state.store import Store
 from drivers.camera import open_camera
@@ -237,6 +238,7 @@ def _forecast_service(config: Config, store: Store, link: MqttLink, faults: Faul
         link.publish_forecast,
         upload=config.central is not None,
         faults=faults,
+        refitted=staffing_planner(config, store, link, faults).forecast_refitted,
     )
 
 

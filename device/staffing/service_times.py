@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from device.floor.records import FloorBin
+from device.floor.records import FloorBin, ZoneStays
 
 # Below this many stays an hour of day's mean and spread are noise; the overall figure is used instead.
 MIN_STAYS = 30
@@ -100,7 +100,7 @@ def _cv_or(own: Stays, overall: Stays) -> float:
     return own.cv or overall.cv or 1.0
 
 
-def observed_service(bins: Iterable[FloorBin], zone_kinds: Mapping[str, str]) -> ObservedService:
+def observed_service(bins: Iterable[FloorBin | ZoneStays], zone_kinds: Mapping[str, str]) -> ObservedService:
     """Sum the bins' counter and queue zone stays by the local hour of day the stay ended in."""
     service: dict[int, Stays] = {}
     waits: dict[int, Stays] = {}

@@ -92,6 +92,12 @@ CHANNELS: dict[str, tuple[str, str, str, int, bool, str]] = {
         "Retained (anonymous; a planning screen connecting later needs it at once); expires after two "
         "refit intervals, so a dead kiosk's forecast goes stale.",
     ),
+    "staffing": (
+        "{branch}/staffing", "StaffingPayload", "send", 1, True,
+        "The staffing plan, made from each forecast: counters to open per hour so that staffing."
+        "target_share of customers wait at most staffing.target_wait_s (Erlang C, Allen-Cunneen), with "
+        "the wait to expect. Retained and expiring like the forecast; anonymous.",
+    ),
 }  # fmt: skip
 
 MODELS: list[type[BaseModel]] = [
@@ -105,6 +111,7 @@ MODELS: list[type[BaseModel]] = [
     models.FloorSnapshot,
     models.FloorObservations,
     models.ForecastPayload,
+    models.StaffingPayload,
 ]
 
 
