@@ -12,14 +12,11 @@ from common.faults import Faults
 from device.analytics.data import AnalyticsData
 from device.config import Config
 from device.floor.bins_store import FloorBinStore
-from device.floor.config import FloorConfig
 from device.floor.records import ZoneStays
 from device.mqtt.link import MqttLink, Outgoing
 from device.staffing.service import StaffingPlanner
+from device.staffing.service_times import DEFAULT_SERVICE_S
 from device.state.store import Store
-
-# Without a floor plan nothing is observed: the plan rests on this service time (cv 1).
-DEFAULT_SERVICE_S = FloorConfig.model_fields["service_time_s"].default
 
 
 def staffing_publisher(link: MqttLink) -> Callable[[dict[str, Any], int], None]:

@@ -10,10 +10,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from device.floor.config import FloorConfig
 from device.floor.records import FloorBin, ZoneStays
 
 # Below this many stays an hour of day's mean and spread are noise; the overall figure is used instead.
 MIN_STAYS = 30
+
+# Without a floor plan nothing is observed: the plan rests on [floor] service_time_s's default (cv 1).
+DEFAULT_SERVICE_S: float = FloorConfig.model_fields["service_time_s"].default
 
 Source = Literal["hour of day", "overall", "configured"]
 
