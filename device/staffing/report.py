@@ -66,8 +66,8 @@ def render_plan(plan: StaffingPlan, observed: ObservedService) -> str:
     )
     return (
         f"<p>The counters to open each hour for {html.escape(target)}, from the forecast above (each "
-        "cell: counters, and the mean wait to expect in its tooltip). Erlang C with the Allen-Cunneen "
-        "correction for service times that are not exponential, checked against a simulation "
+        "cell: counters in bold, below them the mean wait to expect in minutes). Erlang C with the "
+        "Allen-Cunneen correction for service times that are not exponential, checked against a simulation "
         "(bench/staffing.py).</p>" + _grid(plan) + _assumptions(plan, observed) + _short(plan)
     )
 
@@ -95,9 +95,10 @@ def _cell(hour: PlanHour | None) -> str:
     ink = "#ffffff" if not hour.meets_target or hour.counters >= 5 else "#1d2733"
     mark = "!" if not hour.meets_target else ""
     tip = f"{hour.arrivals_per_h:.0f} visits expected, wait {_wait(hour.mean_wait_s)}"
+    wait = "&infin;" if math.isinf(hour.mean_wait_s) else f"{hour.mean_wait_s / 60:.1f}"
     return (
         f'<td style="{CELL_STYLE};background:{colour};color:{ink}" title="{html.escape(tip)}">'
-        f"{hour.counters}{mark}</td>"
+        f"<b>{hour.counters}{mark}</b><br><small>{wait}</small></td>"
     )
 
 
@@ -119,7 +120,7 @@ def _assumptions(plan: StaffingPlan, observed: ObservedService) -> str:
         where = "per hour of day where 30 or more were seen, else " if "hour of day" in sources else ""
         said = (
             f"{low_s:.0f}-{high_s:.0f} s per customer (spread cv {low_cv:.2f}-{high_cv:.2f}), measured by "
-            f"the floor sensors at the counters ({max(s.stays for s in services)} services; {where}over "
+            f"the floor sensors at the counters ({observed.overall_service().count} services; {where}over "
             "all hours)"
         )
     waits = observed.overall_wait()

@@ -89,6 +89,9 @@ class ObservedService:
             return ServiceTime(overall.mean_s, overall.cv or 1.0, "overall", overall.count)
         return ServiceTime(configured_s, 1.0, "configured", 0)
 
+    def overall_service(self) -> Stays:
+        return self._overall(self.service)
+
     def overall_wait(self) -> Stays:
         return self._overall(self.waits)
 

@@ -112,6 +112,7 @@ def test_it_renders_in_a_real_browser_with_every_chart_and_no_errors(report: Pat
         "Who comes in",
         "On the floor",
         "Next month's outlook",
+        "Counters to open next month",
     ]
     assert (tmp_path / "report.png").stat().st_size > 50_000
 
@@ -148,7 +149,7 @@ def test_the_staffing_plan_shows_next_month_hour_by_hour_with_its_assumptions(re
     assert "80% of customers waiting at most 5 min, with at most 8 counters" in section
     days = re.findall(r"<tr><td>(\w{3} \d\d \w{3})</td>", section)
     assert len(days) == 30  # the forecast's month, a row per day
-    assert re.search(r'title="\d+ visits expected, wait \d+\.\d min">\d</td>', section)
+    assert re.search(r'title="\d+ visits expected, wait \d+\.\d min"><b>\d</b><br><small>\d+\.\d<', section)
     # The fixture's counter stays have no stored spread: their mean is used, with an exponential cv.
     assert "measured by the floor sensors at the counters" in section and "cv 1.00-1.00" in section
     assert "Customers seen in the queue zones waited" in section
