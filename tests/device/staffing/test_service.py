@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from pydantic import ValidationError
 
 from common.faults import Faults
 from device.analytics.config import AnalyticsConfig
@@ -31,6 +32,7 @@ from device.staffing.service import StaffingPlanner
 from device.state.store import Store
 from sync.central_sim import CentralSim
 from sync.client import CentralClient
+from sync.models import AggregateRecord
 from tests.contract_check import assert_in_contract
 from tests.device.analytics.test_service import store_with_history
 from tests.device.staffing.test_plan import KINDS, stays_bin
@@ -149,3 +151,23 @@ def test_without_a_store_the_kiosk_uses_the_configured_service_time(tmp_path: Pa
     plan = planner.plan(fixed_forecast(history, (), 24, threading.Event()), 3600)
     assert {hour.service.source for hour in plan.hours} == {"configured"}
     assert {hour.service.cv for hour in plan.hours} == {1.0}
+
+
+def test_the_central_contract_takes_staffing_hours_and_keeps_their_fields_to_them() -> None:
+    base = {"record_id": "st-1", "bin_start": "2026-12-01T09:00:00Z", "bin_s": 3600, "value": 3}
+    staffing = base | {
+        "metric": "staffing_counters",
+        "expected_wait_s": None,  # the line grows all hour
+        "served_within_target": 0.0,
+        "meets_target": False,
+        "issued_at": "2026-11-30T06:00:00Z",
+    }
+    assert AggregateRecord.model_validate(staffing).meets_target is False
+    with pytest.raises(ValidationError, match="staffing_counters needs"):
+        AggregateRecord.model_validate(staffing | {"meets_target": None})
+    with pytest.raises(ValidationError, match="belong to forecast_visits only"):
+        AggregateRecord.model_validate(staffing | {"low80": 1, "high80": 4})
+    with pytest.raises(ValidationError, match="belong to staffing only"):
+        AggregateRecord.model_validate(base | {"metric": "door_in", "expected_wait_s": 30.0})
+    with pytest.raises(ValidationError, match="less than or equal to 1"):
+        AggregateRecord.model_validate(staffing | {"served_within_target": 1.5})
