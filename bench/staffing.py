@@ -11,7 +11,11 @@ with the given mean and cv (the right-skewed shape of observed service times, no
 textbook Erlang C assumes), for --sim-hours hours of steady state. The table groups hours by load (the
 counters' utilisation) and compares the arrival-weighted mean wait and the share served within the
 target, predicted against simulated. The plan meets the issue's bar when each load level's predicted
-mean wait is within 20 % of the simulated one.
+mean wait is within 20 % of the simulated one. Closed hours (no counter) and hours no number of counters
+up to max_counters can serve (an unbounded wait: nothing to compare) are left out.
+
+The service times are the benchmark's choice, not a kiosk's: a kiosk keeps only the count, mean and
+spread of the stays it saw at its counters, and the lognormal of that mean and cv is what this draws.
 """
 
 from __future__ import annotations
