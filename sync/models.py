@@ -159,7 +159,13 @@ class AggregateRecord(WireModel):
     bin_start: AwareDatetime
     bin_s: int = Field(gt=0, le=86_400)
     metric: Literal[
-        "unidentified_visits", "door_in", "door_out", "queue_length_max", "occupancy_max", "forecast_visits"
+        "unidentified_visits",
+        "door_in",
+        "door_out",
+        "queue_length_max",
+        "occupancy_max",
+        "forecast_visits",
+        "staffing_counters",
     ]
     value: int = Field(ge=0)
     zone: Text | None = None
@@ -170,11 +176,34 @@ class AggregateRecord(WireModel):
         None, ge=0, description="forecast_visits only: upper end of the 80 % prediction interval."
     )
     issued_at: AwareDatetime | None = Field(
-        None, description="forecast_visits only: when the forecast was made (a newer one replaces it)."
+        None,
+        description="forecast_visits and staffing_counters only: when the forecast was made (a newer one "
+        "replaces it).",
+    )
+    expected_wait_s: float | None = Field(
+        None,
+        ge=0,
+        description="staffing_counters only (since 1.3.0): mean wait in seconds with `value` counters "
+        "open; null: the line grows all hour.",
+    )
+    served_within_target: float | None = Field(
+        None, ge=0, le=1, description="staffing_counters only: share expected to wait within the target."
+    )
+    meets_target: bool | None = Field(
+        None, description="staffing_counters only: false when even every counter falls short."
     )
 
     @model_validator(mode="after")
     def _forecast_fields(self) -> AggregateRecord:
+        staffing = (self.served_within_target, self.meets_target)
+        if self.metric == "staffing_counters":
+            if self.issued_at is None or None in staffing:
+                raise ValueError("staffing_counters needs issued_at, served_within_target and meets_target")
+            if self.low80 is not None or self.high80 is not None:
+                raise ValueError("low80 and high80 belong to forecast_visits only")
+            return self
+        if self.expected_wait_s is not None or any(field is not None for field in staffing):
+            raise ValueError("expected_wait_s, served_within_target and meets_target belong to staffing only")
         forecast = (self.low80, self.high80, self.issued_at)
         if self.metric != "forecast_visits":
             if any(field is not None for field in forecast):

@@ -10,7 +10,7 @@ from drivers.serial.registry import SENSOR_TYPES
 from tests.conftest import REPO
 from tests.test_architecture import CAPABILITIES, DEVICE_MAY_IMPORT
 
-DOCS = ("README.md", "docs/ARCHITECTURE.md", "docs/PRIVACY.md", "docs/BRIDGE.md")
+DOCS = ("README.md", "docs/ARCHITECTURE.md", "docs/PRIVACY.md", "docs/BRIDGE.md", "docs/HEAD_OFFICE.md")
 
 
 def named_tests(text: str) -> list[tuple[str, str | None]]:

@@ -50,6 +50,7 @@ class ReportInput:
     generated_at: datetime
     retired_checkins: int = 0  # the period's check-ins past retention: counted, no longer named
     checkin_retention_days: float = 7.0
+    staffing: str = ""  # the staffing plan's section, as HTML (device/staffing/report.py)
 
 
 def _img(png: bytes, alt: str) -> str:
@@ -82,6 +83,7 @@ def render_report(data: ReportInput) -> str:
         _people(stats, data.retired_checkins, data.checkin_retention_days),
         _floor(stats, data.floor_png, data.floor_note),
         _outlook(data.forecast, data.forecast_note, data.recent),
+        data.staffing,
         '<p class="note">Made by the branch door kiosk from anonymous visit counts and the check-ins of '
         "customers who consented to face check-in. Ages and interests come from those customers' bank "
         "profiles, never from a camera. No group of fewer than "

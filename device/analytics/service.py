@@ -100,6 +100,7 @@ class ForecastService:
         ] = fit_in_child,
         faults: Faults | None = None,
         retry_after_s: float = 60.0,
+        refitted: Callable[[Forecast, int], None] | None = None,
     ) -> None:
         self.faults = faults or Faults()
         self._settings = settings
@@ -109,6 +110,7 @@ class ForecastService:
         self._first_after_s = first_after_s
         self._upload = upload  # without a central service, queued aggregates would only pile up
         self._fit = fit
+        self._refitted = refitted  # told each new forecast and its expiry (the staffing plan)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="forecast", daemon=True)
         self.last_forecast: Forecast | None = None
@@ -160,6 +162,8 @@ class ForecastService:
             else 0
         )
         self.last_forecast = forecast
+        if self._refitted is not None:
+            self._refitted(forecast, self.expiry_s)
         log.info(
             "forecast: refitted on %.0f days in %.2fs, %d hours published and queued (%d records)",
             forecast.history_days,

@@ -11,7 +11,7 @@ import tempfile
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from device.analytics.series import HOUR_S
+from device.analytics.series import HOUR_S, Forecast
 from device.cli.args import Subcommands, command, load
 from device.config import Config
 from device.floor.records import FloorBin
@@ -130,8 +130,19 @@ def build_report(config: Config, month: str, now: datetime | None = None) -> str
             generated_at=now,
             retired_checkins=retired,
             checkin_retention_days=config.privacy.checkin_retention_days,
+            staffing=_staffing(config, forecast),
         )
     )
+
+
+def _staffing(config: Config, forecast: Forecast | None) -> str:
+    from device.staffing.report import staffing_section
+    from device.staffing.service_times import DEFAULT_SERVICE_S
+
+    return staffing_section(
+        forecast, config.staffing, config.floor, config.storage.database, config.analytics.history_days,
+        DEFAULT_SERVICE_S,
+    )  # fmt: skip
 
 
 def report_command(config: Config, month: str, out: Path, now: datetime | None = None) -> int:

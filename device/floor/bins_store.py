@@ -18,7 +18,7 @@ import numpy as np
 from common.private_files import keep_private, make_private_dir
 from common.sqlite_transaction import immediate_transaction
 from device.floor.coverage import StoredAround
-from device.floor.records import FloorBin, Grid
+from device.floor.records import FloorBin, Grid, ZoneStays
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS floor_bins (
@@ -28,7 +28,7 @@ CREATE TABLE IF NOT EXISTS floor_bins (
     occupancy_max INTEGER NOT NULL,
     occupancy_mean REAL NOT NULL,
     lines TEXT NOT NULL,       -- {"main": {"in": 5, "out": 3}}
-    zones TEXT NOT NULL,       -- {"queue": {"visits": 2, "mean_dwell_s": 31.8}}
+    zones TEXT NOT NULL,       -- {"queue": {"visits": 2, "mean_dwell_s": 31.8, "dwell_sq_s": 2100.5}}
     grid_rows INTEGER NOT NULL,
     grid_cols INTEGER NOT NULL,
     grid BLOB NOT NULL         -- float32 occupancy-seconds, row-major, little-endian
@@ -106,6 +106,31 @@ class FloorBinStore:
             ).fetchall()
         return [_from_row(row) for row in rows]
 
+    def zone_stays(self, since: float, until: float) -> list[ZoneStays]:
+        """Zone stays of the bins starting in [since, until), oldest first, without their grids."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT bin_start, zones FROM floor_bins WHERE bin_start >= ? AND bin_start < ? "
+                "ORDER BY bin_start",
+                [since, until],
+            ).fetchall()
+        stays = []
+        for start, zones_json in rows:
+            zones: dict[str, dict[str, Any]] = json.loads(zones_json)
+            stays.append(
+                ZoneStays(
+                    start,
+                    {name: zone["visits"] for name, zone in zones.items()},
+                    {name: zone["mean_dwell_s"] for name, zone in zones.items()},
+                    {
+                        name: zone["dwell_sq_s"]
+                        for name, zone in zones.items()
+                        if zone.get("dwell_sq_s") is not None
+                    },
+                )
+            )
+        return stays
+
     def around(self, since: float, until: float) -> StoredAround:
         """What is stored before, after and besides [since, until): to say why it holds nothing."""
         with self._lock:
@@ -157,7 +182,11 @@ def _row(floor_bin: FloorBin) -> list[Any]:
         name: {"in": floor_bin.line_in[name], "out": floor_bin.line_out[name]} for name in floor_bin.line_in
     }
     zones = {
-        name: {"visits": floor_bin.zone_visits[name], "mean_dwell_s": floor_bin.zone_mean_dwell_s[name]}
+        name: {
+            "visits": floor_bin.zone_visits[name],
+            "mean_dwell_s": floor_bin.zone_mean_dwell_s[name],
+            "dwell_sq_s": floor_bin.zone_dwell_sq_s.get(name),
+        }
         for name in floor_bin.zone_visits
     }
     rows, cols = floor_bin.grid.shape
@@ -194,4 +223,8 @@ def _from_row(row: tuple[Any, ...]) -> FloorBin:
         occupancy_max=occupancy_max,
         occupancy_mean=occupancy_mean,
         grid=_grid(rows, cols, blob),
+        # Bins stored before the squared dwells were kept have none: their spread is unknown.
+        zone_dwell_sq_s={
+            name: zone["dwell_sq_s"] for name, zone in zones.items() if zone.get("dwell_sq_s") is not None
+        },
     )

@@ -27,6 +27,8 @@ class _BinTotals:
     line_in: dict[str, int] = field(default_factory=dict)
     line_out: dict[str, int] = field(default_factory=dict)
     visits: dict[str, list[float]] = field(default_factory=dict)
+    # What a resumed bin's squared dwells hold beyond its count x mean^2 (its spread), per zone.
+    resumed_spread_s2: dict[str, float] = field(default_factory=dict)
 
 
 class FloorModel:
@@ -140,6 +142,8 @@ class FloorModel:
                 # Only the count and mean survive a stop; `count` dwells at the mean keep both exact.
                 mean = floor_bin.zone_mean_dwell_s.get(zone) or 0.0
                 totals.visits.setdefault(zone, []).extend([mean] * count)
+                spread = floor_bin.zone_dwell_sq_s.get(zone, count * mean * mean) - count * mean * mean
+                totals.resumed_spread_s2[zone] = totals.resumed_spread_s2.get(zone, 0.0) + spread
         return finished
 
     def _present(self) -> list[Track]:
@@ -201,6 +205,10 @@ class FloorModel:
             occupancy_max=totals.occupancy_max,
             occupancy_mean=totals.occupancy_s / totals.observed_s if totals.observed_s else 0.0,
             grid=totals.grid,
+            zone_dwell_sq_s={
+                name: sum(dwell * dwell for dwell in dwells) + totals.resumed_spread_s2.get(name, 0.0)
+                for name, dwells in visits.items()
+            },
         )
 
 

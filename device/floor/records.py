@@ -51,6 +51,9 @@ class FloorBin:
     occupancy_max: int
     occupancy_mean: float
     grid: Grid = field(compare=False, repr=False)
+    # Per zone, the sum of squared dwells: with the count and mean it gives the spread of service times
+    # and waits (device/staffing) without keeping any one person's stay. Empty in bins stored before it.
+    zone_dwell_sq_s: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def end(self) -> float:
@@ -71,3 +74,13 @@ class FloorBin:
             "grid_shape": list(self.grid.shape),
             "grid_s": np.round(self.grid, 1).tolist(),
         }
+
+
+@dataclass(frozen=True, slots=True)
+class ZoneStays:
+    """A stored bin's zone stays alone (no heat grid): what the staffing plan reads of the history."""
+
+    start: float
+    zone_visits: Mapping[str, int]
+    zone_mean_dwell_s: Mapping[str, float | None]
+    zone_dwell_sq_s: Mapping[str, float]

@@ -51,6 +51,12 @@ class Topics:
         return f"{self.branch}/alerts/queue"
 
     @property
+    def staffing(self) -> str:
+        """The staffing plan, counters per hour for the forecast's horizon (anonymous): QoS 1, retained,
+        expiring with the forecast it was made from."""
+        return f"{self.branch}/staffing"
+
+    @property
     def withdrawals(self) -> str:
         """A cue that ended (expired, served, not this customer): screens drop its card. Cue id only."""
         return f"{self.branch}/withdrawals"

@@ -39,6 +39,7 @@ from device.runtime.identity import fleet_identity
 from device.runtime.observability import ObservabilityServer, Parts, guard_disk, health
 from device.runtime.queue_alert import QueueAlertDuty, queue_alert
 from device.runtime.sdnotify import Notifier
+from device.runtime.staffing import staffing_planner
 from device.runtime.watchdog import announce_ready, supervise
 from device.state.store import Store
 from drivers.camera import open_camera
@@ -246,6 +247,7 @@ def _forecast_service(config: Config, store: Store, link: MqttLink, faults: Faul
         link.publish_forecast,
         upload=config.central is not None,
         faults=faults,
+        refitted=staffing_planner(config, store, link, faults).forecast_refitted,
     )
 
 

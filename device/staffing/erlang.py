@@ -73,7 +73,8 @@ def counters_needed(
     if arrivals_per_h <= 0:
         return outlook(0.0, mean_service_s, 0, target_wait_s, service_cv)
     load = arrivals_per_h / 3600.0 * mean_service_s
-    counters = max(1, math.floor(load) + 1)
+    # The fewest that can keep up, but never more than the branch has: beyond them the plan says "short".
+    counters = min(max(1, math.floor(load) + 1), max_counters)
     while True:
         result = outlook(arrivals_per_h, mean_service_s, counters, target_wait_s, service_cv)
         if result.served_within_target >= target_share or counters >= max_counters:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sync.signing import MAX_SKEW_S
 
 TITLE = "branchdoor central sync"
-VERSION = "1.2.0"
+VERSION = "1.3.0"
 
 DESCRIPTION = """
 How a branchdoor kiosk (a face check-in device at a bank branch door) syncs with the bank's central
@@ -90,6 +90,12 @@ the rest of the batch under a new `Idempotency-Key`. Every other refusal (a `422
 JSON) says nothing about any one record: the device keeps every record and retries the same batch
 with backoff until it is accepted. A service that cannot name a refused record therefore holds up
 that device's records of that kind, loudly, and loses none.
+
+**Staffing** (since 1.3.0). An aggregate with `metric: staffing_counters` is one hour of the branch's
+staffing plan: `value` counters to open, `expected_wait_s` (null: the line grows all hour even with every
+counter open), `served_within_target` and `meets_target`, and the `issued_at` of the forecast it was made
+from (a newer plan replaces it, as for `forecast_visits`). Devices before 1.3.0 send none; nothing else
+changed.
 
 No face template or image is ever uploaded.
 """.replace("MAX_SKEW_S", str(MAX_SKEW_S))

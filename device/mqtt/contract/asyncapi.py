@@ -101,6 +101,12 @@ CHANNELS: dict[str, tuple[str, str, str, int, bool, str]] = {
         "screen opening later sees the current state and a kiosk that stops or hands over the floor "
         "leaves no alert behind.",
     ),
+    "staffing": (
+        "{branch}/staffing", "StaffingPayload", "send", 1, True,
+        "The staffing plan, made from each forecast: counters to open per hour so that staffing."
+        "target_share of customers wait at most staffing.target_wait_s (Erlang C, Allen-Cunneen), with "
+        "the wait to expect. Retained and expiring like the forecast; anonymous.",
+    ),
 }  # fmt: skip
 
 MODELS: list[type[BaseModel]] = [
@@ -115,6 +121,7 @@ MODELS: list[type[BaseModel]] = [
     models.FloorObservations,
     models.ForecastPayload,
     models.QueueAlertPayload,
+    models.StaffingPayload,
 ]
 
 
@@ -163,7 +170,7 @@ def document(prefix: str = "branchdoor") -> dict[str, Any]:
             # 2.0.0: a cue (branchdoor/cue/2) carries its check-in channel. 2.1.0: kiosk-to-kiosk visit
             # claims, and the `duplicate_visit` reason (screens drop a withdrawn card by cue_id whatever it).
             # 2.2.0: the live queue alert (alerts/queue).
-            "version": "2.2.0",
+            "version": "2.3.0",
             "description": "What a branchdoor kiosk publishes to the branch's teller screens and what it "
             "accepts from them, over MQTT 5. Topics start with `mqtt.topic_prefix` (default "
             "`branchdoor`). Payloads carry no ID or account numbers, balances or images: every JSON "

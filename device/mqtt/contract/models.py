@@ -309,3 +309,36 @@ class QueueAlertPayload(Payload):
     )
     target_wait_s: float = Field(gt=0, description="[staffing] target_wait_s.")
     target_share: float = Field(gt=0, lt=1, description="[staffing] target_share.")
+
+
+class StaffingHour(Payload):
+    start: str = Field(description="Start of the hour, UTC, ISO 8601.")
+    local_hour: int = Field(ge=0, le=23, description="The hour of day at the branch (kiosk's time zone).")
+    arrivals: float = Field(ge=0, description="Forecast visits in the hour: the plan's arrival rate.")
+    counters: int = Field(ge=0, description="Counters to open; 0: closed or no visitor expected.")
+    expected_wait_s: float | None = Field(
+        ge=0, description="Mean wait over every customer with that many open; null: the line grows all hour."
+    )
+    served_within_target: float = Field(
+        ge=0, le=1, description="Share of customers expected to wait at most target_wait_s."
+    )
+    meets_target: bool = Field(description="False: even max_counters open fall short of the target.")
+    service_s: float = Field(gt=0, description="Mean service time the plan assumed for the hour.")
+    service_cv: float = Field(ge=0, description="Its coefficient of variation (1: exponential).")
+    service_source: Literal["hour of day", "overall", "configured"] = Field(
+        description="Where the service time comes from: the floor's counter stays at this hour of day, "
+        "over every hour, or [floor] service_time_s when too few were observed."
+    )
+
+
+class StaffingPayload(Payload):
+    """Counters to open per hour for the forecast's horizon, and the wait to expect: anonymous."""
+
+    kind: Literal["branchdoor/staffing/1"] = Field("branchdoor/staffing/1", alias="schema")
+    branch_id: Id
+    issued_at: str = Field(description="When the forecast it is made from was fitted, UTC, ISO 8601.")
+    target_wait_s: float = Field(gt=0, description="[staffing] target_wait_s.")
+    target_share: float = Field(gt=0, lt=1, description="[staffing] target_share.")
+    max_counters: int = Field(ge=1, description="[staffing] max_counters: the plan never asks more.")
+    short_hours: int = Field(ge=0, description="Hours in which even max_counters miss the target.")
+    hours: list[StaffingHour]

@@ -112,6 +112,7 @@ def test_it_renders_in_a_real_browser_with_every_chart_and_no_errors(report: Pat
         "Who comes in",
         "On the floor",
         "Next month's outlook",
+        "Counters to open next month",
     ]
     assert (tmp_path / "report.png").stat().st_size > 50_000
 
@@ -140,3 +141,15 @@ def test_a_report_after_retention_keeps_the_totals_and_says_what_the_people_figu
     assert visits.findall(after) == visits.findall(before) != []  # retired check-ins still count
     assert "No check-in naming a customer is held for this month any more." in after
     assert "remain only as counts" in after and "No consented customer checked in" not in after
+
+
+def test_the_staffing_plan_shows_next_month_hour_by_hour_with_its_assumptions(report: Path) -> None:
+    text = report.read_text()
+    section = text[text.index("<h2>Counters to open next month</h2>") :]
+    assert "80% of customers waiting at most 5 min, with at most 8 counters" in section
+    days = re.findall(r"<tr><td>(\w{3} \d\d \w{3})</td>", section)
+    assert len(days) == 30  # the forecast's month, a row per day
+    assert re.search(r'title="\d+ visits expected, wait \d+\.\d min"><b>\d</b><br><small>\d+\.\d<', section)
+    # The fixture's counter stays have no stored spread: their mean is used, with an exponential cv.
+    assert "measured by the floor sensors at the counters" in section and "cv 1.00-1.00" in section
+    assert "Customers seen in the queue zones waited" in section

@@ -182,3 +182,22 @@ def test_the_floor_store_made_first_under_umask_022_is_owner_only(tmp_path: Path
     modes = json.loads(done.stdout)
     assert modes.pop(str(state)) == 0o700
     assert modes and all(mode == 0o600 for mode in modes.values()), modes
+
+
+def test_the_spread_of_dwells_is_kept_on_disk_and_across_a_restart(tmp_path: Path) -> None:
+    # The staffing plan needs the variability of service times and waits, not only their mean.
+    model = morning_model()
+    kept = model.take_open_bins()
+    queue = kept[1]
+    mean = queue.zone_mean_dwell_s["queue"]
+    assert mean is not None and queue.zone_visits["queue"] == 2
+    spread = queue.zone_dwell_sq_s["queue"] - 2 * mean * mean
+    assert spread > 0  # two people did not wait exactly as long
+    store = FloorBinStore(tmp_path / "branchdoor.db")
+    store.save(kept)
+    assert store.bins(T0, QUARTER + 900)[1].zone_dwell_sq_s == queue.zone_dwell_sq_s
+    store.close()
+    later = FloorModel(BRANCH)
+    assert later.resume(kept, now=QUARTER + 100) == kept[:1]
+    [carried_on] = later.close_bins(QUARTER + 900)
+    assert carried_on.zone_dwell_sq_s["queue"] == pytest.approx(queue.zone_dwell_sq_s["queue"])

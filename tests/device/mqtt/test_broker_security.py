@@ -27,7 +27,9 @@ from device.config_file import ConfigError, parse_config
 from device.cues.config import CuesConfig
 from device.demo.broker import find_mosquitto, free_port
 from device.mqtt.config import MqttConfig, MqttTlsConfig
+from device.mqtt.outgoing import Outgoing
 from device.runtime.daemon import mqtt_client_id
+from device.runtime.staffing import staffing_publisher
 from tests.certs import BranchCA
 from tests.conftest import REPO
 from tests.device.cues.rig import kiosk
@@ -134,6 +136,15 @@ def test_a_screen_of_one_branch_receives_nothing_published_for_another(
             each.link.publish_floor(floor, 30)
         assert screen_a.wait_for(lambda: screen_a.on("/floor") != [])
         assert screen_b.wait_for(lambda: screen_b.on("/floor") != [])
+        # So is the staffing plan (retained): each branch's screens read their own branch's.
+        for each in (kiosk_b, a):
+            staffing_publisher(each.link)({"schema": "branchdoor/staffing/1"}, 600)
+        assert screen_a.wait_for(lambda: screen_a.on("/staffing") != [])
+        assert screen_b.wait_for(lambda: screen_b.on("/staffing") != [])
+        for each in (kiosk_b, a):  # no retained plan left for the module's other tests
+            each.link.send(
+                Outgoing(each.link.topics.staffing, b"", 1, time.time() + 60, True, content_type=None)
+            )
         time.sleep(1.0)
         assert all(m.topic.startswith("branchdoor/0427/") for m in screen_a.messages), screen_a.messages
         assert all(m.topic.startswith("branchdoor/0815/") for m in screen_b.messages), screen_b.messages

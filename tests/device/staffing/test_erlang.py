@@ -2,33 +2,12 @@
 
 from __future__ import annotations
 
-import heapq
 import math
 
-import numpy as np
 import pytest
 
+from bench.queue_sim import simulate
 from device.staffing.erlang import counters_needed, erlang_c, outlook
-
-
-def simulate(
-    arrivals_per_h: float, mean_service_s: float, counters: int, cv: float, hours: float, seed: int
-) -> np.ndarray:
-    """Waits of every customer of a first-come-first-served line with `counters` tellers; service times
-    gamma-distributed with the given mean and coefficient of variation (cv 1: exponential)."""
-    rng = np.random.default_rng(seed)
-    count = rng.poisson(arrivals_per_h * hours)
-    arrivals = np.sort(rng.uniform(0, hours * 3600, count))
-    shape = 1.0 / cv**2
-    services = rng.gamma(shape, mean_service_s / shape, count)
-    free_at = [0.0] * counters
-    heapq.heapify(free_at)
-    waits = np.empty(count)
-    for i, (arrival, service) in enumerate(zip(arrivals, services, strict=True)):
-        start = max(arrival, heapq.heappop(free_at))
-        waits[i] = start - arrival
-        heapq.heappush(free_at, start + service)
-    return waits
 
 
 def test_erlang_c_matches_the_textbook_value() -> None:
@@ -61,3 +40,8 @@ def test_the_predicted_wait_is_within_20_percent_of_a_simulated_one(
     waits = simulate(arrivals_per_h, mean_service_s, counters, cv, hours=4000, seed=7)
     assert predicted.mean_wait_s == pytest.approx(float(waits.mean()), rel=0.2)
     assert predicted.served_within_target == pytest.approx(float((waits <= 300).mean()), abs=0.05)
+
+
+def test_a_load_beyond_every_counter_asks_for_no_more_than_the_branch_has() -> None:
+    rush = counters_needed(200, 240, 300, 0.8, max_counters=3)  # 13 Erlangs, 3 counters
+    assert rush.counters == 3 and math.isinf(rush.mean_wait_s) and rush.served_within_target == 0.0
