@@ -40,7 +40,7 @@ OFFLINE_WITHIN_S = 60.0  # the issue's bound: head office knows a kiosk died wit
 BRIDGE_FORWARD_SLACK_S = 10.0
 # The test kiosk's keepalive: short, so that a hung kiosk is noticed within the test's patience.
 TEST_KEEPALIVE_S = 10
-ANONYMOUS = ("device/+/availability", "device/+/health", "floor", "forecast", "staffing")
+ANONYMOUS = ("device/+/availability", "device/+/health", "floor", "forecast", "staffing", "alerts/queue")
 
 
 @pytest.fixture
