@@ -13,6 +13,7 @@ symmetric intervals. A real branch changes, so:
   changes slowly is followed while a year still gives every hour of the week many samples.
 - Level shifts are found by a CUSUM on daily residuals (device/analytics/level.py) and each becomes a
   step in the regression: the level after a shift is learned from the days since, the shape from all.
+  A trend is learned within the current level only (a step and a trend would explain the same rise).
 - Intervals come from the negative binomial's dispersion and the uncertainty of the fitted mean (its
   covariance: a level resting on a few days since a shift is uncertain, so the band is wide). The
   forecast says it is unsure, and why, after a recent shift, an outage or a closure at its end.
@@ -115,22 +116,25 @@ def fit_forecast(
     day_of_hour = past.day - past.day[0]
     holiday_effect = _holiday_effect(y, past, open_slots, watched)
     fit_rows = watched & open_slots[past.slot] & (~past.holiday | (holiday_effect == "learn"))
-    with_trend = history.days >= MIN_TREND_DAYS
     # Recency: weight 1 at the end of the history, halving every HALF_LIFE_WEEKS before it.
     weights = 0.5 ** ((end - history.starts) / (HALF_LIFE_WEEKS * 7 * 24 * HOUR_S))
-    design = _Design(open_slots, end, with_trend, holiday_effect == "learn", ())
-
-    base = _fit(y[fit_rows], design.of(past, history.starts)[fit_rows], weights[fit_rows])
-    mu = np.exp(design.of(past, history.starts) @ base.params)
+    # Shifts are looked for against the week's shape alone: a trend fitted first would bend to absorb
+    # a shift, and the days before it would look like changes of their own.
+    shape = _Design(open_slots, end, False, holiday_effect == "learn", ())
+    base = _fit(y[fit_rows], shape.of(past, history.starts)[fit_rows], weights[fit_rows])
+    mu = np.exp(shape.of(past, history.starts) @ base.params)
     days = level.daily(day_of_hour, y, mu, base.alpha, fit_rows & ~past.holiday)
     shut = level.shut_days(days)
     fit_rows &= ~np.isin(day_of_hour, shut)
     days = level.daily(day_of_hour, y, mu, base.alpha, fit_rows & ~past.holiday)
-    day_var = level.day_to_day_var(days)
-    points = level.change_points(days, day_var)
+    spread = level.noise(days)
+    points = level.change_points(days, spread)
     steps = tuple(float(history.starts[np.argmax(day_of_hour >= point)]) for point in points)
+    # A trend and steps explain the same rise: the trend is learned within the current level only,
+    # and only once that level has lasted long enough to learn it from.
+    with_trend = (end - max(steps, default=float(history.starts[0]))) / (24 * HOUR_S) >= MIN_TREND_DAYS
     design = _Design(open_slots, end, with_trend, holiday_effect == "learn", steps)
-    fit = _fit(y[fit_rows], design.of(past, history.starts)[fit_rows], weights[fit_rows]) if steps else base
+    fit = _fit(y[fit_rows], design.of(past, history.starts)[fit_rows], weights[fit_rows])
 
     x_future = design.of(future, future_starts)
     mean = np.exp(x_future @ fit.params)
@@ -138,7 +142,7 @@ def fit_forecast(
     mean[closed] = 0.0
     reason, gap_days = _unsure(history, day_of_hour, fit_rows, points, shut, fit.params, design)
     # The level's own uncertainty: the fitted mean's, and, after a gap, a day-to-day drift per day unseen.
-    level_var = np.einsum("ij,jk,ik->i", x_future, fit.cov, x_future) + day_var * gap_days
+    level_var = np.einsum("ij,jk,ik->i", x_future, fit.cov, x_future) + spread.extra * gap_days
     spread = np.exp(level_var)
     low, high = interval(mean, fit.alpha * spread + spread - 1.0)
     trend = float(np.expm1(fit.params[design.trend_column])) if with_trend else None
@@ -175,7 +179,8 @@ class _Design:
         matrix[rows[is_open], column[calendar.slot[is_open]]] = 1.0
         extra = []
         if self.with_trend:
-            extra.append((starts - self.end) / YEAR_S)
+            since = max(self.steps, default=-np.inf)
+            extra.append((np.maximum(starts, since) - self.end) / YEAR_S)
         if self.learn_holidays:
             extra.append(calendar.holiday.astype(np.float64))
         extra.extend((starts >= step).astype(np.float64) for step in self.steps)

@@ -4,11 +4,16 @@ A branch's footfall moves in steps (a renovation, a new office nearby, a lockdow
 stays there. Each day's visits are compared with what the fitted weekly shape expected for the hours
 the kiosk watched that day; the log of that ratio is standardised by its own noise (the negative
 binomial's for that day's expected count, plus the day-to-day variation the model cannot know) and fed
-to a two-sided tabular CUSUM (Page 1954). The textbook reference k = 0.5 and decision interval h = 5
-standard deviations give about one false alarm in 465 days per direction, and find a shift of two
-standard deviations in about four days, one of four in about two: "within days", without tuning to any
-data. The change point is the day after the CUSUM last stood at zero, not the day of the alarm. After
-a change, the reference is the mean of the new segment so far, so a second shift is found too.
+to a two-sided tabular CUSUM (Page 1954). The reference k = 0.5 standard deviation is the textbook one;
+the decision interval h = 6 puts a false alarm at about one in 2,500 days per direction (Siegmund's
+approximation; the textbook h = 5 raised about one a year on steady synthetic years, and each cut the history the
+trend and the level are learned from), while a shift of two standard deviations is still found in
+about five days and one of three (the -40 % of a renovation, with a day's noise of 15 %) in about
+three: "within days".
+
+The alarm says that the level changed; when is the split of the segment that best explains it as two
+means (their weighted likelihood's maximum). After a change, the reference is the mean of the new
+segment so far, so a second shift is found too.
 """
 
 from __future__ import annotations
@@ -21,9 +26,10 @@ import numpy.typing as npt
 from device.analytics.series import Floats, Ints
 
 CUSUM_K = 0.5
-CUSUM_H = 5.0
-# A new segment's reference needs a few days of its own before the next change can be judged.
-SEGMENT_WARMUP_DAYS = 3
+CUSUM_H = 6.0
+# A new segment's reference needs a week of its own (each day of the week once) before the next
+# change can be judged.
+SEGMENT_WARMUP_DAYS = 7
 # A watched day that should have brought this many visits and brought none was a shut day (the
 # chance of none by accident is below e^-10 for a Poisson mean of 10): the branch, not its customers.
 SHUT_DAY_EXPECTED = 10.0
@@ -64,40 +70,70 @@ def shut_days(days: Daily) -> Ints:
     return shut
 
 
-def day_to_day_var(days: Daily) -> float:
-    """The variance of the daily level the model cannot know (weather, events), robustly: from the
-    median absolute difference of consecutive days, which a level shift barely moves."""
-    if len(days.day) < 3:
-        return 0.0
-    steps = np.diff(days.log_ratio)
-    total = (MAD_TO_SD * float(np.median(np.abs(steps - np.median(steps))))) ** 2 / 2
-    return max(0.0, total - float(np.median(days.sampling_var)))
+@dataclass(frozen=True, slots=True)
+class Noise:
+    """A day's log ratio varies by scale * its sampling variance + extra: the model's dispersion,
+    fitted hour by hour, need not hold for daily sums (a quiet Saturday, a busy Monday), and the day's
+    own level varies (weather, events) in a way the model cannot know."""
+
+    scale: float
+    extra: float
+
+    def var(self, days: Daily) -> Floats:
+        return self.scale * days.sampling_var + self.extra
 
 
-def change_points(days: Daily, extra_var: float) -> list[int]:
+def noise(days: Daily) -> Noise:
+    """Fitted to consecutive days' differences, whose mean square is scale * (their sampling variances'
+    sum) + 2 extra: least squares over all pairs. A level shift is one large difference among hundreds;
+    differences beyond four robust standard deviations are clipped so it does not count."""
+    useful = days.expected >= MIN_DAY_EXPECTED
+    if useful.sum() < 8:
+        return Noise(1.0, 0.0)
+    steps = np.diff(days.log_ratio[useful])
+    pair_var = days.sampling_var[useful][1:] + days.sampling_var[useful][:-1]
+    bound = 4 * MAD_TO_SD * float(np.median(np.abs(steps - np.median(steps))))
+    square = np.clip(steps, -bound, bound) ** 2
+    (scale, twice_extra), *_ = np.linalg.lstsq(np.column_stack([pair_var, np.ones_like(pair_var)]), square)
+    if twice_extra < 0:
+        return Noise(float(square.sum() / pair_var.sum()), 0.0)
+    if scale < 0:
+        return Noise(0.0, float(square.mean()) / 2)
+    return Noise(float(scale), float(twice_extra) / 2)
+
+
+def change_points(days: Daily, spread: Noise) -> list[int]:
     """Indices (into the history's days) where a new level starts, oldest first."""
     useful = days.expected >= MIN_DAY_EXPECTED
     r = days.log_ratio[useful]
-    weight = 1.0 / (days.sampling_var[useful] + extra_var)
+    weight = 1.0 / np.maximum(spread.var(days)[useful], 1e-6)
     day = days.day[useful]
     points: list[int] = []
     start = 0
     high = low = 0.0
-    high_from = low_from = 0
     for t in range(len(r)):
         if t - start < SEGMENT_WARMUP_DAYS:
-            high_from = low_from = t + 1
             continue
         reference = float(np.average(r[start:t], weights=weight[start:t]))
-        z = (r[t] - reference) * np.sqrt(weight[t])
+        # Self-starting: the reference is itself uncertain while its segment is young.
+        z = (r[t] - reference) / np.sqrt(1.0 / weight[t] + 1.0 / float(weight[start:t].sum()))
         high, low = max(0.0, high + z - CUSUM_K), max(0.0, low - z - CUSUM_K)
-        if high == 0.0:
-            high_from = t + 1
-        if low == 0.0:
-            low_from = t + 1
         if high > CUSUM_H or low > CUSUM_H:
-            start = min(high_from if high > CUSUM_H else low_from, t)
+            start = _split(r[start : t + 1], weight[start : t + 1]) + start
             points.append(int(day[start]))
             high = low = 0.0
-            high_from = low_from = t + 1
     return points
+
+
+def _split(r: Floats, weight: Floats) -> int:
+    """Where in `r` the mean most likely changed once (the weighted two-means likelihood's maximum),
+    keeping a week before it: the CUSUM says that it changed, this says when."""
+    total_w, total_rw = np.cumsum(weight), np.cumsum(weight * r)
+    best, best_gain = len(r) - 1, -1.0
+    for c in range(SEGMENT_WARMUP_DAYS, len(r)):
+        before_w, before_rw = total_w[c - 1], total_rw[c - 1]
+        after_w, after_rw = total_w[-1] - before_w, total_rw[-1] - before_rw
+        gain = before_w * after_w / total_w[-1] * (after_rw / after_w - before_rw / before_w) ** 2
+        if gain > best_gain:
+            best, best_gain = c, float(gain)
+    return best
