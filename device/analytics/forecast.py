@@ -140,9 +140,11 @@ def fit_forecast(
     mean = np.exp(x_future @ fit.params)
     closed = ~open_slots[future.slot] | (future.holiday & (holiday_effect == "closed"))
     mean[closed] = 0.0
-    reason, gap_days = _unsure(history, day_of_hour, fit_rows, points, shut, fit.params, design)
+    reason, gap_days = _unsure(history, day_of_hour, days, points, shut, fit.params)
     # The level's own uncertainty: the fitted mean's, and, after a gap, a day-to-day drift per day unseen.
     level_var = np.einsum("ij,jk,ik->i", x_future, fit.cov, x_future) + spread.extra * gap_days
+    if points:  # a level that rests on the days since the last shift: as sure as those days allow
+        level_var += level.level_var(days, spread, points[-1])
     spread = np.exp(level_var)
     low, high = interval(mean, fit.alpha * spread + spread - 1.0)
     trend = float(np.expm1(fit.params[design.trend_column])) if with_trend else None
@@ -190,21 +192,20 @@ class _Design:
 def _unsure(
     history: HourlyHistory,
     day_of_hour: Ints,
-    fit_rows: npt.NDArray[np.bool_],
+    days: level.Daily,
     points: list[int],
     shut: Ints,
     params: Floats,
-    design: _Design,
 ) -> tuple[str | None, int]:
     """Why the current level is uncertain, if it is, and how many days at the end went unseen."""
     last_day = int(day_of_hour[-1])
     gap_days = last_day - int(day_of_hour[history.watched_mask].max())
-    shut_at_end = 0
-    while last_day - shut_at_end in set(shut.tolist()):
-        shut_at_end += 1
-    if shut_at_end >= UNSURE_GAP_DAYS:
+    # Days that should have brought visits and did: the last of them ends a closure at the end.
+    busy = days.day[(days.expected >= level.SHUT_DAY_EXPECTED) & ~np.isin(days.day, shut)]
+    shut_days = last_day - int(busy.max()) if busy.size and shut.size and shut.max() > busy.max() else 0
+    if shut_days >= UNSURE_GAP_DAYS:
         return (
-            f"the branch has been shut for the last {shut_at_end} days; its level on reopening is unknown",
+            f"the branch has been shut for the last {shut_days} days; its level on reopening is unknown",
             0,
         )
     if gap_days >= UNSURE_GAP_DAYS:

@@ -4,12 +4,12 @@ A branch's footfall moves in steps (a renovation, a new office nearby, a lockdow
 stays there. Each day's visits are compared with what the fitted weekly shape expected for the hours
 the kiosk watched that day; the log of that ratio is standardised by its own noise (the negative
 binomial's for that day's expected count, plus the day-to-day variation the model cannot know) and fed
-to a two-sided tabular CUSUM (Page 1954). The reference k = 0.5 standard deviation is the textbook one;
-the decision interval h = 6 puts a false alarm at about one in 2,500 days per direction (Siegmund's
-approximation; the textbook h = 5 raised about one a year on steady synthetic years, and each cut the history the
-trend and the level are learned from), while a shift of two standard deviations is still found in
-about five days and one of three (the -40 % of a renovation, with a day's noise of 15 %) in about
-three: "within days".
+to a two-sided tabular CUSUM (Page 1954). The reference k = 0.5 standard deviation is the textbook
+one; the decision interval h = 6 puts a false alarm at about one in 2,500 days per direction
+(Siegmund's approximation; the textbook h = 5 raised about one a year on steady synthetic years, and
+each cut the history the trend and the level are learned from), while a shift of two standard
+deviations is still found in about five days and one of three (the -40 % of a renovation, with a
+day's noise of 15 %) in about three: "within days".
 
 The alarm says that the level changed; when is the split of the segment that best explains it as two
 means (their weighted likelihood's maximum). After a change, the reference is the mean of the new
@@ -27,6 +27,7 @@ from device.analytics.series import Floats, Ints
 
 CUSUM_K = 0.5
 CUSUM_H = 6.0
+Z_CLIP = 3.0
 # A new segment's reference needs a week of its own (each day of the week once) before the next
 # change can be judged.
 SEGMENT_WARMUP_DAYS = 7
@@ -102,6 +103,14 @@ def noise(days: Daily) -> Noise:
     return Noise(float(scale), float(twice_extra) / 2)
 
 
+def level_var(days: Daily, spread: Noise, since_day: int) -> float:
+    """The variance of the log level learned from the days since `since_day`, under the daily noise:
+    the hourly model's own covariance knows the counts' noise but not the days' (weather, events)."""
+    chosen = (days.expected >= MIN_DAY_EXPECTED) & (days.day >= since_day)
+    weight = 1.0 / np.maximum(spread.var(days)[chosen], 1e-6)
+    return float(1.0 / weight.sum()) if weight.size else 0.0
+
+
 def change_points(days: Daily, spread: Noise) -> list[int]:
     """Indices (into the history's days) where a new level starts, oldest first."""
     useful = days.expected >= MIN_DAY_EXPECTED
@@ -117,6 +126,9 @@ def change_points(days: Daily, spread: Noise) -> list[int]:
         reference = float(np.average(r[start:t], weights=weight[start:t]))
         # Self-starting: the reference is itself uncertain while its segment is young.
         z = (r[t] - reference) / np.sqrt(1.0 / weight[t] + 1.0 / float(weight[start:t].sum()))
+        # Winsorised (a robust CUSUM): one extraordinary day (a market, a storm) is not a new level;
+        # it takes two days beyond three standard deviations, or more smaller ones.
+        z = min(max(z, -Z_CLIP), Z_CLIP)
         high, low = max(0.0, high + z - CUSUM_K), max(0.0, low - z - CUSUM_K)
         if high > CUSUM_H or low > CUSUM_H:
             start = _split(r[start : t + 1], weight[start : t + 1]) + start
