@@ -27,7 +27,6 @@ from device.analytics.series import Floats, Ints
 
 CUSUM_K = 0.5
 CUSUM_H = 6.0
-Z_CLIP = 3.0
 # A new segment's reference needs a week of its own (each day of the week once) before the next
 # change can be judged.
 SEGMENT_WARMUP_DAYS = 7
@@ -126,9 +125,6 @@ def change_points(days: Daily, spread: Noise) -> list[int]:
         reference = float(np.average(r[start:t], weights=weight[start:t]))
         # Self-starting: the reference is itself uncertain while its segment is young.
         z = (r[t] - reference) / np.sqrt(1.0 / weight[t] + 1.0 / float(weight[start:t].sum()))
-        # Winsorised (a robust CUSUM): one extraordinary day (a market, a storm) is not a new level;
-        # it takes two days beyond three standard deviations, or more smaller ones.
-        z = min(max(z, -Z_CLIP), Z_CLIP)
         high, low = max(0.0, high + z - CUSUM_K), max(0.0, low - z - CUSUM_K)
         if high > CUSUM_H or low > CUSUM_H:
             start = _split(r[start : t + 1], weight[start : t + 1]) + start
