@@ -60,6 +60,7 @@ UNSURE_DAYS = 14
 # An outage or a closure this long at the end of the history leaves the current level unknown.
 UNSURE_GAP_DAYS = 2
 YEAR_S = 365.25 * 24 * HOUR_S
+MAX_LEVEL_VAR = 1.0
 
 
 class NotEnoughHistory(ValueError):
@@ -127,8 +128,8 @@ def fit_forecast(
     shut = level.shut_days(days)
     fit_rows &= ~np.isin(day_of_hour, shut)
     days = level.daily(day_of_hour, y, mu, base.alpha, fit_rows & ~past.holiday)
-    spread = level.noise(days)
-    points = level.change_points(days, spread)
+    day_noise = level.noise(days)
+    points = level.change_points(days, day_noise)
     steps = tuple(float(history.starts[np.argmax(day_of_hour >= point)]) for point in points)
     # A trend and steps explain the same rise: the trend is learned within the current level only,
     # and only once that level has lasted long enough to learn it from.
@@ -142,10 +143,12 @@ def fit_forecast(
     mean[closed] = 0.0
     reason, gap_days = _unsure(history, day_of_hour, days, points, shut, fit.params)
     # The level's own uncertainty: the fitted mean's, and, after a gap, a day-to-day drift per day unseen.
-    level_var = np.einsum("ij,jk,ik->i", x_future, fit.cov, x_future) + spread.extra * gap_days
+    level_var = np.einsum("ij,jk,ik->i", x_future, fit.cov, x_future) + day_noise.extra * gap_days
     if points:  # a level that rests on the days since the last shift: as sure as those days allow
-        level_var += level.level_var(days, spread, points[-1])
-    spread = np.exp(level_var)
+        level_var += level.level_var(days, day_noise, points[-1])
+    # A fit on a handful of visits has a covariance that means nothing: past a level unknown within a
+    # factor of e (either way), the band is as wide as it gets.
+    spread = np.exp(np.minimum(np.nan_to_num(level_var, nan=MAX_LEVEL_VAR), MAX_LEVEL_VAR))
     low, high = interval(mean, fit.alpha * spread + spread - 1.0)
     trend = float(np.expm1(fit.params[design.trend_column])) if with_trend else None
     return Forecast(

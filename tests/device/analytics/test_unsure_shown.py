@@ -18,7 +18,7 @@ def forecast(reason: str | None) -> Forecast:
     hours = 7 * 24
     mean = np.where(np.arange(hours) % 24 >= 9, 10.0, 0.0)
     return Forecast(
-        starts=T0 + 3600.0 * np.arange(1, hours + 1),
+        starts=T0 + 3600.0 * np.arange(1, hours + 1, dtype=np.float64),
         mean=mean,
         low80=np.where(mean > 0, 6, 0).astype(np.int64),
         high80=np.where(mean > 0, 14, 0).astype(np.int64),
