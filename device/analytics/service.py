@@ -160,6 +160,8 @@ class ForecastService:
             else 0
         )
         self.last_forecast = forecast
+        if forecast.unsure_reason is not None:
+            log.info("forecast: unsure: %s", forecast.unsure_reason)
         log.info(
             "forecast: refitted on %.0f days in %.2fs, %d hours published and queued (%d records)",
             forecast.history_days,
