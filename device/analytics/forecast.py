@@ -126,7 +126,8 @@ def fit_forecast(
     mu = np.exp(shape.of(past, history.starts) @ base.params)
     days = level.daily(day_of_hour, y, mu, base.alpha, fit_rows & ~past.holiday)
     shut = level.shut_days(days)
-    fit_rows &= ~np.isin(day_of_hour, shut)
+    usable = fit_rows
+    fit_rows = usable & ~np.isin(day_of_hour, shut)
     days = level.daily(day_of_hour, y, mu, base.alpha, fit_rows & ~past.holiday)
     day_noise = level.noise(days)
     points = level.change_points(days, day_noise)
@@ -135,13 +136,21 @@ def fit_forecast(
     # and only once that level has lasted long enough to learn it from.
     with_trend = (end - max(steps, default=float(history.starts[0]))) / (24 * HOUR_S) >= MIN_TREND_DAYS
     design = _Design(open_slots, end, with_trend, holiday_effect == "learn", steps)
-    fit = _fit(y[fit_rows], design.of(past, history.starts)[fit_rows], weights[fit_rows])
+    x_past = design.of(past, history.starts)
+    fit = _fit(y[fit_rows], x_past[fit_rows], weights[fit_rows])
+    # Shut days again, against the level each day had: after a fall to a tenth, an empty day is no
+    # longer the branch's closure but its customers' absence, and belongs in the fit.
+    leveled = level.daily(day_of_hour, y, np.exp(x_past @ fit.params), fit.alpha, usable & ~past.holiday)
+    if not np.array_equal(level.shut_days(leveled), shut):
+        shut = level.shut_days(leveled)
+        fit_rows = usable & ~np.isin(day_of_hour, shut)
+        fit = _fit(y[fit_rows], x_past[fit_rows], weights[fit_rows])
 
     x_future = design.of(future, future_starts)
     mean = np.exp(x_future @ fit.params)
     closed = ~open_slots[future.slot] | (future.holiday & (holiday_effect == "closed"))
     mean[closed] = 0.0
-    reason, gap_days = _unsure(history, day_of_hour, days, points, shut, fit.params)
+    reason, gap_days = _unsure(history, day_of_hour, leveled, points, shut, fit.params)
     # The level's own uncertainty: the fitted mean's, and, after a gap, a day-to-day drift per day unseen.
     level_var = np.einsum("ij,jk,ik->i", x_future, fit.cov, x_future) + day_noise.extra * gap_days
     if points:  # a level that rests on the days since the last shift: as sure as those days allow

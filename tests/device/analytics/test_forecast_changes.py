@@ -123,3 +123,12 @@ def test_a_level_learned_from_fewer_days_is_less_certain() -> None:
 def cut_of(history: HourlyHistory, day: int) -> HourlyHistory:
     end = day * 24
     return HourlyHistory(history.starts[:end], history.counts[:end], history.watched_mask[:end])
+
+
+def test_after_a_fall_to_a_fortieth_empty_days_are_customers_absent_not_closures() -> None:
+    """The issue's real case: a level off by a factor of 40. At two visits a day some days bring none;
+    judged against the old level they looked like closures, were left out, and held the level up."""
+    branch = branch_with(1 / 40, seed=3)
+    forecast = fit_forecast(cut(branch, SHIFT_DAY + 30), branch.holidays, WEEK_H)
+    assert forecast.unsure_reason is None or "shut" not in forecast.unsure_reason
+    assert abs(next_week_ratio(branch, SHIFT_DAY + 30) - 1) <= 0.15
