@@ -9,7 +9,7 @@ without crowding the store (the architecture test names it).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -123,13 +123,28 @@ class AnalyticsData(StorePart):
         return [Visitor(row[0], int(row[1]), row[2], tuple(json.loads(row[3]))) for row in rows]
 
     def hourly_history(self, until: float, max_days: int) -> HourlyHistory | None:
-        """Visits per hour from the first one held (at most `max_days` back) up to `until`."""
+        """Visits per hour from the first one held (at most `max_days` back) up to `until`, with the
+        hours the kiosk watched."""
         first = self.first_visit_at()
         if first is None or first >= until:
             return None
         since = max(first, until - max_days * 24 * HOUR_S)
         bins = {b.start: b.visits for b in self.visit_bins(since, until, bin_s=HOUR_S)}
-        return HourlyHistory.from_bins(bins, since, until)
+        return HourlyHistory.from_bins(bins, since, until, self.watched(since, until))
+
+    def watched(self, since: float, until: float) -> Callable[[float], bool]:
+        """Whether the kiosk was counting in the hour starting at a time in [since, until). Hours before
+        the first one it recorded were counted by a kiosk that kept no such record (or imported): they
+        are taken as watched, as the forecast took every hour before."""
+        with self._lock:
+            first = self._db.execute("SELECT MIN(bin_start) FROM watched_hours").fetchone()[0]
+            rows = self._db.execute(
+                "SELECT bin_start FROM watched_hours WHERE bin_start >= ? AND bin_start < ?",
+                [since - since % HOUR_S, until],
+            ).fetchall()
+        hours = frozenset(float(row[0]) for row in rows)
+        recorded_from = float("inf") if first is None else float(first)
+        return lambda start: start < recorded_from or start in hours
 
     def queue_aggregates(self, records: Iterable[tuple[str, dict[str, Any]]], now: float) -> int:
         """Queue anonymous aggregate records (record_id, AggregateRecord payload) for upload, all in one

@@ -24,6 +24,8 @@ def forecast_message(forecast: Forecast, branch_id: str) -> dict[str, Any]:
         "level": LEVEL,
         "history_days": round(forecast.history_days, 1),
         "trend_per_year": None if forecast.trend_per_year is None else round(forecast.trend_per_year, 4),
+        "unsure": forecast.unsure,
+        "unsure_reason": forecast.unsure_reason,
         "hours": [
             {
                 "start": _iso(float(row["start"])),

@@ -297,6 +297,12 @@ def _outlook(forecast: Forecast | None, note: str, recent: HourlyHistory | None)
         if counts[d]
     )
     total = float(np.sum(forecast.mean))
+    if forecast.unsure_reason is not None:
+        # Said first, before any figure: a manager planning staff on it must know it is a guess.
+        section += (
+            f'<p class="partial"><strong>This forecast is unsure:</strong> '
+            f"{html.escape(forecast.unsure_reason)}. Its bands are wider; check it again in a few days.</p>"
+        )
     return (
         section + f"<p>About {total:,.0f} visits are expected in the next {len(forecast.starts) // 24} days, "
         "from this branch's own history. Use it to plan staff.</p>"
@@ -323,7 +329,7 @@ def forecast_from(history: HourlyHistory | None, settings: AnalyticsConfig) -> t
             f"No forecast yet: {exc} (the first visit held is on {first:%A} {first.day} {first:%B %Y}).",
         )
     trend = (
-        "too little history for a trend (under 8 weeks)"
+        "no trend yet (under 8 weeks of history at the current level)"
         if forecast.trend_per_year is None
         else f"traffic trend {forecast.trend_per_year:+.0%} a year"
     )

@@ -3,6 +3,7 @@ handles these without loading the model's libraries (device.analytics.forecast r
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,27 +21,46 @@ Ints = npt.NDArray[np.int64]
 
 @dataclass(frozen=True, slots=True)
 class HourlyHistory:
-    """Visits per hour; `starts` are consecutive whole hours (epoch seconds), gaps filled with 0."""
+    """Visits per hour; `starts` are consecutive whole hours (epoch seconds), gaps filled with 0.
+
+    `watched`: the hours the kiosk was counting (its camera delivering frames). An hour not watched
+    is missing data, not an hour without visitors; None means every hour was watched."""
 
     starts: Floats
     counts: Ints
+    watched: npt.NDArray[np.bool_] | None = None
+
+    @property
+    def watched_mask(self) -> npt.NDArray[np.bool_]:
+        return np.ones(len(self.starts), dtype=bool) if self.watched is None else self.watched
 
     @property
     def days(self) -> float:
         return len(self.starts) / 24
 
     @classmethod
-    def from_bins(cls, bins: dict[float, int], since: float, until: float) -> HourlyHistory:
+    def from_bins(
+        cls,
+        bins: dict[float, int],
+        since: float,
+        until: float,
+        watched: Callable[[float], bool] | None = None,
+    ) -> HourlyHistory:
         first = since - since % HOUR_S
         starts = np.arange(first, until, HOUR_S, dtype=np.float64)
         counts = np.array([bins.get(float(start), 0) for start in starts], dtype=np.int64)
-        return cls(starts, counts)
+        if watched is None:
+            return cls(starts, counts)
+        # An hour with visits was watched, whatever the record says: someone counted them.
+        seen = np.array([watched(float(start)) for start in starts], dtype=bool) | (counts > 0)
+        return cls(starts, counts, seen)
 
     def split(self, hours: int) -> tuple[HourlyHistory, HourlyHistory]:
         """(all but the last `hours`, the last `hours`): for backtesting on a held-out tail."""
+        watched = self.watched_mask
         return (
-            HourlyHistory(self.starts[:-hours], self.counts[:-hours]),
-            HourlyHistory(self.starts[-hours:], self.counts[-hours:]),
+            HourlyHistory(self.starts[:-hours], self.counts[:-hours], watched[:-hours]),
+            HourlyHistory(self.starts[-hours:], self.counts[-hours:], watched[-hours:]),
         )
 
 
@@ -54,6 +74,13 @@ class Forecast:
     history_days: float
     trend_per_year: float | None  # growth factor minus one, e.g. 0.12 for +12 %/year; None: not fitted
     fit_s: float = field(compare=False)
+    # Said when the forecast rests on little: a recent level shift, an outage, a closure. Its
+    # intervals are then wider (the level's own uncertainty is in them); the reason is for people.
+    unsure_reason: str | None = None
+
+    @property
+    def unsure(self) -> bool:
+        return self.unsure_reason is not None
 
     def hourly(self) -> list[dict[str, float | int]]:
         """The forecast as published: one entry per hour, the point forecast rounded to whole visits

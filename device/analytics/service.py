@@ -162,6 +162,8 @@ class ForecastService:
             else 0
         )
         self.last_forecast = forecast
+        if forecast.unsure_reason is not None:
+            log.info("forecast: unsure: %s", forecast.unsure_reason)
         if self._refitted is not None:
             self._refitted(forecast, self.expiry_s)
         log.info(

@@ -24,6 +24,7 @@ from device.recognition.gallery import Gallery
 from device.recognition.mailbox import LatestOnly
 from device.recognition.recognizer import Event, Recognizer
 from device.state.store import Store
+from device.state.visit_counts import WATCHED_BIN_S
 from drivers.camera import Camera, Frame
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,7 @@ class Pipeline:
         self._checkins: Backlog[CheckIn] = Backlog(self.faults, "recognition", "record check-ins")
         self._counts: Backlog[None] = Backlog(self.faults, "recognition", "count unidentified visits")
         self._staff_audits: Backlog[None] = Backlog(self.faults, "recognition", "audit staff passes")
+        self._watched_hour = -1.0  # the last hour recorded as watched, so each is written once
 
     @property
     def dropped_frames(self) -> int:
@@ -196,9 +198,18 @@ class Pipeline:
             return None if self._stop.is_set() or self._capture_done.is_set() else 0.0
         self._handle(self._recognizer.process(frame.image, frame.monotonic, frame.captured_at), frame)
         self.stats.frames_processed += 1
+        self._note_watched(frame.captured_at)
         latency = time.monotonic() - frame.monotonic
         self.stats.latency_s_total += latency
         return 0.0
+
+    def _note_watched(self, at: float) -> None:
+        """The forecast must tell an hour nobody came from an hour nobody counted (the kiosk off, the
+        camera dead): an hour with a frame recognised is recorded as watched."""
+        hour = at - at % WATCHED_BIN_S
+        if hour != self._watched_hour:
+            self._watched_hour = hour
+            self._counts.write(partial(self._store.visit_counts.mark_watched, at))
 
     def _handle(self, events: list[Event], frame: Frame | None) -> None:
         for event in events:

@@ -1,4 +1,5 @@
-"""Anonymous visit counts per 15-minute bin: unidentified visitors, and check-ins past retention.
+"""Anonymous visit counts per 15-minute bin: unidentified visitors, and check-ins past retention; and
+the hours the kiosk was counting at all.
 
 A check-in names a customer, so retention deletes it; the fact that someone came at 10:15 names no
 one, so it is folded into a count first and kept for the forecast's year of history. Shares the
@@ -21,8 +22,12 @@ CREATE TABLE IF NOT EXISTS retired_checkin_counts (
     face_visits INTEGER,   -- of `visits`, by channel; the rest were recorded before the channel was
     token_visits INTEGER
 );
+-- The hours the kiosk was counting (its camera delivering frames): the forecast tells an hour without
+-- visitors from an hour nobody counted. Names no one.
+CREATE TABLE IF NOT EXISTS watched_hours (bin_start REAL PRIMARY KEY);
 """
-_COUNT_TABLES = ("unidentified_counts", "retired_checkin_counts")
+WATCHED_BIN_S = 3600
+_COUNT_TABLES = ("unidentified_counts", "retired_checkin_counts", "watched_hours")
 # Check-ins retention may delete: old enough, and no longer waiting in the outbox for upload.
 _RETIRABLE = "at < ? AND visit_id NOT IN (SELECT record_id FROM outbox)"
 _BY_CUSTOMER = "customer_ref = ?"
@@ -40,6 +45,14 @@ class VisitCounts(StorePart):
                 "INSERT INTO unidentified_counts (bin_start, visits) VALUES (?, 1) "
                 "ON CONFLICT(bin_start) DO UPDATE SET visits = visits + 1",
                 [at - at % BIN_S],
+            )
+
+    def mark_watched(self, at: float) -> None:
+        """The kiosk was counting in the hour holding `at`."""
+        with self._transaction():
+            self._db.execute(
+                "INSERT INTO watched_hours (bin_start) VALUES (?) ON CONFLICT(bin_start) DO NOTHING",
+                [at - at % WATCHED_BIN_S],
             )
 
     def unidentified_total(self) -> int:

@@ -275,6 +275,12 @@ class ForecastPayload(Payload):
     level: float = Field(gt=0, lt=1, description="Coverage the intervals aim at (0.8).")
     history_days: float = Field(ge=0, description="Days of local history the fit learned from.")
     trend_per_year: float | None = Field(None, description="Fitted yearly trend; null before 8 weeks.")
+    unsure: bool = Field(
+        False,
+        description="The forecast rests on little (a recent level shift, an outage, a closure): its "
+        "intervals are wider. Absent from forecasts before #18: read as false.",
+    )
+    unsure_reason: str | None = Field(None, description="Why it is unsure, for people; null when sure.")
     hours: list[ForecastHour]
 
 

@@ -196,3 +196,21 @@ def test_check_ins_an_older_kiosk_recorded_say_their_channel_is_unknown(tmp_path
     assert AnalyticsData.of(store).visit_bins(T0, T0 + 3600, bin_s=3600) == [
         VisitBin(T0, 2, 0, channel_unknown=1)
     ]
+
+
+def test_the_history_knows_the_hours_the_kiosk_was_not_counting(tmp_path: Path) -> None:
+    """An hour nobody counted is missing, not an hour nobody came: before the record, every hour with
+    no visit read as 0 visitors. Hours before the kiosk kept the record (or imported) count as watched;
+    an hour with a visit was watched whatever the record says."""
+    store = Store(tmp_path / "s.db", CIPHER)
+    data = AnalyticsData.of(store)
+    data.import_unidentified_counts([(T0, 2), (T0 + 5 * 3600, 1)])
+    store.visit_counts.mark_watched(T0 + 2 * 3600 + 10)
+    store.visit_counts.mark_watched(T0 + 2 * 3600 + 3000)  # the same hour: one record
+    store.visit_counts.mark_watched(T0 + 4 * 3600)
+    history = data.hourly_history(T0 + 7 * 3600, 30)
+    assert history is not None and history.watched is not None
+    assert history.counts.tolist() == [2, 0, 0, 0, 0, 1, 0]
+    assert history.watched.tolist() == [True, True, True, False, True, True, False]
+    with sqlite3.connect(tmp_path / "s.db") as raw:
+        assert raw.execute("SELECT COUNT(*) FROM watched_hours").fetchone() == (2,)
