@@ -41,6 +41,7 @@ from device.runtime.queue_alert import QueueAlertDuty, queue_alert
 from device.runtime.sdnotify import Notifier
 from device.runtime.staffing import staffing_planner
 from device.runtime.watchdog import announce_ready, supervise
+from device.staffing.service import StaffingPlanner
 from device.state.store import Store
 from drivers.camera import open_camera
 from sync.client import CentralClient, CentralError
@@ -108,9 +109,11 @@ def run(config: Config, stop: threading.Event) -> int:
         config.mqtt.host,
         config.mqtt.port,
     )
-    forecaster = _forecast_service(config, store, link, faults)
+    planner = staffing_planner(config, store, link, faults)
+    forecaster = _forecast_service(config, store, link, faults, planner)
     if alert is not None and forecaster is not None:
         alert.read_forecast(forecaster)
+        alert.read_plan(planner)
     duties = Duties(config, store, desk, board if claims is None else claims, cue_for, faults)
     central = _central_sync(config, store, faults)
     sync_stop = threading.Event()
@@ -237,7 +240,9 @@ def join_branch_floor(link: MqttLink) -> tuple[BranchFloor, Callable[[bytes], No
     return branch, share
 
 
-def _forecast_service(config: Config, store: Store, link: MqttLink, faults: Faults) -> ForecastService | None:
+def _forecast_service(
+    config: Config, store: Store, link: MqttLink, faults: Faults, planner: StaffingPlanner
+) -> ForecastService | None:
     if not config.analytics.forecast:
         return None
     return ForecastService(
@@ -247,7 +252,7 @@ def _forecast_service(config: Config, store: Store, link: MqttLink, faults: Faul
         link.publish_forecast,
         upload=config.central is not None,
         faults=faults,
-        refitted=staffing_planner(config, store, link, faults).forecast_refitted,
+        refitted=planner.forecast_refitted,
     )
 
 

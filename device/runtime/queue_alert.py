@@ -33,6 +33,8 @@ from device.mqtt.contract.models import QueueAlertPayload
 from device.mqtt.link import MqttLink, Outgoing
 from device.staffing.alert import Assessment, OpenCounters, QueueAlert, arrivals_next, assess, counters_busy
 from device.staffing.config import StaffingConfig
+from device.staffing.service import StaffingPlanner
+from device.staffing.service_times import ServiceTime
 
 log = logging.getLogger(__name__)
 
@@ -59,11 +61,23 @@ class QueueAlertDuty:
         self._link = link
         self._clock = clock
         self._forecast: Callable[[], Forecast | None] = lambda: None
+        self._service_at: Callable[[float], ServiceTime | None] = lambda _at: None
         self.last: Assessment | None = None
         self._changed_at_wall = time.time()
         self._sent: tuple[bool, tuple[str, ...], int] | None = None  # raised, reasons, more counters
         self._sent_at = -math.inf  # monotonic
         self._judged_at = -math.inf  # monotonic
+
+    def read_plan(self, planner: StaffingPlanner) -> None:
+        """The service time (mean and spread) the staffing plan took from the floor for this hour, so
+        the alert and the plan judge the line alike; the configured one where the plan has none."""
+        self._service_at = planner.service_at
+
+    def _service_now(self, at: float) -> tuple[float, float]:
+        observed = self._service_at(at)
+        if observed is None:
+            return self._service_time_s, 1.0
+        return observed.mean_s, observed.cv
 
     def read_forecast(self, forecaster: ForecastService) -> None:
         """The forecast thread's latest forecast, read (not waited for) at each judgement."""
@@ -83,7 +97,8 @@ class QueueAlertDuty:
         self._judged_at = now_m
         arrivals = arrivals_next(self._forecast(), snapshot.at)
         open_now = self._open.observe(now_m, counters_busy(snapshot, self._counter_zones))
-        found = assess(snapshot, open_now, self._service_time_s, arrivals, self._staffing)
+        service_s, service_cv = self._service_now(snapshot.at)
+        found = assess(snapshot, open_now, service_s, arrivals, self._staffing, service_cv)
         self.last = found
         if self.alert.observe(now_m, found.level):
             self._changed_at_wall = snapshot.at

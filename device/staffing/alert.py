@@ -107,6 +107,7 @@ def assess(
     service_time_s: float,
     arrivals_per_h: float | None,
     settings: StaffingConfig,
+    service_cv: float = 1.0,
 ) -> Assessment:
     target = settings.target_wait_s
     most = settings.max_counters
@@ -123,7 +124,12 @@ def assess(
 
         def needs(target_wait_s: float) -> int:
             plan = counters_needed(
-                arrivals_per_h, service_time_s, target_wait_s, settings.target_share, max_counters=most
+                arrivals_per_h,
+                service_time_s,
+                target_wait_s,
+                settings.target_share,
+                service_cv=service_cv,
+                max_counters=most,
             )
             return plan.counters
 

@@ -15,7 +15,7 @@ from device.floor.records import ZoneStays
 from device.staffing.config import StaffingConfig
 from device.staffing.plan import StaffingPlan, plan_hours
 from device.staffing.publish import plan_aggregates, plan_message
-from device.staffing.service_times import observed_service
+from device.staffing.service_times import ServiceTime, observed_service
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,17 @@ class StaffingPlanner:
         self._publish = publish
         self._queue = queue  # None without a central service: queued aggregates would only pile up
         self.last_plan: StaffingPlan | None = None
+
+    def service_at(self, at: float) -> ServiceTime | None:
+        """The service time the last plan assumed for the hour holding `at`; None without a plan or
+        outside its hours (the queue alert then falls back to the configured one)."""
+        plan = self.last_plan  # replaced whole by the forecast thread: read once
+        if plan is None:
+            return None
+        for hour in plan.hours:
+            if hour.start <= at < hour.start + 3600:
+                return hour.service
+        return None
 
     def forecast_refitted(self, forecast: Forecast, expiry_s: int) -> None:
         """The forecast's hook. A plan that fails is reported (/healthz) and waits for the next refit;

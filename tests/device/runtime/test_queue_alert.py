@@ -12,15 +12,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import jsonschema
+import numpy as np
 import pytest
 from prometheus_client import CollectorRegistry, Metric, generate_latest
 from prometheus_client.registry import Collector
 
 from common.faults import Faults
+from device.analytics.series import Forecast
 from device.demo.broker import MosquittoBroker
 from device.floor.bins_store import FloorBinStore
 from device.floor.config import FloorConfig, PlacementConfig
-from device.floor.records import FloorSnapshot
+from device.floor.records import FloorSnapshot, ZoneStays
 from device.floor.service import FloorService
 from device.mqtt.config import MqttConfig
 from device.mqtt.contract.asyncapi import validator_for
@@ -29,6 +31,7 @@ from device.mqtt.topics import Topics
 from device.runtime.observability import Parts, health
 from device.runtime.queue_alert import EXPIRY_S, QueueAlertDuty
 from device.staffing.config import StaffingConfig
+from device.staffing.service import StaffingPlanner
 from device.state.store import Store
 from drivers.emulators.ld2450 import Ld2450Emulator
 from drivers.emulators.scenario import Scenario, Walker
@@ -243,3 +246,46 @@ def test_healthz_and_metrics_say_whether_it_is_raised_and_how_often(tmp_path: Pa
         assert "branchdoor_queue_alerts_raised_total 1.0" in metrics
     finally:
         store.close()
+
+
+def test_the_line_is_judged_with_the_service_time_the_floor_observed_for_the_hour() -> None:
+    """One customer waiting at one counter: 240 s configured is within the 5 minute target, but the
+    counters took 600 s a customer this hour (the staffing plan's figure), so the line misses it."""
+    floor = FloorConfig.model_validate({**BRANCH.model_dump(), "placements": {}})
+    link = MqttLink(MqttConfig(port=1), Topics("branchdoor", "b", "door-1"), "never-started")
+    now = time.time()
+    hour = now // 3600 * 3600
+    slow_counter = [
+        ZoneStays(hour - 86_400 + 900 * i, {"counter 1": 2}, {"counter 1": 600.0}, {}) for i in range(20)
+    ]
+    planner = StaffingPlanner(
+        STAFFING,
+        "b",
+        240.0,
+        {"counter 1": "counter"},
+        56,
+        lambda _s, _u: slow_counter,
+        lambda _m, _e: None,
+        None,
+    )
+    starts = (hour + 3600.0 * np.arange(-1, 24)).astype(np.float64)
+    mean = np.full(len(starts), 2.0)
+    planner.plan(
+        Forecast(
+            starts, mean, np.zeros(len(starts), np.int64), mean.astype(np.int64) + 2, now, 60.0, None, 0.0
+        ),
+        60,
+    )
+    one_waiting = FloorSnapshot(now, 2, {"counter 1": 1}, {}, {}, 1, 240.0)
+    judged = []
+    ticks = [0.0]
+    for read_plan in (False, True):
+        ticks[0] = 0.0
+        alert = QueueAlertDuty(STAFFING, floor, link, clock=lambda: ticks[0])
+        if read_plan:
+            alert.read_plan(planner)
+        for second in (0.0, 3.0):
+            ticks[0] = second
+            alert.on_snapshot(one_waiting)
+        judged.append(alert.status()["state"])
+    assert judged == ["clear", "raised"]
