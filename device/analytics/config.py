@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from common.sections import Section
+
+
+def _in_order(dates: tuple[date, date]) -> tuple[date, date]:
+    if dates[0] > dates[1]:
+        raise ValueError(f"a [first, last] date range, first <= last (got {dates[0]} after {dates[1]})")
+    return dates
+
+
+DateRange = Annotated[tuple[date, date], AfterValidator(_in_order)]
 
 
 class AnalyticsConfig(Section):
@@ -24,6 +34,12 @@ class AnalyticsConfig(Section):
         default_factory=list,
         description="Public holidays, past and coming, e.g. 2026-12-25. Their effect is learned from past "
         "ones; with none in the history the branch is assumed closed on them.",
+    )
+    school_holidays: list[DateRange] = Field(
+        default_factory=list,
+        description="School holidays, past and coming, as [first, last] day ranges, e.g. "
+        '[["2026-07-04", "2026-08-30"]]. Their effect on traffic is learned from past ones; with none in '
+        "the history the forecast keeps the usual level for them and says it is unsure.",
     )
     k_anonymity: int = Field(
         5,

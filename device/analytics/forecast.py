@@ -1,10 +1,10 @@
 """Hourly footfall forecast with 80 % prediction intervals, from the branch's own history.
 
 The model is a negative-binomial regression (a statsmodels GLM) of visits per hour on the hour of the
-week (168 slots: daily and weekly seasonality together), a log-linear trend, a holiday effect and one
-step per change of level. Counts at a branch door are small integers, many of them zero, so a count
-model fits them where Gaussian state-space models (ETS, SARIMAX) would predict negative visits and
-symmetric intervals. A real branch changes, so:
+week (168 slots: daily and weekly seasonality together), a log-linear trend, a holiday effect, a
+school-holiday factor and one step per change of level. Counts at a branch door are small integers,
+many of them zero, so a count model fits them where Gaussian state-space models (ETS, SARIMAX) would
+predict negative visits and symmetric intervals. A real branch changes, so:
 
 - Hours the kiosk did not watch (off, camera dead) are missing data, left out of the fit: a kiosk off
   for a week is not a week without customers. Shut days (a watched day that should have brought ten
@@ -17,6 +17,10 @@ symmetric intervals. A real branch changes, so:
 - Intervals come from the negative binomial's dispersion and the uncertainty of the fitted mean (its
   covariance: a level resting on a few days since a shift is uncertain, so the band is wide). The
   forecast says it is unsure, and why, after a recent shift, an outage or a closure at its end.
+- School holidays (configured date ranges) are weeks at another level: their factor is learned from
+  past ones, and the shape's fit the shifts are judged against includes it, so a known holiday's start
+  or end is not a level shift. With none in the history the factor is not guessed (1), and a school
+  holiday in the horizon makes the forecast unsure, its band widened by SCHOOL_UNKNOWN_VAR.
 
 Hour-of-week slots with no visit in the whole history are closed hours: forecast 0, interval [0, 0].
 A year of hourly data fits in well under a second on one core (bench/forecast.py).
@@ -59,6 +63,9 @@ HALF_LIFE_WEEKS = 26.0
 UNSURE_DAYS = 14
 # An outage or a closure this long at the end of the history leaves the current level unknown.
 UNSURE_GAP_DAYS = 2
+# A school holiday's effect never seen at this branch: a factor of 1.5 either way is one standard
+# deviation of its log (a stated prior, not a fit: branches near schools gain, those near offices lose).
+SCHOOL_UNKNOWN_VAR = math.log(1.5) ** 2
 YEAR_S = 365.25 * 24 * HOUR_S
 MAX_LEVEL_VAR = 1.0
 
@@ -72,9 +79,10 @@ class _Calendar:
     slot: Ints  # hour of the week, 0 = Monday 00:00 local time
     holiday: npt.NDArray[np.bool_]
     day: Ints  # local date as an ordinal
+    school: npt.NDArray[np.bool_]
 
     @classmethod
-    def of(cls, starts: Floats, holidays: Collection[date]) -> _Calendar:
+    def of(cls, starts: Floats, holidays: Collection[date], school_days: Collection[int] = ()) -> _Calendar:
         slots, flags, days = [], [], []
         for start in starts:
             local = time.localtime(float(start))
@@ -82,9 +90,9 @@ class _Calendar:
             slots.append(local.tm_wday * 24 + local.tm_hour)
             flags.append(today in holidays)
             days.append(today.toordinal())
-        return cls(
-            np.array(slots, dtype=np.int64), np.array(flags, dtype=bool), np.array(days, dtype=np.int64)
-        )
+        ordinals = np.array(days, dtype=np.int64)
+        school = np.isin(ordinals, np.fromiter(school_days, dtype=np.int64))
+        return cls(np.array(slots, dtype=np.int64), np.array(flags, dtype=bool), ordinals, school)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,18 +103,25 @@ class _Fit:
 
 
 def fit_forecast(
-    history: HourlyHistory, holidays: Collection[date] = (), horizon_h: int = 30 * 24
+    history: HourlyHistory,
+    holidays: Collection[date] = (),
+    horizon_h: int = 30 * 24,
+    school_holidays: Collection[tuple[date, date]] = (),
 ) -> Forecast:
-    """Fit on `history` and forecast the `horizon_h` hours that follow it."""
+    """Fit on `history` and forecast the `horizon_h` hours that follow it. `school_holidays` are
+    [first, last] day ranges."""
     started = time.perf_counter()
     if history.days < MIN_HISTORY_DAYS:
         # Whole days only: 13.6 days rounded would read "14 so far" beside "needs 14".
         so_far = "less than a day" if history.days < 1 else f"{math.floor(history.days)}"
         raise NotEnoughHistory(f"a forecast needs {MIN_HISTORY_DAYS} days of history; {so_far} so far")
     holidays = frozenset(holidays)
-    past = _Calendar.of(history.starts, holidays)
+    school_days = {
+        day for first, last in school_holidays for day in range(first.toordinal(), last.toordinal() + 1)
+    }
+    past = _Calendar.of(history.starts, holidays, school_days)
     future_starts = history.starts[-1] + HOUR_S * np.arange(1, horizon_h + 1, dtype=np.float64)
-    future = _Calendar.of(future_starts, holidays)
+    future = _Calendar.of(future_starts, holidays, school_days)
     y = history.counts.astype(np.float64)
     watched = history.watched_mask
     normal = ~past.holiday & watched
@@ -116,12 +131,15 @@ def fit_forecast(
     end = float(history.starts[-1])
     day_of_hour = past.day - past.day[0]
     holiday_effect = _holiday_effect(y, past, open_slots, watched)
+    # Learned only beside school-term days: a history that is all holiday has no other level to compare.
+    seen = watched & open_slots[past.slot] & ~past.holiday
+    learn_school = bool((seen & past.school).any() and (seen & ~past.school).any())
     fit_rows = watched & open_slots[past.slot] & (~past.holiday | (holiday_effect == "learn"))
     # Recency: weight 1 at the end of the history, halving every HALF_LIFE_WEEKS before it.
     weights = 0.5 ** ((end - history.starts) / (HALF_LIFE_WEEKS * 7 * 24 * HOUR_S))
     # Shifts are looked for against the week's shape alone: a trend fitted first would bend to absorb
     # a shift, and the days before it would look like changes of their own.
-    shape = _Design(open_slots, end, False, holiday_effect == "learn", ())
+    shape = _Design(open_slots, end, False, holiday_effect == "learn", learn_school, ())
     base = _fit(y[fit_rows], shape.of(past, history.starts)[fit_rows], weights[fit_rows])
     mu = np.exp(shape.of(past, history.starts) @ base.params)
     days = level.daily(day_of_hour, y, mu, base.alpha, fit_rows & ~past.holiday)
@@ -135,7 +153,7 @@ def fit_forecast(
     # A trend and steps explain the same rise: the trend is learned within the current level only,
     # and only once that level has lasted long enough to learn it from.
     with_trend = (end - max(steps, default=float(history.starts[0]))) / (24 * HOUR_S) >= MIN_TREND_DAYS
-    design = _Design(open_slots, end, with_trend, holiday_effect == "learn", steps)
+    design = _Design(open_slots, end, with_trend, holiday_effect == "learn", learn_school, steps)
     x_past = design.of(past, history.starts)
     fit = _fit(y[fit_rows], x_past[fit_rows], weights[fit_rows])
     # Shut days again, against the level each day had: after a fall to a tenth, an empty day is no
@@ -151,10 +169,14 @@ def fit_forecast(
     closed = ~open_slots[future.slot] | (future.holiday & (holiday_effect == "closed"))
     mean[closed] = 0.0
     reason, gap_days = _unsure(history, day_of_hour, leveled, points, shut, fit.params)
+    unknown_school = future.school & ~closed & (not learn_school)
+    if unknown_school.any():
+        reason = "; ".join(filter(None, (reason, _school_unknown(future, unknown_school))))
     # The level's own uncertainty: the fitted mean's, and, after a gap, a day-to-day drift per day unseen.
     level_var = np.einsum("ij,jk,ik->i", x_future, fit.cov, x_future) + day_noise.extra * gap_days
     if points:  # a level that rests on the days since the last shift: as sure as those days allow
         level_var += level.level_var(days, day_noise, points[-1])
+    level_var[unknown_school] += SCHOOL_UNKNOWN_VAR
     # A fit on a handful of visits has a covariance that means nothing: past a level unknown within a
     # factor of e (either way), the band is as wide as it gets.
     spread = np.exp(np.minimum(np.nan_to_num(level_var, nan=MAX_LEVEL_VAR), MAX_LEVEL_VAR))
@@ -179,6 +201,7 @@ class _Design:
     end: float  # the trend's origin sits where the forecast starts
     with_trend: bool
     learn_holidays: bool
+    learn_school: bool
     steps: tuple[float, ...]  # when each new level starts
 
     @property
@@ -197,6 +220,8 @@ class _Design:
             extra.append((np.maximum(starts, since) - self.end) / YEAR_S)
         if self.learn_holidays:
             extra.append(calendar.holiday.astype(np.float64))
+        if self.learn_school:  # a level factor on every open hour of a school-holiday day
+            extra.append(calendar.school.astype(np.float64))
         extra.extend((starts >= step).astype(np.float64) for step in self.steps)
         return np.column_stack([matrix, *extra]) if extra else matrix
 
@@ -231,6 +256,16 @@ def _unsure(
             0,
         )
     return None, 0
+
+
+def _school_unknown(future: _Calendar, unknown: npt.NDArray[np.bool_]) -> str:
+    first, last = (
+        date.fromordinal(int(day)) for day in (future.day[unknown].min(), future.day[unknown].max())
+    )
+    return (
+        f"school holidays fall in the forecast ({first:%d %b} to {last:%d %b}) and none is in the history: "
+        f"their effect on traffic is not known yet, so those days are forecast at the usual level"
+    )
 
 
 def _holiday_effect(

@@ -1,15 +1,15 @@
 """Where the branch's level of traffic changed: shut days, and shifts found by a CUSUM on daily residuals.
 
-A branch's footfall moves in steps (a renovation, a new office nearby, a lockdown, school holidays) and
-stays there. Each day's visits are compared with what the fitted weekly shape expected for the hours
-the kiosk watched that day; the log of that ratio is standardised by its own noise (the negative
-binomial's for that day's expected count, plus the day-to-day variation the model cannot know) and fed
-to a two-sided tabular CUSUM (Page 1954). The reference k = 0.5 standard deviation is the textbook
-one; the decision interval h = 6 puts a false alarm at about one in 2,500 days per direction
-(Siegmund's approximation; the textbook h = 5 raised about one a year on steady synthetic years, and
-each cut the history the trend and the level are learned from), while a shift of two standard
-deviations is still found in about five days and one of three (the -40 % of a renovation, with a
-day's noise of 15 %) in about three: "within days".
+A branch's footfall moves in steps (a renovation, a new office nearby, a lockdown, school holidays not
+configured) and stays there. Each day's visits are compared with what the fitted weekly shape (with the
+configured school holidays' factor) expected for the hours the kiosk watched that day; the log of that
+ratio is standardised by its own noise (the negative binomial's for that day's expected count, plus the
+day-to-day variation the model cannot know) and fed to a two-sided tabular CUSUM (Page 1954). The
+reference k = 0.5 standard deviation is the textbook one; the decision interval h = 6 puts a false alarm
+at about one in 2,500 days per direction (Siegmund's approximation; the textbook h = 5 raised about one
+a year on steady synthetic years, and each cut the history the trend and the level are learned from),
+while a shift of two standard deviations is still found in about five days and one of three (the -40 %
+of a renovation, with a day's noise of 15 %) in about three: "within days".
 
 The alarm says that the level changed; when is the split of the segment that best explains it as two
 means (their weighted likelihood's maximum). After a change, the reference is the mean of the new

@@ -321,7 +321,9 @@ def forecast_from(history: HourlyHistory | None, settings: AnalyticsConfig) -> t
     from device.analytics.forecast import NotEnoughHistory, fit_forecast  # statsmodels: only when needed
 
     try:
-        forecast = fit_forecast(history, settings.holidays, settings.horizon_days * 24)
+        forecast = fit_forecast(
+            history, settings.holidays, settings.horizon_days * 24, tuple(settings.school_holidays)
+        )
     except NotEnoughHistory as exc:
         first = datetime.fromtimestamp(float(history.starts[0]))
         return (
@@ -333,7 +335,9 @@ def forecast_from(history: HourlyHistory | None, settings: AnalyticsConfig) -> t
         if forecast.trend_per_year is None
         else f"traffic trend {forecast.trend_per_year:+.0%} a year"
     )
+    periods = len(settings.school_holidays)
     return forecast, (
         f"Learned from {forecast.history_days:.0f} days of this branch's visits: the pattern of each hour "
-        f"of the week, {trend}, and {len(settings.holidays)} configured holidays."
+        f"of the week, {trend}, {len(settings.holidays)} configured holidays and "
+        f"{periods} school holiday period{'' if periods == 1 else 's'}."
     )

@@ -23,6 +23,13 @@ ORIGIN_DAY = DAYS - 30
 SHIFT_UP, SHIFT_DOWN = 1.5, 0.6
 LATE_SHIFT_DAYS = 5  # before the origin
 SCHOOL_HOLIDAY_LEVEL = 0.7
+# Easter, summer, autumn and Christmas (inside the forecast month).
+SCHOOL_HOLIDAYS = (
+    (date(2026, 3, 30), date(2026, 4, 10)),
+    (date(2026, 7, 13), date(2026, 8, 21)),
+    (date(2026, 10, 26), date(2026, 11, 6)),
+    (date(2026, 12, 21), date(2026, 12, 31)),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +38,7 @@ class Scenario:
     description: str
     shift_day: int | None  # the day a lasting level shift starts, for the bench's days-to-recover
     build: Callable[[int], SyntheticBranch]
+    school_holidays: tuple[tuple[date, date], ...] = ()  # what the forecast is told
 
 
 def _stepped(seed: int, day: int, factor: float) -> SyntheticBranch:
@@ -46,12 +54,9 @@ def _closure(seed: int) -> SyntheticBranch:
 
 
 def _school_holidays(seed: int) -> SyntheticBranch:
-    """Easter, summer, autumn and Christmas (inside the forecast month): weeks at another level that
-    the forecast is not told about."""
+    """SCHOOL_HOLIDAYS: weeks at another level."""
     level = np.ones(DAYS)
-    for first, last in ((date(2026, 3, 30), date(2026, 4, 10)), (date(2026, 7, 13), date(2026, 8, 21))):
-        level[(first - FIRST_DAY).days : (last - FIRST_DAY).days + 1] = SCHOOL_HOLIDAY_LEVEL
-    for first, last in ((date(2026, 10, 26), date(2026, 11, 6)), (date(2026, 12, 21), date(2026, 12, 31))):
+    for first, last in SCHOOL_HOLIDAYS:
         level[(first - FIRST_DAY).days : (last - FIRST_DAY).days + 1] = SCHOOL_HOLIDAY_LEVEL
     return synthetic_branch(FIRST_DAY, DAYS, seed=seed, day_level=level)
 
@@ -100,6 +105,13 @@ SCENARIOS: tuple[Scenario, ...] = (
         f"x{SCHOOL_HOLIDAY_LEVEL} in Easter, summer, autumn and Christmas weeks, not told",
         None,
         _school_holidays,
+    ),
+    Scenario(
+        "school holidays known",
+        "the same, the dates given ([analytics] school_holidays)",
+        None,
+        _school_holidays,
+        SCHOOL_HOLIDAYS,
     ),
     Scenario(
         "changing week",

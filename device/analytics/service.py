@@ -8,6 +8,7 @@ as anonymous aggregates in the outbox.
 
 from __future__ import annotations
 
+import functools
 import logging
 import multiprocessing
 import os
@@ -37,13 +38,17 @@ class FitError(RuntimeError):
 
 
 def _serve_fit(
-    connection: Connection, history: HourlyHistory, holidays: tuple[date, ...], horizon_h: int
+    connection: Connection,
+    history: HourlyHistory,
+    holidays: tuple[date, ...],
+    horizon_h: int,
+    school_holidays: tuple[tuple[date, date], ...],
 ) -> None:
     os.nice(CHILD_NICENESS)
     from device.analytics.forecast import fit_forecast
 
     try:
-        connection.send(fit_forecast(history, holidays, horizon_h))
+        connection.send(fit_forecast(history, holidays, horizon_h, school_holidays))
     except Exception as exc:  # the parent logs it; a traceback object does not pickle
         connection.send(FitError(f"{type(exc).__name__}: {exc}"))
     finally:
@@ -51,14 +56,18 @@ def _serve_fit(
 
 
 def fit_in_child(
-    history: HourlyHistory, holidays: tuple[date, ...], horizon_h: int, stop: threading.Event
+    history: HourlyHistory,
+    holidays: tuple[date, ...],
+    horizon_h: int,
+    stop: threading.Event,
+    school_holidays: tuple[tuple[date, date], ...] = (),
 ) -> Forecast | None:
     """The fit in a spawned, niced process; None when `stop` is set first (the child is ended)."""
     context = multiprocessing.get_context("spawn")
     receiver, sender = context.Pipe(duplex=False)
     process = context.Process(
         target=_serve_fit,
-        args=(sender, history, holidays, horizon_h),
+        args=(sender, history, holidays, horizon_h, school_holidays),
         name="branchdoor-forecast",
         daemon=True,
     )
@@ -95,9 +104,7 @@ class ForecastService:
         publish: Callable[[dict[str, Any], int], None],
         first_after_s: float = 60.0,
         upload: bool = True,
-        fit: Callable[
-            [HourlyHistory, tuple[date, ...], int, threading.Event], Forecast | None
-        ] = fit_in_child,
+        fit: Callable[[HourlyHistory, tuple[date, ...], int, threading.Event], Forecast | None] | None = None,
         faults: Faults | None = None,
         retry_after_s: float = 60.0,
         refitted: Callable[[Forecast, int], None] | None = None,
@@ -109,7 +116,8 @@ class ForecastService:
         self._publish = publish
         self._first_after_s = first_after_s
         self._upload = upload  # without a central service, queued aggregates would only pile up
-        self._fit = fit
+        # School holidays are bound here: a fit given by the caller (a test's) keeps its four arguments.
+        self._fit = fit or functools.partial(fit_in_child, school_holidays=tuple(settings.school_holidays))
         self._refitted = refitted  # told each new forecast and its expiry (the staffing plan)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="forecast", daemon=True)

@@ -17,6 +17,9 @@ def test_every_scenario_keeps_the_truth_it_was_drawn_from() -> None:
     names = [s.name for s in SCENARIOS]
     for wanted in ("steady", "shift up late", "shift down late", "outage", "closure", "school holidays"):
         assert wanted in names
+    # The same school-holiday branch, run twice: not told, then told its dates.
+    told, untold = scenario("school holidays known"), scenario("school holidays")
+    assert told.build is untold.build and told.school_holidays and not untold.school_holidays
     outage = scenario("outage").build(0)
     assert outage.history.watched is not None and not outage.history.watched.all()
     assert outage.true_mean[~outage.history.watched].sum() > 0  # customers came; nobody counted them

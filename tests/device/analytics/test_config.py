@@ -33,3 +33,11 @@ def test_k_anonymity_below_5_is_refused() -> None:
 def test_unknown_keys_are_refused() -> None:
     [problem] = problems("refit_every_h = 12\n")
     assert problem.startswith("kiosk.toml:5: analytics.refit_every_h: unknown key")
+
+
+def test_school_holidays_are_ordered_date_ranges() -> None:
+    config = parse_config(BASE + 'school_holidays = [["2026-07-04", "2026-08-30"]]\n', Path("kiosk.toml"))
+    assert config.analytics.school_holidays == [(date(2026, 7, 4), date(2026, 8, 30))]
+    [problem] = problems('school_holidays = [["2026-08-30", "2026-07-04"]]\n')
+    assert problem.startswith("kiosk.toml:5: analytics.school_holidays.0:")
+    assert "first <= last" in problem

@@ -177,3 +177,20 @@ def test_a_kiosk_without_a_central_service_publishes_the_forecast_but_queues_not
     assert service.refit_once() is not None
     assert len(published) == 1 and store.outbox.next_batch("aggregate", 10) is None
     store.close()
+
+
+@pytest.mark.subprocess
+def test_the_configured_school_holidays_reach_the_fit_in_its_child_process(tmp_path: Path) -> None:
+    store = store_with_history(tmp_path / "kiosk.db", days=20)
+    tomorrow = date.today() + timedelta(days=1)
+    # A week of school holidays ahead and none in the history: the child's forecast says so.
+    settings = AnalyticsConfig(
+        horizon_days=7, refit_interval_h=24, school_holidays=[(tomorrow, tomorrow + timedelta(days=6))]
+    )
+    service = ForecastService(settings, store, "b1", lambda _m, _e: None, upload=False)
+    try:
+        forecast = service.refit_once()
+        assert forecast is not None and forecast.unsure_reason is not None
+        assert "school holidays" in forecast.unsure_reason
+    finally:
+        store.close()

@@ -3,11 +3,15 @@ AsyncAPI contract) and the manager's report, before any figure."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import numpy as np
 
+from device.analytics.config import AnalyticsConfig
 from device.analytics.publish import forecast_message
-from device.analytics.report import _outlook
+from device.analytics.report import _outlook, forecast_from
 from device.analytics.series import Forecast
+from device.analytics.synthetic import synthetic_branch
 from device.mqtt.contract.models import ForecastPayload
 
 T0 = 1_888_888 * 3600.0
@@ -50,3 +54,14 @@ def test_the_report_says_the_outlook_is_unsure_before_its_figures() -> None:
     assert "This forecast is unsure:</strong> traffic shifted -40% 4 days ago" in page
     assert page.index("This forecast is unsure") < page.index("visits are expected")
     assert "unsure" not in _outlook(forecast(None), "Learned from 120 days.", None)
+
+
+def test_the_report_fits_with_the_configured_school_holidays() -> None:
+    first = date(2026, 1, 5)
+    history = synthetic_branch(first, 28).history
+    ahead = first + timedelta(days=28)  # the day after the history ends: a holiday never seen, so unsure
+    settings = AnalyticsConfig(horizon_days=7, school_holidays=[(ahead, ahead + timedelta(days=6))])
+    forecast, note = forecast_from(history, settings)
+    assert forecast is not None and forecast.unsure_reason is not None
+    assert "school holidays" in forecast.unsure_reason
+    assert "1 school holiday period." in note
