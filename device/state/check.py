@@ -75,8 +75,11 @@ def examine(path: Path, read_only: bool = False) -> Verdict:
         return Verdict(path, "damaged", str(exc))
     if said == ["ok"]:
         return Verdict(path, "healthy")
+    # One of SQLite's findings may span lines ("*** in database main ***\nPage 30: ..."): a refusal is
+    # one line in the journal, so each finding is folded onto one.
+    found = [" ".join(finding.split()) for finding in said]
     return Verdict(
-        path, "damaged", "; ".join(said[:3]) + (f" (+{len(said) - 3} more)" if len(said) > 3 else "")
+        path, "damaged", "; ".join(found[:3]) + (f" (+{len(found) - 3} more)" if len(found) > 3 else "")
     )
 
 

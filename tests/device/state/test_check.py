@@ -14,7 +14,14 @@ from device.state.backups import Backups
 from device.state.check import examine, require_usable, row_counts
 from device.state.files import StateError
 from device.state.store import Store
-from tests.device.state.kiosk_files import as_another_user, fill, garble_header, garble_middle_page
+from tests.device.state.kiosk_files import (
+    PAGE,
+    as_another_user,
+    checkpoint,
+    fill,
+    garble_header,
+    garble_middle_page,
+)
 from tests.keys import CIPHER
 
 
@@ -106,3 +113,24 @@ def test_a_database_the_daemon_may_not_write_is_refused_naming_it(tmp_path: Path
         shutil.rmtree(folder)
     assert str(database) in message and "permission denied" in message and "chown" in message, message
     assert "\n" not in message
+
+
+def test_whatever_page_is_garbled_the_verdict_is_one_line(tmp_path: Path) -> None:
+    """A refusal is one line in the journal; SQLite's own finding can span two ("*** in database main
+    ***" then the page), whichever page it is."""
+    pristine = tmp_path / "pristine.db"
+    fill(pristine, tmp_path, customers=20)
+    checkpoint(pristine)
+    pages = pristine.stat().st_size // PAGE
+    details = []
+    for page in range(1, pages):
+        database = tmp_path / f"page-{page}.db"
+        shutil.copyfile(pristine, database)
+        with database.open("r+b") as raw:
+            raw.seek(page * PAGE)
+            raw.write(bytes((i * 37 + 11) % 251 for i in range(PAGE)))
+        verdict = examine(database)
+        if verdict.condition == "damaged":
+            details.append(verdict.detail)
+    assert details, "no garbled page was found damaged"
+    assert all("\n" not in detail for detail in details), [d for d in details if "\n" in d][:1]
