@@ -333,6 +333,8 @@ async function main() {
   settings = await (await fetch("config.json")).json();
   for (const id of ["screen", "zone", "username"]) document.getElementById(id).value = params.get(id) || "";
   document.getElementById("login").addEventListener("submit", connect);
+  // Enabled only now: a click before would submit the form the browser's way and reload the page.
+  document.querySelector("#login button[type=submit]").disabled = false;
   if (tabs) tabs.onmessage = fromTab;
   setInterval(tick, 500);
   tick();

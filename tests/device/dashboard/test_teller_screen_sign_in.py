@@ -9,6 +9,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Route
 
 from device.cues.cue import Cue
 from device.dashboard.server import DashboardServer
@@ -28,7 +29,7 @@ from tests.device.dashboard.screen import (
     open_screen,
     sign_in,
 )
-from tests.waiting import eventually
+from tests.waiting import PATIENCE_S, eventually
 
 pytestmark = [pytest.mark.browser, pytest.mark.subprocess]
 
@@ -129,3 +130,21 @@ def test_a_not_this_customer_inside_its_undo_is_sent_when_another_tab_takes_over
         assert wrong["customer_ref"] == GRACE.customer_ref and wrong["screen"] == "counter-1"
         second.wait_for_selector(".card >> text=Please greet Grace", state="detached", timeout=WAIT_MS)
         assert k.board.stats.verdicts == {"not_this_customer": 1}
+
+
+def test_connect_waits_until_the_page_is_ready(dashboard: DashboardServer) -> None:
+    """Until the page has its settings (config.json) and listens for the sign-in, Connect is disabled: a
+    click before would submit the form the browser's way, reload the page and sign nobody in (seen under
+    load, where the page's settings came after the click)."""
+    held: list[Route] = []
+    with chromium() as browser:
+        page = browser.new_page()
+        page.route("**/config.json", lambda route: held.append(route))
+        page.goto(f"{dashboard.url}?{SCREEN_QUERY}", wait_until="domcontentloaded")
+        deadline = time.monotonic() + PATIENCE_S
+        while not held and time.monotonic() < deadline:
+            page.wait_for_timeout(50)  # the browser's events, the request among them, are handled here
+        assert held, "the page never asked for its settings"
+        assert page.locator("#login button[type=submit]").is_disabled()
+        held[0].continue_()
+        page.wait_for_selector("#login button[type=submit]:enabled", timeout=WAIT_MS)
