@@ -27,6 +27,7 @@ from device.runtime.observability import Parts, health
 from device.state.store import Store
 from tests.device.floor.plan import BRANCH
 from tests.identity import IDENTITY
+from tests.unstarted import UnstartedPipeline
 from tests.waiting import eventually
 
 DOOR_1_SAYS = "branchdoor/b1/device/door-1/floor/observations"
@@ -76,19 +77,6 @@ def test_only_the_keeper_stores_the_branchs_bins_and_publishes_its_floor(
         service.stop()
 
 
-class NoCamera:
-    """Health reads a pipeline's counters; these are a pipeline that has not started."""
-
-    class stats:
-        frames_captured = 0
-        last_frame_at = None
-
-    worker_heartbeat = time.monotonic()
-    dropped_frames = 0
-    camera_problem = None
-    gallery: tuple[()] = ()
-
-
 def test_health_says_the_kiosks_part_in_the_branchs_floor_within_the_contract(tmp_path: Path) -> None:
     branch = BranchFloor("door-2", started_m=time.monotonic() - 100)
     branch.heard_observations(DOOR_1_SAYS, encode(time.time(), {"radar": []}, []))
@@ -100,7 +88,7 @@ def test_health_says_the_kiosks_part_in_the_branchs_floor_within_the_contract(tm
     store = Store(tmp_path / "d.db")
     try:
         assert branch.keeper(time.monotonic()) == "door-1"
-        summary = health(Parts(NoCamera(), link, store, floor=service, identity=IDENTITY))  # type: ignore[arg-type]
+        summary = health(Parts(UnstartedPipeline(), link, store, floor=service, identity=IDENTITY))  # type: ignore[arg-type]
         floor = summary["floor"]
         assert floor["role"] == "contributor" and floor["keeper"] == "door-1"
         assert floor["kiosks"]["door-1"]["online"] and floor["observations_rejected"] == 1

@@ -39,9 +39,9 @@ from drivers.serial.geometry import Placement
 from drivers.serial.ld2450 import Ld2450Config
 from tests.contract_check import assert_in_contract
 from tests.device.floor.plan import BRANCH
-from tests.device.floor.test_branch_service import NoCamera
 from tests.identity import IDENTITY
 from tests.mqtt_helpers import Received, Subscriber
+from tests.unstarted import UnstartedPipeline
 from tests.waiting import PATIENCE_S, eventually
 
 # Above the counter, looking down the queue (the plan's queue zone: x 5..7, y 1..4).
@@ -228,7 +228,7 @@ def test_healthz_and_metrics_say_whether_it_is_raised_and_how_often(tmp_path: Pa
         alert.on_snapshot(six_in_line)
     store = Store(tmp_path / "d.db")
     try:
-        parts = Parts(NoCamera(), link, store, identity=IDENTITY)  # type: ignore[arg-type]
+        parts = Parts(UnstartedPipeline(), link, store, identity=IDENTITY)  # type: ignore[arg-type]
         parts.queue_alert = alert
         summary = health(parts)
         # 24 minutes at one counter: five bring it within 5.

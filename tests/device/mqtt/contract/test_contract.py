@@ -19,6 +19,7 @@ from tests.contract_check import assert_in_contract
 from tests.device.cues.rig import kiosk
 from tests.identity import IDENTITY
 from tests.mqtt_helpers import Subscriber
+from tests.unstarted import UnstartedPipeline
 
 
 def test_the_committed_document_is_the_generated_one() -> None:
@@ -68,7 +69,7 @@ def test_what_the_daemon_publishes_and_accepts_validates_against_the_contract(
         hello = {"schema": "branchdoor/screen-hello/1", "screen_id": "counter-1"}
         screen.publish(k.topics.screen("counter-1", "hello"), json.dumps(hello).encode())
         screen.publish(k.topics.screen("counter-1", "feedback"), json.dumps(feedback).encode())
-        k.link.publish_health(health(Parts(_Pipeline(), k.link, k.store, identity=IDENTITY)), 90)  # type: ignore[arg-type]
+        k.link.publish_health(health(Parts(UnstartedPipeline(), k.link, k.store, identity=IDENTITY)), 90)  # type: ignore[arg-type]
         snapshot = FloorSnapshot(time.time(), 2, {"queue": 1}, {"main door": 2}, {"main door": 0}, 1, 90.0)
         k.link.publish_floor(snapshot.to_dict(), 3)
         # The other cue runs out: withdrawn, and its visit has left.
@@ -90,16 +91,3 @@ def test_what_the_daemon_publishes_and_accepts_validates_against_the_contract(
     [kept] = late.messages
     assert kept.retain and kept.payload == b"offline" and kept.topic.endswith("/availability")
     late.close()
-
-
-class _Pipeline:
-    """Health reads a pipeline's counters; these are a pipeline that has not started."""
-
-    class stats:
-        frames_captured = 0
-        last_frame_at = None
-
-    worker_heartbeat = time.monotonic()
-    dropped_frames = 0
-    camera_problem = None
-    gallery: tuple[()] = ()
