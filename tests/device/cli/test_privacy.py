@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pytest
 import segno
 
@@ -30,6 +31,16 @@ def token_in(out: str) -> str:
     return token
 
 
+def decode_qr(image: np.ndarray) -> str:
+    """OpenCV's classic QR detector misses some valid codes outright (data-dependent: it found nothing
+    in the card for BDT-ZACKKAER6QJVXGXU7LNBUV4YBH); its ArUco-based detector is asked when it does."""
+    for detector in (cv2.QRCodeDetector(), cv2.QRCodeDetectorAruco()):
+        decoded, _points, _straight = detector.detectAndDecode(image)
+        if decoded:
+            return str(decoded)
+    return ""
+
+
 def test_the_png_decodes_to_the_token_printed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     card = tmp_path / "card.png"
     code, out, err = issue(kiosk_config(tmp_path), capsys, "--qr", str(card))
@@ -37,8 +48,7 @@ def test_the_png_decodes_to_the_token_printed(tmp_path: Path, capsys: pytest.Cap
     token = token_in(out)
     image = cv2.imread(str(card))
     assert image is not None, "not a PNG an image library reads"
-    decoded, _points, _straight = cv2.QRCodeDetector().detectAndDecode(image)
-    assert decoded == token
+    assert decode_qr(image) == token
     expected = segno.make(token, error="m")
     assert image.shape[:2] == expected.symbol_size(scale=10, border=4)  # every module, and the quiet zone
     assert card.stat().st_mode & 0o777 == 0o600
